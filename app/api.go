@@ -1,0 +1,315 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/refhub/refhub/app/payload"
+	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/tenants"
+)
+
+// MaxAPIBody bounds JSON API request bodies.
+const MaxAPIBody = 256 << 10
+
+// apiRoutes registers the JSON API. Every handler authorizes the resource
+// against the caller's workspace; another workspace's ids answer 404.
+func (a *App) apiRoutes(g *gin.RouterGroup) {
+	g.GET("/portals", a.apiPortals)
+	g.POST("/portals/:hubId/sources", a.apiCreateSource)
+	g.GET("/sources", a.apiSources)
+	g.GET("/sources/:id", a.apiSource)
+	g.PUT("/sources/:id/mapping", a.apiPutMapping)
+	g.GET("/sources/:id/activity", a.apiActivity)
+	g.GET("/sources/:id/dead-letters", a.apiDeadLetters)
+	g.POST("/sources/:id/dead-letters/replay", a.apiReplay)
+	a.moreAPIRoutes(g)
+}
+
+// decodeJSON reads a bounded JSON body into v, refusing unknown fields.
+func decodeJSON(c *gin.Context, v any) error {
+	if ct := c.ContentType(); ct != "application/json" {
+		return errorf(EUnsupported, "send the body as application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, MaxAPIBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errorf(ETooLarge, "the body is too large")
+		}
+		return &Error{Code: EInvalid, Message: "the body is not the expected JSON: " + err.Error()}
+	}
+	return nil
+}
+
+type portalView struct {
+	HubID        int64                `json:"hub_id"`
+	Domain       string               `json:"domain"`
+	Status       tenants.PortalStatus `json:"status"`
+	StatusReason string               `json:"status_reason,omitempty"`
+	InstalledBy  string               `json:"installed_by"`
+	ConnectedAt  time.Time            `json:"connected_at"`
+}
+
+func viewPortal(p tenants.Portal) portalView {
+	return portalView{HubID: p.HubID, Domain: p.Domain, Status: p.Status, StatusReason: p.StatusReason,
+		InstalledBy: p.InstalledByEmail, ConnectedAt: p.ConnectedAt}
+}
+
+func (a *App) apiPortals(c *gin.Context) {
+	ps, err := a.store.Portals(c.Request.Context(), principal(c).WorkspaceID)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out := make([]portalView, len(ps))
+	for i, p := range ps {
+		out[i] = viewPortal(p)
+	}
+	c.JSON(http.StatusOK, gin.H{"portals": out})
+}
+
+// workspacePortal loads the :hubId portal of the caller's workspace.
+func (a *App) workspacePortal(c *gin.Context) (tenants.Portal, error) {
+	hub, err := strconv.ParseInt(c.Param("hubId"), 10, 64)
+	if err != nil || hub <= 0 {
+		return tenants.Portal{}, errorf(ENotFound, "no such portal")
+	}
+	p, err := a.store.WorkspacePortal(c.Request.Context(), principal(c).WorkspaceID, hub)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return p, errorf(ENotFound, "no such portal")
+	}
+	return p, err
+}
+
+// workspaceSource loads the :id source of the caller's workspace.
+func (a *App) workspaceSource(c *gin.Context) (tenants.Source, error) {
+	src, err := a.store.WorkspaceSource(c.Request.Context(), principal(c).WorkspaceID, c.Param("id"))
+	if errors.Is(err, tenants.ErrNotFound) {
+		return src, errorf(ENotFound, "no such source")
+	}
+	return src, err
+}
+
+type sourceView struct {
+	ID           string          `json:"id"`
+	Name         string          `json:"name"`
+	HubID        int64           `json:"hub_id"`
+	WebhookURL   string          `json:"webhook_url"`
+	SecretHeader string          `json:"secret_header,omitempty"`
+	HasSecret    bool            `json:"has_secret"`
+	Mapping      tenants.Mapping `json:"mapping"`
+	Routes       []tenants.Route `json:"routes"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+}
+
+// WebhookURL is the URL Referral Factory posts a source's signups to.
+func (a *App) WebhookURL(src tenants.Source) string { return a.webhookURL(src) }
+
+func (a *App) webhookURL(src tenants.Source) string {
+	return strings.TrimRight(a.cfg.PublicURL, "/") + "/hooks/referral-factory/" + src.Token
+}
+
+func (a *App) viewSource(src tenants.Source) sourceView {
+	v := sourceView{ID: src.ID, Name: src.Name, HubID: src.HubID, WebhookURL: a.webhookURL(src),
+		HasSecret: src.Secret != "", Mapping: src.Mapping, Routes: src.Routes, CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
+	if v.HasSecret {
+		v.SecretHeader = src.SecretName
+		if v.SecretHeader == "" {
+			v.SecretHeader = DefaultSecretHeader
+		}
+	}
+	if v.Mapping.Defaults == nil {
+		v.Mapping.Defaults = map[string]string{}
+	}
+	return v
+}
+
+func (a *App) apiCreateSource(c *gin.Context) {
+	p, err := a.workspacePortal(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var in struct {
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	src, err := a.createSource(c, p, in.Name)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusCreated, a.viewSource(src))
+}
+
+func (a *App) createSource(c *gin.Context, p tenants.Portal, name string) (tenants.Source, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return tenants.Source{}, errorf(EUnprocessable, "give the source a name of 1 to 100 characters")
+	}
+	src, err := a.store.CreateSource(c.Request.Context(), p.WorkspaceID, p.HubID, name)
+	if err != nil {
+		return src, err
+	}
+	return src, a.queue.Register(c.Request.Context(), p.HubID)
+}
+
+func (a *App) apiSources(c *gin.Context) {
+	srcs, err := a.store.Sources(c.Request.Context(), principal(c).WorkspaceID)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out := make([]sourceView, len(srcs))
+	for i, s := range srcs {
+		out[i] = a.viewSource(s)
+	}
+	c.JSON(http.StatusOK, gin.H{"sources": out})
+}
+
+func (a *App) apiSource(c *gin.Context) {
+	src, err := a.workspaceSource(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, a.viewSource(src))
+}
+
+func (a *App) apiPutMapping(c *gin.Context) {
+	src, err := a.workspaceSource(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var m tenants.Mapping
+	if err := decodeJSON(c, &m); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	if m.OnExisting == "" {
+		m.OnExisting = tenants.Update
+	}
+	if m.Defaults == nil {
+		m.Defaults = map[string]string{}
+	}
+	if err := m.Validate(); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	src.Mapping = m
+	src, err = a.store.SaveSource(c.Request.Context(), src)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	a.sources.Forget(src.ID)
+	c.JSON(http.StatusOK, a.viewSource(src))
+}
+
+// eventView is an event as the API shows it: payload redacted.
+type eventView struct {
+	queue.Event
+	Payload []payload.Field `json:"payload"`
+}
+
+func viewEvents(evs []queue.Event) []eventView {
+	out := make([]eventView, len(evs))
+	for i, ev := range evs {
+		out[i] = eventView{Event: ev, Payload: redactFields(ev.Payload)}
+	}
+	return out
+}
+
+func (a *App) apiActivity(c *gin.Context) {
+	src, err := a.workspaceSource(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	f, err := activityFilter(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	evs, err := a.queue.Activity(c.Request.Context(), src.Portals(), src.ID, f)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"events": viewEvents(evs)})
+}
+
+func activityFilter(c *gin.Context) (queue.Filter, error) {
+	f := queue.Filter{Status: queue.Status(c.Query("status")), Email: c.Query("email")}
+	switch f.Status {
+	case "", queue.Queued, queue.Delivered, queue.Failed, queue.Rejected:
+	default:
+		return f, errorf(EInvalid, "status must be queued, delivered, failed or rejected")
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return f, errorf(EInvalid, "limit must be 1 to 500")
+		}
+		f.Limit = n
+	}
+	if v := c.Query("before"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return f, errorf(EInvalid, "before must be an RFC 3339 time")
+		}
+		f.Before = t
+	}
+	return f, nil
+}
+
+func (a *App) apiDeadLetters(c *gin.Context) {
+	src, err := a.workspaceSource(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	evs, err := a.queue.DeadLetters(c.Request.Context(), src.Portals(), src.ID)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"dead_letters": viewEvents(evs)})
+}
+
+func (a *App) apiReplay(c *gin.Context) {
+	src, err := a.workspaceSource(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var in struct {
+		IDs []string `json:"ids"`
+	}
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			_ = c.Error(err)
+			return
+		}
+	}
+	n, err := a.queue.Replay(c.Request.Context(), src.Portals(), src.ID, in.IDs)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	a.engine.Wake()
+	c.JSON(http.StatusOK, gin.H{"replayed": n})
+}

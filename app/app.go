@@ -1,0 +1,205 @@
+// Package app is refhub's application: the HTTP server (webhook ingest,
+// OAuth install, settings UI, JSON API, health and metrics) and the delivery
+// engine, wired from a Config.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/refhub/refhub/app/delivery"
+	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/oauth"
+	"github.com/refhub/refhub/tenants"
+)
+
+// Options are what tests and `refhub dev` may inject.
+type Options struct {
+	Redis      redis.UniversalClient // default: from Config.RedisURL
+	HTTPClient *http.Client          // for HubSpot; default: Config.HubSpotTimeout
+	Logger     *slog.Logger
+	Now        func() time.Time
+	Delivery   delivery.Config // overrides (Workers comes from Config)
+	// OnInstall is called after a portal was installed (refhub dev prints
+	// a ready-to-paste curl from it).
+	OnInstall func(ctx context.Context, ws tenants.Workspace, p tenants.Portal)
+}
+
+// App is one refhub process.
+type App struct {
+	cfg       Config
+	opts      Options
+	log       *slog.Logger
+	now       func() time.Time
+	rdb       redis.UniversalClient
+	ownsRedis bool
+
+	hs        *hubspot.Client
+	vault     *oauth.Vault
+	store     *tenants.RedisStore
+	tokens    *oauth.Tokens
+	installer *oauth.Installer
+	sessions  *Sessions
+	queue     *queue.Queue
+	limiter   *queue.Limiter
+	engine    *delivery.Engine
+	sources   *sourceCache
+	props     *propertyCache
+	hooks     *hookLimiter
+	registry  *prometheus.Registry
+	metrics   *httpMetrics
+
+	mu  sync.Mutex
+	srv *http.Server
+}
+
+// New builds an App; nothing runs until Run.
+func New(cfg Config, opts Options) (*App, error) {
+	a := &App{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Now, rdb: opts.Redis}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.rdb == nil {
+		rdb, err := NewRedis(cfg.RedisURL, cfg.RedisCluster)
+		if err != nil {
+			return nil, &ConfigError{"REFHUB_REDIS_URL", err.Error()}
+		}
+		a.rdb, a.ownsRedis = rdb, true
+	}
+	vault, err := oauth.NewVault(cfg.EncryptionKeys)
+	if err != nil {
+		return nil, &ConfigError{"REFHUB_ENCRYPTION_KEYS", err.Error()}
+	}
+	a.vault = vault
+	httpClient := opts.HTTPClient
+	if httpClient == nil {
+		httpClient = &http.Client{Timeout: cfg.HubSpotTimeout}
+	}
+	a.hs = hubspot.New(hubspot.Config{APIBase: cfg.APIBase, AppBase: cfg.AppBase, ClientID: cfg.ClientID,
+		ClientSecret: cfg.ClientSecret, HTTPClient: httpClient, UserAgent: "refhub/" + Version})
+	a.wire()
+	return a, nil
+}
+
+func (a *App) wire() {
+	cfg := a.cfg
+	secret := []byte(cfg.SessionSecret)
+	secure := strings.HasPrefix(cfg.PublicURL, "https://")
+	a.store = tenants.NewRedisStore(a.rdb, a.vault, a.now)
+	a.queue = queue.New(a.rdb, a.now)
+	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.now)
+	a.tokens = oauth.NewTokens(a.rdb, a.vault, a.hs, a.now, a.portalRevoked)
+	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, a.now)
+	a.installer = oauth.NewInstaller(a.hs, states, Scopes(), oauth.RedirectURI(cfg.PublicURL))
+	a.sessions = &Sessions{key: oauth.DeriveKey(secret, "session"), csrfKey: oauth.DeriveKey(secret, "csrf"),
+		rdb: a.rdb, secure: secure, now: a.now}
+	a.sources = newSourceCache(a.store, a.now)
+	a.props = newPropertyCache(a.rdb, a.hs, a.tokens, a.limiter, a.now)
+	a.hooks = newHookLimiter(cfg.WebhookRate)
+	a.registry = prometheus.NewRegistry()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.metrics = newHTTPMetrics(a.registry)
+	a.registry.MustRegister(&queueCollector{a: a})
+	dcfg := a.opts.Delivery
+	dcfg.Workers = cfg.Workers
+	if dcfg.RetryFor == 0 {
+		dcfg.RetryFor = cfg.RetryFor
+	}
+	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: a.limiter, HubSpot: a.hs,
+		Portals: a.store, Sources: a.sources, Tokens: a.tokens, Properties: a.props,
+		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: a.now})
+}
+
+// portalRevoked marks a portal needs_reconnect when HubSpot refuses its
+// refresh token.
+func (a *App) portalRevoked(ctx context.Context, hubID int64, reason string) {
+	if _, err := a.store.SetPortalStatus(ctx, hubID, tenants.NeedsReconnect, reason); err != nil {
+		a.log.Error("mark portal needs_reconnect", slog.Int64("portal", hubID), slog.Any("err", err))
+		return
+	}
+	a.log.Warn("portal needs to be reconnected", slog.Int64("portal", hubID), slog.String("reason", reason))
+}
+
+// Engine returns the delivery engine (tests step it directly).
+func (a *App) Engine() *delivery.Engine { return a.engine }
+
+// Queue returns the event queue.
+func (a *App) Queue() *queue.Queue { return a.queue }
+
+// Store returns the tenant store.
+func (a *App) Store() *tenants.RedisStore { return a.store }
+
+// Tokens returns the token keeper.
+func (a *App) Tokens() *oauth.Tokens { return a.tokens }
+
+// Redis returns the Redis client.
+func (a *App) Redis() redis.UniversalClient { return a.rdb }
+
+// RunWorkers runs what a process does besides serving HTTP (delivery,
+// following source changes) until ctx ends.
+func (a *App) RunWorkers(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); a.sources.follow(ctx, a.rdb, a.log) }()
+	go func() {
+		defer wg.Done()
+		if a.cfg.Workers > 0 {
+			_ = a.engine.Run(ctx)
+		}
+	}()
+	wg.Wait()
+}
+
+// Run serves HTTP on cfg.Addr (or on ln) and runs delivery until ctx ends,
+// then shuts down gracefully: in-flight requests and batches finish.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis is not reachable: %w", err)
+	}
+	srv := &http.Server{Addr: a.cfg.Addr, Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	a.mu.Lock()
+	a.srv = srv
+	a.mu.Unlock()
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); a.RunWorkers(runCtx) }()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	a.log.Info("refhub is serving", slog.String("addr", a.cfg.Addr), slog.String("public_url", a.cfg.PublicURL),
+		slog.Int("workers", a.cfg.Workers))
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 20*time.Second)
+	defer stop()
+	_ = srv.Shutdown(shutdownCtx)
+	cancel()
+	wg.Wait()
+	if a.ownsRedis {
+		_ = a.rdb.Close()
+	}
+	return err
+}

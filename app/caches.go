@@ -1,0 +1,205 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/oauth"
+	"github.com/refhub/refhub/tenants"
+)
+
+// sourceTTL bounds how stale a cached source may be if an invalidation
+// message is lost.
+const sourceTTL = 30 * time.Second
+
+// sourceCache keeps recently used sources in memory for the webhook and the
+// delivery engine. Changes are announced on tenants.SourcesChannel and drop
+// the cached copy in every replica.
+type sourceCache struct {
+	store *tenants.RedisStore
+	now   func() time.Time
+	mu    sync.Mutex
+	byID  map[string]cachedSource
+	byTok map[string]string // token hash -> id
+}
+
+type cachedSource struct {
+	src *tenants.Source
+	at  time.Time
+}
+
+func newSourceCache(store *tenants.RedisStore, now func() time.Time) *sourceCache {
+	return &sourceCache{store: store, now: now, byID: map[string]cachedSource{}, byTok: map[string]string{}}
+}
+
+// Source returns a source by id.
+func (c *sourceCache) Source(ctx context.Context, id string) (*tenants.Source, error) {
+	c.mu.Lock()
+	e, ok := c.byID[id]
+	c.mu.Unlock()
+	if ok && c.now().Sub(e.at) < sourceTTL {
+		return e.src, nil
+	}
+	src, err := c.store.Source(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c.put(&src)
+	return &src, nil
+}
+
+// ByToken returns the source of a webhook token.
+func (c *sourceCache) ByToken(ctx context.Context, token string) (*tenants.Source, error) {
+	h := tenants.HashSecret(token)
+	c.mu.Lock()
+	id, ok := c.byTok[h]
+	e, fresh := c.byID[id]
+	c.mu.Unlock()
+	if ok && fresh && c.now().Sub(e.at) < sourceTTL && e.src.Token == token {
+		return e.src, nil
+	}
+	src, err := c.store.SourceByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	c.put(&src)
+	return &src, nil
+}
+
+func (c *sourceCache) put(src *tenants.Source) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.byID) > 50000 {
+		c.byID, c.byTok = map[string]cachedSource{}, map[string]string{}
+	}
+	c.byID[src.ID] = cachedSource{src: src, at: c.now()}
+	c.byTok[tenants.HashSecret(src.Token)] = src.ID
+}
+
+// Forget drops a source from the cache.
+func (c *sourceCache) Forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.byID[id]; ok {
+		delete(c.byTok, tenants.HashSecret(e.src.Token))
+	}
+	delete(c.byID, id)
+}
+
+// follow drops sources announced as changed until ctx ends.
+func (c *sourceCache) follow(ctx context.Context, rdb redis.UniversalClient, log *slog.Logger) {
+	for ctx.Err() == nil {
+		sub := rdb.Subscribe(ctx, tenants.SourcesChannel)
+		ch := sub.Channel()
+		for open := true; open; {
+			select {
+			case <-ctx.Done():
+				_ = sub.Close()
+				return
+			case m, ok := <-ch:
+				if !ok {
+					open = false
+					break
+				}
+				c.Forget(m.Payload)
+			}
+		}
+		_ = sub.Close()
+		log.Warn("source change subscription ended; resubscribing")
+		time.Sleep(time.Second)
+	}
+}
+
+// propertyTTL is how long a portal's property definitions are cached.
+const propertyTTL = 10 * time.Minute
+
+// propertyCache holds each portal's contact property definitions, in memory
+// and in Redis (shared by replicas), so the mapping editor and delivery do
+// not list them on every use. Listing costs a call under the portal's
+// rate limit.
+type propertyCache struct {
+	rdb     redis.UniversalClient
+	hs      *hubspot.Client
+	tokens  *oauth.Tokens
+	limiter *queue.Limiter
+	now     func() time.Time
+	mu      sync.Mutex
+	mem     map[int64]cachedProps
+}
+
+type cachedProps struct {
+	defs map[string]hubspot.Property
+	list []hubspot.Property
+	at   time.Time
+}
+
+func newPropertyCache(rdb redis.UniversalClient, hs *hubspot.Client, tokens *oauth.Tokens, lim *queue.Limiter, now func() time.Time) *propertyCache {
+	return &propertyCache{rdb: rdb, hs: hs, tokens: tokens, limiter: lim, now: now, mem: map[int64]cachedProps{}}
+}
+
+func propsKey(hub int64) string { return tenants.PortalKey(hub, "props") }
+
+// Properties returns a portal's property definitions by name.
+func (c *propertyCache) Properties(ctx context.Context, hub int64) (map[string]hubspot.Property, error) {
+	p, err := c.load(ctx, hub, false)
+	return p.defs, err
+}
+
+// List returns a portal's properties in HubSpot's order; refresh bypasses
+// the cache (the mapping editor's refresh button).
+func (c *propertyCache) List(ctx context.Context, hub int64, refresh bool) ([]hubspot.Property, error) {
+	p, err := c.load(ctx, hub, refresh)
+	return p.list, err
+}
+
+// Drop forgets a portal's cached properties (after refhub created some).
+func (c *propertyCache) Drop(ctx context.Context, hub int64) {
+	c.mu.Lock()
+	delete(c.mem, hub)
+	c.mu.Unlock()
+	c.rdb.Del(ctx, propsKey(hub))
+}
+
+func (c *propertyCache) load(ctx context.Context, hub int64, refresh bool) (cachedProps, error) {
+	c.mu.Lock()
+	p, ok := c.mem[hub]
+	c.mu.Unlock()
+	if ok && !refresh && c.now().Sub(p.at) < propertyTTL {
+		return p, nil
+	}
+	var list []hubspot.Property
+	raw, err := c.rdb.Get(ctx, propsKey(hub)).Bytes()
+	if err == nil && !refresh && json.Unmarshal(raw, &list) == nil {
+		return c.keep(hub, list), nil
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return cachedProps{}, err
+	}
+	list, err = c.hs.Portal(hub, c.tokens.Func(hub), c.limiter).ListProperties(ctx)
+	if err != nil {
+		return cachedProps{}, err
+	}
+	if raw, err := json.Marshal(list); err == nil {
+		c.rdb.Set(ctx, propsKey(hub), raw, propertyTTL)
+	}
+	return c.keep(hub, list), nil
+}
+
+func (c *propertyCache) keep(hub int64, list []hubspot.Property) cachedProps {
+	p := cachedProps{defs: make(map[string]hubspot.Property, len(list)), list: list, at: c.now()}
+	for _, d := range list {
+		p.defs[d.Name] = d
+	}
+	c.mu.Lock()
+	c.mem[hub] = p
+	c.mu.Unlock()
+	return p
+}

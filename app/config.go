@@ -1,0 +1,176 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/oauth"
+)
+
+// Config is refhub's configuration, read from the environment.
+type Config struct {
+	Addr           string // REFHUB_ADDR
+	PublicURL      string // REFHUB_PUBLIC_URL: the https URL HubSpot and Referral Factory reach refhub at
+	RedisURL       string // REFHUB_REDIS_URL
+	RedisCluster   bool   // REFHUB_REDIS_CLUSTER: REFHUB_REDIS_URL lists cluster nodes
+	ClientID       string // HUBSPOT_CLIENT_ID
+	ClientSecret   string // HUBSPOT_CLIENT_SECRET
+	EncryptionKeys string // REFHUB_ENCRYPTION_KEYS
+	SessionSecret  string // REFHUB_SESSION_SECRET
+	APIBase        string // HUBSPOT_API_BASE
+	AppBase        string // HUBSPOT_APP_BASE
+
+	RateLimit      int           // REFHUB_HUBSPOT_RATE_LIMIT: calls per RateWindow per portal
+	RateWindow     time.Duration // (the "/10s" part of REFHUB_HUBSPOT_RATE_LIMIT)
+	HubSpotTimeout time.Duration // REFHUB_HUBSPOT_TIMEOUT
+	Workers        int           // REFHUB_WORKERS: lanes worked on at once per process (0: no delivery here)
+	RetryFor       time.Duration // REFHUB_RETRY_FOR
+	WebhookRate    int           // REFHUB_WEBHOOK_RATE_LIMIT: requests per second per source
+	LogLevel       string        // REFHUB_LOG_LEVEL
+}
+
+// ConfigError names the variable that is missing or malformed and what is
+// expected.
+type ConfigError struct{ Var, Problem string }
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Problem }
+
+// Env reads variables; FILE variants are read through ReadFile.
+type Env struct {
+	Getenv   func(string) string
+	ReadFile func(string) ([]byte, error)
+}
+
+// OSEnv is the process environment.
+var OSEnv = Env{Getenv: os.Getenv, ReadFile: os.ReadFile}
+
+// get returns NAME, or the trimmed content of the file NAME_FILE names.
+func (e Env) get(name string) (string, error) {
+	v := e.Getenv(name)
+	file := e.Getenv(name + "_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", &ConfigError{name, "set either " + name + " or " + name + "_FILE, not both"}
+	case file != "":
+		b, err := e.ReadFile(file)
+		if err != nil {
+			return "", &ConfigError{name + "_FILE", fmt.Sprintf("cannot read %s: %v", file, err)}
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return strings.TrimSpace(v), nil
+}
+
+// LoadConfig reads and validates the configuration for `refhub serve`.
+// Every problem found is reported, each naming its variable.
+func LoadConfig(env Env) (Config, error) {
+	var errs []error
+	get := func(name, def string) string {
+		v, err := env.get(name)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if v == "" {
+			return def
+		}
+		return v
+	}
+	need := func(name, what string) string {
+		v := get(name, "")
+		if v == "" {
+			errs = append(errs, &ConfigError{name, "required: " + what})
+		}
+		return v
+	}
+	c := Config{
+		Addr:           get("REFHUB_ADDR", ":8080"),
+		PublicURL:      need("REFHUB_PUBLIC_URL", "the public https URL of refhub, e.g. https://refhub.example.com"),
+		RedisURL:       need("REFHUB_REDIS_URL", "a redis:// or rediss:// URL, e.g. redis://localhost:6379/0"),
+		ClientID:       need("HUBSPOT_CLIENT_ID", "the client id of your HubSpot app (Auth tab of the app)"),
+		ClientSecret:   need("HUBSPOT_CLIENT_SECRET", "the client secret of your HubSpot app"),
+		EncryptionKeys: need("REFHUB_ENCRYPTION_KEYS", "comma-separated id:base64key entries, each key 32 bytes (openssl rand -base64 32)"),
+		SessionSecret:  need("REFHUB_SESSION_SECRET", "at least 32 random characters (openssl rand -base64 48)"),
+		APIBase:        get("HUBSPOT_API_BASE", hubspot.DefaultAPIBase),
+		AppBase:        get("HUBSPOT_APP_BASE", hubspot.DefaultAppBase),
+		LogLevel:       get("REFHUB_LOG_LEVEL", "info"),
+	}
+	errs = append(errs, c.parseTunables(get)...)
+	errs = append(errs, c.validate()...)
+	return c, errors.Join(errs...)
+}
+
+func (c *Config) parseTunables(get func(name, def string) string) []error {
+	var errs []error
+	var err error
+	if c.RateLimit, c.RateWindow, err = parseRate(get("REFHUB_HUBSPOT_RATE_LIMIT", "100/10s")); err != nil {
+		errs = append(errs, &ConfigError{"REFHUB_HUBSPOT_RATE_LIMIT", err.Error()})
+	}
+	if c.HubSpotTimeout, err = time.ParseDuration(get("REFHUB_HUBSPOT_TIMEOUT", "20s")); err != nil || c.HubSpotTimeout <= 0 {
+		errs = append(errs, &ConfigError{"REFHUB_HUBSPOT_TIMEOUT", "a positive duration such as 20s"})
+	}
+	if c.RetryFor, err = time.ParseDuration(get("REFHUB_RETRY_FOR", "72h")); err != nil || c.RetryFor <= 0 {
+		errs = append(errs, &ConfigError{"REFHUB_RETRY_FOR", "a positive duration such as 72h"})
+	}
+	if c.Workers, err = strconv.Atoi(get("REFHUB_WORKERS", "16")); err != nil || c.Workers < 0 {
+		errs = append(errs, &ConfigError{"REFHUB_WORKERS", "a whole number ≥ 0 (0 runs no delivery in this process)"})
+	}
+	if c.WebhookRate, err = strconv.Atoi(get("REFHUB_WEBHOOK_RATE_LIMIT", "200")); err != nil || c.WebhookRate < 1 {
+		errs = append(errs, &ConfigError{"REFHUB_WEBHOOK_RATE_LIMIT", "a whole number ≥ 1 of webhook requests per second per source"})
+	}
+	if v := get("REFHUB_REDIS_CLUSTER", "false"); v != "" {
+		if c.RedisCluster, err = strconv.ParseBool(v); err != nil {
+			errs = append(errs, &ConfigError{"REFHUB_REDIS_CLUSTER", "true or false"})
+		}
+	}
+	return errs
+}
+
+// parseRate reads "100" or "100/10s".
+func parseRate(s string) (int, time.Duration, error) {
+	n, w, found := strings.Cut(s, "/")
+	max, err := strconv.Atoi(strings.TrimSpace(n))
+	if err != nil || max < 1 {
+		return 0, 0, errors.New(`calls per window, e.g. "100/10s" (HubSpot allows 110 per 10 s per portal)`)
+	}
+	window := 10 * time.Second
+	if found {
+		if window, err = time.ParseDuration(strings.TrimSpace(w)); err != nil || window <= 0 {
+			return 0, 0, errors.New(`calls per window, e.g. "100/10s"`)
+		}
+	}
+	return max, window, nil
+}
+
+func (c *Config) validate() []error {
+	var errs []error
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, &ConfigError{"REFHUB_PUBLIC_URL", "an absolute http(s) URL such as https://refhub.example.com"})
+		}
+	}
+	for _, v := range []struct{ name, val string }{{"HUBSPOT_API_BASE", c.APIBase}, {"HUBSPOT_APP_BASE", c.AppBase}} {
+		if u, err := url.Parse(v.val); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, &ConfigError{v.name, "an absolute http(s) URL"})
+		}
+	}
+	if c.RedisURL != "" {
+		if _, err := redisOptions(c.RedisURL, c.RedisCluster); err != nil {
+			errs = append(errs, &ConfigError{"REFHUB_REDIS_URL", err.Error()})
+		}
+	}
+	if c.EncryptionKeys != "" {
+		if _, err := oauth.NewVault(c.EncryptionKeys); err != nil {
+			errs = append(errs, &ConfigError{"REFHUB_ENCRYPTION_KEYS", err.Error()})
+		}
+	}
+	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
+		errs = append(errs, &ConfigError{"REFHUB_SESSION_SECRET", "at least 32 characters (openssl rand -base64 48)"})
+	}
+	return errs
+}

@@ -1,0 +1,243 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/oauth"
+	"github.com/refhub/refhub/tenants"
+)
+
+type laneMode int
+
+const (
+	idleLane laneMode = iota
+	requeueLane
+	parkLane
+)
+
+type decision struct {
+	mode laneMode
+	due  time.Time
+}
+
+func (e *Engine) at(d time.Duration) decision {
+	return decision{mode: requeueLane, due: e.now().Add(d)}
+}
+
+// round works one batch of a leased lane and decides what happens to the
+// lane next.
+func (e *Engine) round(ctx context.Context, hub int64) decision {
+	log := e.log.With(slog.Int64("portal", hub))
+	portal, err := e.portals.Portal(ctx, hub)
+	if errors.Is(err, tenants.ErrNotFound) {
+		return decision{mode: idleLane} // deleted; its lane went with it
+	}
+	if err != nil {
+		log.Warn("load portal", slog.Any("err", err))
+		return e.at(e.backoff(1))
+	}
+	if portal.Status != tenants.Connected {
+		e.metrics.parked.Inc()
+		return decision{mode: parkLane}
+	}
+	items, err := e.q.Head(ctx, hub, e.cfg.BatchSize)
+	if err != nil {
+		log.Warn("read lane", slog.Any("err", err))
+		return e.at(e.backoff(1))
+	}
+	if len(items) == 0 {
+		return decision{mode: idleLane}
+	}
+	b, err := e.prepare(ctx, hub, items)
+	if err != nil {
+		log.Warn("prepare batch", slog.Any("err", err))
+		return e.at(e.backoff(1))
+	}
+	lane := &laneResult{}
+	if len(b.works) > 0 {
+		res, wait, err := e.limiter.Reserve(ctx, hub, callsFor(b.policy))
+		if err != nil {
+			log.Warn("rate limiter", slog.Any("err", err))
+			return e.at(e.backoff(1))
+		}
+		if res == nil {
+			e.metrics.throttled.Inc()
+			e.record(ctx, hub, b.settled, nil)
+			return e.at(wait)
+		}
+		lane = e.deliver(ctx, hub, b, res)
+		res.Release(ctx)
+	}
+	return e.conclude(ctx, hub, b, lane, len(items) == e.cfg.BatchSize)
+}
+
+// laneResult is a round's error that concerns the whole lane.
+type laneResult struct {
+	err error
+}
+
+// deliver sends the batch, retrying once with a fresh token if HubSpot
+// refuses the access token.
+func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *queue.Reservation) *laneResult {
+	var last atomic.Value
+	tokenFn := func(ctx context.Context) (string, error) {
+		t, err := e.tokens.AccessToken(ctx, hub)
+		if err == nil {
+			last.Store(t)
+		}
+		return t, err
+	}
+	api := e.hs.Portal(hub, tokenFn, &countingLimiter{Limiter: res.Limiter(), m: e.metrics})
+	start := e.now()
+	err := send(ctx, api, b.policy, b.works)
+	var ae *hubspot.AuthError
+	if errors.As(err, &ae) {
+		used, _ := last.Load().(string)
+		_ = e.tokens.Invalidate(ctx, hub, used)
+		err = send(ctx, api, b.policy, pending(b.works))
+		if errors.As(err, &ae) {
+			reason := "HubSpot refused a freshly refreshed access token (" + ae.Message + "): install refhub again in this portal"
+			e.tokens.MarkRevoked(ctx, hub, reason)
+			err = &oauth.ReconnectError{HubID: hub, Reason: reason}
+		}
+	}
+	e.metrics.batchSeconds.Observe(e.now().Sub(start).Seconds())
+	return &laneResult{err: err}
+}
+
+// conclude records every event's outcome and decides the lane's next step.
+func (e *Engine) conclude(ctx context.Context, hub int64, b *batch, lane *laneResult, full bool) decision {
+	now := e.now()
+	retry, err := e.q.Retry(ctx, hub)
+	if err != nil {
+		e.log.Warn("read retry state", slog.Int64("portal", hub), slog.Any("err", err))
+	}
+	var waitFor time.Duration
+	var laneErr error
+	mode := requeueLane
+	if lane.err != nil {
+		laneErr = lane.err
+		for _, w := range pending(b.works) {
+			w.retryErr = lane.err
+		}
+	}
+	for _, w := range b.works {
+		if !w.settled() && w.retryErr != nil && laneErr == nil {
+			laneErr = w.retryErr
+		}
+	}
+	switch class, delay := classify(laneErr); class {
+	case classNone:
+		retry = queue.RetryState{}
+	case classReconnect:
+		mode = parkLane
+		e.metrics.outcome("waiting_reconnect", len(pending(b.works)))
+	case classRateLimited:
+		e.metrics.rateLimited.Inc()
+		waitFor = delay
+	default:
+		if retry.Attempts == 0 {
+			retry.FirstFailure = now
+		}
+		retry.Attempts++
+		retry.LastError = laneErr.Error()
+		waitFor = max(delay, e.backoff(retry.Attempts))
+		if now.Sub(retry.FirstFailure) >= e.cfg.RetryFor {
+			e.giveUp(b.works, retry, laneErr)
+			retry, waitFor = queue.RetryState{}, 0
+		}
+	}
+	if err := e.q.SetRetry(ctx, hub, retry); err != nil {
+		e.log.Warn("store retry state", slog.Int64("portal", hub), slog.Any("err", err))
+	}
+	e.record(ctx, hub, append(b.settled, b.works...), laneErr)
+	switch {
+	case mode == parkLane:
+		return decision{mode: parkLane}
+	case waitFor > 0:
+		return e.at(waitFor)
+	case full:
+		return decision{mode: requeueLane, due: now}
+	}
+	// Less than a full batch was waiting: the lane is done unless more
+	// arrived meanwhile (Release keeps a lane that was signalled).
+	return decision{mode: idleLane}
+}
+
+// giveUp dead-letters what kept failing for RetryFor.
+func (e *Engine) giveUp(ws []*work, s queue.RetryState, err error) {
+	for _, w := range pending(ws) {
+		w.fail(Reason{Code: "RETRIES_EXHAUSTED",
+			Text: fmt.Sprintf("HubSpot kept failing for %s (%d attempts since %s): %v",
+				e.cfg.RetryFor, s.Attempts, s.FirstFailure.UTC().Format(time.RFC3339), err),
+			Fix: "Check HubSpot's status and this portal's connection, then replay the dead letters."})
+	}
+}
+
+// record writes every event's new state in one step.
+func (e *Engine) record(ctx context.Context, hub int64, ws []*work, laneErr error) {
+	now := e.now().UTC()
+	var updates []queue.Update
+	for _, w := range ws {
+		for _, it := range w.items {
+			ev := it.Event
+			switch {
+			case w.done:
+				ev.Status, ev.Outcome, ev.ContactID = queue.Delivered, w.outcome, w.contactID
+				ev.DeliveredAt, ev.Reason, ev.Fix, ev.Code, ev.Property = &now, "", "", "", ""
+				e.metrics.outcome(string(w.outcome), 1)
+				e.metrics.observeLatency(now.Sub(ev.ReceivedAt))
+			case w.bad != nil:
+				ev.Status = queue.Failed
+				ev.Attempts++
+				stamp(&ev, now)
+				ev.Reason, ev.Fix, ev.Code, ev.Property = w.bad.Text, w.bad.Fix, w.bad.Code, w.bad.Property
+				e.metrics.deadLetter(w.bad.Code)
+			case w.retryErr != nil || laneErr != nil:
+				ev.Attempts++
+				stamp(&ev, now)
+				ev.Reason = retryText(firstErr(w.retryErr, laneErr))
+			default:
+				continue
+			}
+			updates = append(updates, queue.Update{StreamID: it.StreamID, Event: ev})
+		}
+	}
+	if err := e.q.Finish(ctx, hub, updates); err != nil {
+		e.log.Error("record delivery outcomes", slog.Int64("portal", hub), slog.Any("err", err))
+	}
+}
+
+func stamp(ev *queue.Event, now time.Time) {
+	if ev.FirstFailure == nil {
+		ev.FirstFailure = &now
+	}
+	ev.LastFailure = &now
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countingLimiter counts HubSpot calls for the metrics.
+type countingLimiter struct {
+	hubspot.Limiter
+	m *Metrics
+}
+
+func (c *countingLimiter) Wait(ctx context.Context, hub int64) error {
+	c.m.calls.Inc()
+	return c.Limiter.Wait(ctx, hub)
+}

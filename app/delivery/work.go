@@ -1,0 +1,228 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/refhub/refhub/app/payload"
+	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/tenants"
+)
+
+// work is one contact to write: the events for one email in a batch,
+// merged in arrival order (a later signup's values win), and the result.
+type work struct {
+	items []queue.Item
+	email string
+	props map[string]string
+
+	done      bool
+	outcome   queue.Outcome
+	contactID string
+	bad       *Reason
+	retryErr  error
+}
+
+func (w *work) deliver(o queue.Outcome, contactID string) {
+	w.done, w.outcome, w.contactID = true, o, contactID
+}
+func (w *work) fail(r Reason) { w.bad = &r }
+func (w *work) settled() bool { return w.done || w.bad != nil }
+
+// pending returns the works that have no result yet.
+func pending(ws []*work) []*work {
+	var out []*work
+	for _, w := range ws {
+		if !w.settled() {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// batch is what one lane round sends: works of one duplicate policy, plus
+// events settled without a HubSpot call (no email, source gone, superseded).
+type batch struct {
+	policy  tenants.Policy
+	works   []*work
+	settled []*work
+}
+
+// prepare maps the events at the head of a lane to contacts. It takes the
+// leading run of events that share a duplicate policy, applies each event's
+// current mapping (so a replay after a mapping fix uses the fix) and merges
+// events for the same email.
+func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*batch, error) {
+	b := &batch{}
+	byEmail := map[string]*work{}
+	defs := e.propertyDefs(ctx, hub)
+	for _, it := range items {
+		src, err := e.sources.Source(ctx, it.Event.SourceID)
+		if errors.Is(err, tenants.ErrNotFound) {
+			w := &work{items: []queue.Item{it}, email: it.Event.Email}
+			w.fail(Reason{Code: "SOURCE_DELETED", Text: "The source that received this signup was deleted.",
+				Fix: "Nothing to do: a deleted source's signups are not delivered."})
+			b.settled = append(b.settled, w)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		m := src.MappingFor(it.Event.Route)
+		if b.policy == "" {
+			b.policy = m.OnExisting
+		}
+		if m.OnExisting != b.policy {
+			break // the next round takes the events of the other policy
+		}
+		props, err := m.Apply(payload.New(it.Event.Payload))
+		if err != nil {
+			w := &work{items: []queue.Item{it}, email: it.Event.Email}
+			w.fail(Reason{Code: "NO_EMAIL", Text: "The mapping gives this signup no email: " + strings.TrimPrefix(err.Error(), "no email: "),
+				Fix: "Map the Referral Factory field that holds the email to the property email." + replayHint})
+			b.settled = append(b.settled, w)
+			continue
+		}
+		coerce(props, defs)
+		email := props["email"]
+		if w, ok := byEmail[email]; ok {
+			w.items = append(w.items, it)
+			for k, v := range props {
+				w.props[k] = v
+			}
+			continue
+		}
+		w := &work{items: []queue.Item{it}, email: email, props: props}
+		byEmail[email] = w
+		b.works = append(b.works, w)
+	}
+	if err := e.markSuperseded(ctx, hub, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// markSuperseded settles replayed events for whose email a newer signup was
+// delivered since they failed: sending them would overwrite newer data.
+func (e *Engine) markSuperseded(ctx context.Context, hub int64, b *batch) error {
+	var replayed []queue.Event
+	for _, w := range b.works {
+		if ev := w.items[len(w.items)-1].Event; ev.Replays > 0 {
+			replayed = append(replayed, ev)
+		}
+	}
+	if len(replayed) == 0 {
+		return nil
+	}
+	sup, err := e.q.Superseded(ctx, hub, replayed)
+	if err != nil {
+		return err
+	}
+	kept := b.works[:0]
+	for _, w := range b.works {
+		if sup[w.items[len(w.items)-1].Event.ID] {
+			w.deliver(queue.Superseded, "")
+			b.settled = append(b.settled, w)
+			continue
+		}
+		kept = append(kept, w)
+	}
+	b.works = kept
+	return nil
+}
+
+// propertyDefs returns the portal's property definitions, or nil if they
+// cannot be had right now (values are then sent as received).
+func (e *Engine) propertyDefs(ctx context.Context, hub int64) map[string]hubspot.Property {
+	if e.props == nil {
+		return nil
+	}
+	defs, err := e.props.Properties(ctx, hub)
+	if err != nil {
+		e.log.Debug("property definitions unavailable", slog.Int64("portal", hub), slog.Any("err", err))
+		return nil
+	}
+	return defs
+}
+
+// isolate runs op on ws. When HubSpot refuses the whole call because of some
+// inputs (a validation error, or a conflict it reports for the first
+// duplicate only), it sets those aside — the ones the error names, or half
+// of the batch at a time — so every other input still goes through. onBad
+// settles an input proven bad on its own. Other errors are returned.
+func isolate(ctx context.Context, ws []*work, op func(context.Context, []*work) error, onBad func(*work, error)) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	err := op(ctx, ws)
+	var ve *hubspot.ValidationError
+	var ce *hubspot.ConflictError
+	isVE, isCE := errors.As(err, &ve), errors.As(err, &ce)
+	if err == nil || (!isVE && !isCE) {
+		return err
+	}
+	if len(ws) == 1 {
+		onBad(ws[0], err)
+		return nil
+	}
+	if isVE {
+		certain, suspects := culprits(ws, ve)
+		if len(certain) > 0 || (len(suspects) > 0 && len(suspects) < len(ws)) {
+			for _, w := range certain {
+				onBad(w, err)
+			}
+			rest := without(ws, certain, suspects)
+			if err := isolate(ctx, rest, op, onBad); err != nil {
+				return err
+			}
+			return isolate(ctx, without(suspects, certain, nil), op, onBad)
+		}
+	}
+	mid := len(ws) / 2
+	if err := isolate(ctx, ws[:mid], op, onBad); err != nil {
+		return err
+	}
+	return isolate(ctx, ws[mid:], op, onBad)
+}
+
+func without(ws []*work, a, b []*work) []*work {
+	drop := map[*work]bool{}
+	for _, w := range a {
+		drop[w] = true
+	}
+	for _, w := range b {
+		drop[w] = true
+	}
+	var out []*work
+	for _, w := range ws {
+		if !drop[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// mappedProperties lists the properties any work sets, for batch reads.
+func mappedProperties(ws []*work) []string {
+	set := map[string]bool{}
+	for _, w := range ws {
+		for k := range w.props {
+			set[k] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func errMissingFromAnswer(email string) error {
+	return fmt.Errorf("HubSpot's answer did not include the contact %s", email)
+}

@@ -1,0 +1,140 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/refhub/refhub/hubspot/hubspottest"
+	"github.com/refhub/refhub/internal/apptest"
+)
+
+type sourceJSON struct {
+	ID         string `json:"id"`
+	HubID      int64  `json:"hub_id"`
+	WebhookURL string `json:"webhook_url"`
+	Mapping    struct {
+		Fields []struct {
+			From string `json:"from"`
+			To   string `json:"to"`
+		} `json:"fields"`
+		OnExisting string `json:"on_existing"`
+	} `json:"mapping"`
+}
+
+type eventJSON struct {
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	Status    string `json:"status"`
+	Outcome   string `json:"outcome"`
+	ContactID string `json:"contact_id"`
+	Reason    string `json:"reason"`
+	Fix       string `json:"fix"`
+	Code      string `json:"code"`
+	Property  string `json:"property"`
+	Attempts  int    `json:"attempts"`
+	Payload   []struct {
+		Path  string `json:"path"`
+		Value string `json:"value"`
+	} `json:"payload"`
+}
+
+// createSource creates a source for hub through the API.
+func createSource(t *testing.T, b *apptest.Browser, hub int64, name string) sourceJSON {
+	t.Helper()
+	var src sourceJSON
+	b.JSON(http.MethodPost, "/api/v1/portals/"+itoa(hub)+"/sources", map[string]string{"name": name}, http.StatusCreated, &src)
+	return src
+}
+
+func activity(t *testing.T, b *apptest.Browser, srcID, query string) []eventJSON {
+	t.Helper()
+	var out struct {
+		Events []eventJSON `json:"events"`
+	}
+	b.JSON(http.MethodGet, "/api/v1/sources/"+srcID+"/activity"+query, nil, http.StatusOK, &out)
+	return out.Events
+}
+
+func itoa(n int64) string { return strings.TrimSpace(strings.Replace(jsonNum(n), "\"", "", -1)) }
+
+func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// TestInstallReceiveDeliver drives the whole flow as a user would: install
+// through the simulator, create a source, map fields, send Referral
+// Factory-shaped signups as JSON, form and GET, and find the contacts in
+// HubSpot with the mapped fields and defaults, and the activity saying so.
+func TestInstallReceiveDeliver(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{Delivery: true})
+	env.Sim.AddProperty(1001, hubspottest.Property{Name: "referral_link", Label: "Referral link", Type: "string",
+		FieldType: "text", GroupName: "contactinformation"})
+	b := env.Install(1001, 501)
+
+	var portals struct {
+		Portals []struct {
+			HubID  int64  `json:"hub_id"`
+			Domain string `json:"domain"`
+			Status string `json:"status"`
+		} `json:"portals"`
+	}
+	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &portals)
+	require.Len(t, portals.Portals, 1)
+	assert.Equal(t, int64(1001), portals.Portals[0].HubID)
+	assert.Equal(t, "acme.hubspot.test", portals.Portals[0].Domain)
+	assert.Equal(t, "connected", portals.Portals[0].Status)
+
+	src := createSource(t, b, 1001, "Spring campaign")
+	assert.True(t, strings.HasPrefix(src.WebhookURL, env.URL("/hooks/referral-factory/")), src.WebhookURL)
+	require.Len(t, src.Mapping.Fields, 2, "a new source starts with email and first name mapped")
+	assert.Equal(t, "update", src.Mapping.OnExisting)
+
+	b.JSON(http.MethodPut, "/api/v1/sources/"+src.ID+"/mapping", map[string]any{
+		"fields": []map[string]string{{"from": "email", "to": "email"}, {"from": "first_name", "to": "firstname"},
+			{"from": "url", "to": "referral_link"}, {"from": "meta.Company", "to": "company"}},
+		"defaults":    map[string]string{"lifecyclestage": "lead"},
+		"on_existing": "update",
+	}, http.StatusOK, nil)
+
+	status, body := apptest.Post(t, src.WebhookURL, "application/json",
+		[]byte(`{"email":"Jane.Doe@Example.com","first_name":"Jane","url":"https://rf.example/r/JANE","meta":[{"field":"Company","value":"Acme Ltd"}]}`))
+	require.Equal(t, http.StatusAccepted, status, string(body))
+	status, body = apptest.Post(t, src.WebhookURL, "application/x-www-form-urlencoded",
+		[]byte(url.Values{"email": {"form@example.com"}, "first_name": {"Formy"}, "meta[Company]": {"Form Co"}}.Encode()))
+	require.Equal(t, http.StatusAccepted, status, string(body))
+	resp, err := http.Get(src.WebhookURL + "?email=get%40example.com&first_name=Getty&url=https%3A%2F%2Frf.example%2Fr%2FGET")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusAccepted, resp.StatusCode)
+
+	apptest.Eventually(t, 10*time.Second, "three contacts in HubSpot", func() bool { return len(env.Sim.Contacts(1001)) == 3 })
+	jane, ok := env.Sim.ContactByEmail(1001, "jane.doe@example.com")
+	require.True(t, ok)
+	assert.Equal(t, "Jane", jane.Properties["firstname"])
+	assert.Equal(t, "https://rf.example/r/JANE", jane.Properties["referral_link"])
+	assert.Equal(t, "Acme Ltd", jane.Properties["company"])
+	assert.Equal(t, "lead", jane.Properties["lifecyclestage"], "default value")
+	form, _ := env.Sim.ContactByEmail(1001, "form@example.com")
+	assert.Equal(t, "Form Co", form.Properties["company"])
+	get, _ := env.Sim.ContactByEmail(1001, "get@example.com")
+	assert.Equal(t, "Getty", get.Properties["firstname"])
+	assert.Equal(t, "https://rf.example/r/GET", get.Properties["referral_link"])
+
+	apptest.Eventually(t, 5*time.Second, "activity to say delivered", func() bool {
+		evs := activity(t, b, src.ID, "?status=delivered")
+		return len(evs) == 3
+	})
+	evs := activity(t, b, src.ID, "?email=jane.doe")
+	require.Len(t, evs, 1)
+	assert.Equal(t, "delivered", evs[0].Status)
+	assert.Equal(t, "created", evs[0].Outcome)
+	assert.Equal(t, jane.ID, evs[0].ContactID)
+	for _, f := range evs[0].Payload {
+		assert.NotContains(t, f.Value, "Jane.Doe@", "emails are masked in payload views")
+	}
+}

@@ -1,0 +1,112 @@
+package app
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Handler returns refhub's HTTP handler. Every route is registered here.
+func (a *App) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	r.Use(a.recoverer, a.observe, a.renderErrors)
+	r.NoRoute(func(c *gin.Context) { _ = c.Error(errorf(ENotFound, "no such page")) })
+	r.NoMethod(func(c *gin.Context) { _ = c.Error(&Error{Code: EInvalid, Message: "method not allowed on this URL"}) })
+
+	r.GET("/healthz", a.healthz)
+	r.GET("/readyz", a.readyz)
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})))
+	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/app/") })
+
+	r.GET("/oauth/install", a.oauthInstall)
+	r.GET("/oauth/callback", a.oauthCallback)
+
+	r.POST("/hooks/referral-factory/:token", a.hook)
+	r.GET("/hooks/referral-factory/:token", a.hook)
+
+	api := r.Group("/api/v1", a.authenticateAPI)
+	a.apiRoutes(api)
+
+	r.GET("/app", func(c *gin.Context) { c.Redirect(http.StatusFound, "/app/") })
+	r.GET("/app/signin", a.uiSignIn)
+	ui := r.Group("/app", a.authenticateUI)
+	a.uiRoutes(ui)
+	r.GET("/static/*file", a.static)
+	return r
+}
+
+// recoverer answers a panic with a plain 500 (no stack to the client) and
+// logs it.
+func (a *App) recoverer(c *gin.Context) {
+	defer func() {
+		if v := recover(); v != nil {
+			a.log.Error("panic serving request", slog.String("route", c.FullPath()), slog.Any("panic", v))
+			c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{
+				"code": EInternal, "message": "something went wrong on refhub's side; it has been logged"}})
+		}
+	}()
+	c.Next()
+}
+
+// observe counts and logs requests by route pattern: never the raw path,
+// which carries webhook tokens, and never bodies.
+func (a *App) observe(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	route := c.FullPath()
+	d := time.Since(start)
+	status := c.Writer.Status()
+	a.metrics.observe(route, status, d)
+	level := slog.LevelDebug
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	a.log.Log(c.Request.Context(), level, "request", slog.String("method", c.Request.Method),
+		slog.String("route", route), slog.Int("status", status), slog.Duration("duration", d))
+}
+
+// renderErrors renders the first error a handler recorded: JSON for the API
+// and webhooks, an HTML page for the app and the install flow.
+func (a *App) renderErrors(c *gin.Context) {
+	c.Next()
+	if len(c.Errors) == 0 || c.Writer.Written() {
+		return
+	}
+	e := asError(c.Errors[0].Err)
+	status := httpStatus(e.Code)
+	if status >= 500 {
+		a.log.Error("request failed", slog.String("route", c.FullPath()), slog.Any("err", e))
+	} else if e.Err != nil {
+		a.log.Debug("request refused", slog.String("route", c.FullPath()), slog.Any("err", e.Err))
+	}
+	if wantsHTML(c) {
+		a.renderErrorPage(c, status, e)
+		return
+	}
+	c.JSON(status, gin.H{"error": gin.H{"code": e.Code, "message": e.Message}})
+}
+
+func wantsHTML(c *gin.Context) bool {
+	p := c.Request.URL.Path
+	if strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/hooks/") {
+		return false
+	}
+	return strings.HasPrefix(p, "/app") || strings.HasPrefix(p, "/oauth/") || strings.Contains(c.GetHeader("Accept"), "text/html")
+}
+
+func (a *App) healthz(c *gin.Context) { c.String(http.StatusOK, "ok\n") }
+
+func (a *App) readyz(c *gin.Context) {
+	if err := a.rdb.Ping(c.Request.Context()).Err(); err != nil {
+		c.String(http.StatusServiceUnavailable, "redis unreachable\n")
+		return
+	}
+	c.String(http.StatusOK, "ready\n")
+}

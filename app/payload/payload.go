@@ -1,0 +1,330 @@
+// Package payload normalizes what Referral Factory sends (a JSON object, a
+// form-encoded body or a query string, with keys the customer may rename and
+// custom fields nested under meta) into a flat, ordered list of field paths
+// and string values, the vocabulary mappings are written in.
+package payload
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits on what a payload may contain.
+const (
+	MaxDepth  = 16
+	MaxFields = 500
+	MaxValue  = 65536 // HubSpot's limit for a string property
+)
+
+// Field is one value of a payload at a dotted path such as "meta.Company".
+type Field struct {
+	Path  string `json:"path"`
+	Value string `json:"value"`
+}
+
+// Payload is a normalized signup: fields in the order they were received.
+type Payload struct {
+	Fields []Field `json:"fields"`
+	index  map[string]int
+}
+
+// Error is a payload that cannot be accepted; Status is the HTTP status to
+// answer with (400, 415 or 422).
+type Error struct {
+	Status int
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+func bad(status int, format string, args ...any) error {
+	return &Error{Status: status, Msg: fmt.Sprintf(format, args...)}
+}
+
+// envelopes are wrapper keys under which some senders nest the user object;
+// a path under them also matches without the prefix ("data.email" for
+// "email") when the payload has no such top-level field.
+var envelopes = []string{"data.", "user.", "payload.", "body.", "object.", "record.", "attributes.", "event."}
+
+// New returns a payload of fields (used when loading a stored payload).
+func New(fields []Field) *Payload {
+	p := &Payload{Fields: fields}
+	p.reindex()
+	return p
+}
+
+func (p *Payload) reindex() {
+	p.index = make(map[string]int, len(p.Fields))
+	for i, f := range p.Fields {
+		if _, dup := p.index[strings.ToLower(f.Path)]; !dup {
+			p.index[strings.ToLower(f.Path)] = i
+		}
+	}
+}
+
+// Get returns the value at path, compared case-insensitively. Paths under a
+// well-known envelope also match without it.
+func (p *Payload) Get(path string) (string, bool) {
+	if p.index == nil {
+		p.reindex()
+	}
+	key := strings.ToLower(strings.TrimSpace(path))
+	if i, ok := p.index[key]; ok {
+		return p.Fields[i].Value, true
+	}
+	for _, env := range envelopes {
+		for strings.HasPrefix(key, env) {
+			key = key[len(env):]
+		}
+	}
+	for _, f := range p.Fields {
+		if stripEnvelopes(strings.ToLower(f.Path)) == key {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
+func stripEnvelopes(path string) string {
+	for changed := true; changed; {
+		changed = false
+		for _, env := range envelopes {
+			if strings.HasPrefix(path, env) {
+				path, changed = path[len(env):], true
+			}
+		}
+	}
+	return path
+}
+
+// Paths returns every field path, in order.
+func (p *Payload) Paths() []string {
+	out := make([]string, len(p.Fields))
+	for i, f := range p.Fields {
+		out[i] = f.Path
+	}
+	return out
+}
+
+// Parse normalizes a request: the body by its content type, or the query
+// string when the body is empty (Referral Factory can send GET requests).
+func Parse(contentType string, body []byte, query url.Values) (*Payload, error) {
+	if !utf8.Valid(body) {
+		return nil, bad(400, "the body is not valid UTF-8")
+	}
+	mediaType := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case len(trimmed) == 0:
+		if len(query) == 0 {
+			return nil, bad(422, "the request has no signup data: send a JSON object, form fields or query parameters")
+		}
+		return fromValues(query)
+	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
+		return FromJSON(trimmed)
+	case mediaType == "application/x-www-form-urlencoded":
+		vals, err := url.ParseQuery(string(trimmed))
+		if err != nil {
+			return nil, bad(400, "the form body is malformed: %v", err)
+		}
+		return fromValues(vals)
+	case mediaType == "" || mediaType == "text/plain":
+		if trimmed[0] == '{' { // some senders omit the content type on JSON
+			return FromJSON(trimmed)
+		}
+	}
+	return nil, bad(415, "unsupported content type %q: send application/json or application/x-www-form-urlencoded", mediaType)
+}
+
+// FromJSON flattens a JSON object. Duplicate keys, nesting deeper than
+// MaxDepth and more than MaxFields values are refused.
+func FromJSON(body []byte) (*Payload, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, bad(400, "the body is not valid JSON: %v", err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, bad(400, "the body must be a JSON object with the signup's fields")
+	}
+	f := &flattener{dec: dec}
+	if err := f.object("", 1); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, bad(400, "the body has data after the JSON object")
+	}
+	return finish(f.fields)
+}
+
+type flattener struct {
+	dec    *json.Decoder
+	fields []Field
+}
+
+func (f *flattener) object(prefix string, depth int) error {
+	if depth > MaxDepth {
+		return bad(400, "the JSON is nested more than %d levels deep", MaxDepth)
+	}
+	seen := map[string]bool{}
+	for f.dec.More() {
+		tok, err := f.dec.Token()
+		if err != nil {
+			return bad(400, "the body is not valid JSON: %v", err)
+		}
+		key := tok.(string)
+		if seen[key] {
+			return bad(422, "the key %q appears more than once", prefix+key)
+		}
+		seen[key] = true
+		if err := f.value(prefix+key, depth); err != nil {
+			return err
+		}
+	}
+	_, err := f.dec.Token() // closing }
+	return err
+}
+
+func (f *flattener) value(path string, depth int) error {
+	tok, err := f.dec.Token()
+	if err != nil {
+		return bad(400, "the body is not valid JSON: %v", err)
+	}
+	switch v := tok.(type) {
+	case json.Delim:
+		if v == '{' {
+			return f.object(path+".", depth+1)
+		}
+		return f.array(path, depth+1)
+	case nil:
+		return nil // null: no value
+	case string:
+		return f.add(path, v)
+	case json.Number:
+		return f.add(path, v.String())
+	case bool:
+		return f.add(path, strconv.FormatBool(v))
+	}
+	return nil
+}
+
+func (f *flattener) array(path string, depth int) error {
+	if depth > MaxDepth {
+		return bad(400, "the JSON is nested more than %d levels deep", MaxDepth)
+	}
+	for i := 0; f.dec.More(); i++ {
+		if err := f.value(path+"."+strconv.Itoa(i), depth); err != nil {
+			return err
+		}
+	}
+	_, err := f.dec.Token() // closing ]
+	return err
+}
+
+func (f *flattener) add(path, value string) error {
+	if len(f.fields) >= MaxFields {
+		return bad(422, "the payload has more than %d fields", MaxFields)
+	}
+	f.fields = append(f.fields, Field{Path: path, Value: value})
+	return nil
+}
+
+var bracket = regexp.MustCompile(`\[([^\]]*)\]`)
+
+// fromValues flattens form or query values; "meta[Company]" becomes
+// "meta.Company". A key given twice is refused: which one is meant is a
+// guess.
+func fromValues(vals url.Values) (*Payload, error) {
+	var fields []Field
+	keys := make([]string, 0, len(vals))
+	for k := range vals {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		vs := vals[k]
+		path := strings.TrimSuffix(bracket.ReplaceAllString(k, ".$1"), ".")
+		if len(vs) > 1 {
+			return nil, bad(422, "the field %q appears %d times", path, len(vs))
+		}
+		if len(fields) >= MaxFields {
+			return nil, bad(422, "the payload has more than %d fields", MaxFields)
+		}
+		fields = append(fields, Field{Path: path, Value: vs[0]})
+	}
+	return finish(fields)
+}
+
+// finish checks values, then adds "meta.<field>" aliases for Referral
+// Factory's custom fields sent as a list of {field, value} pairs.
+func finish(fields []Field) (*Payload, error) {
+	for i, f := range fields {
+		if f.Path == "" {
+			return nil, bad(422, "the payload has a field with an empty name")
+		}
+		if len(f.Value) > MaxValue {
+			return nil, bad(422, "the field %q is longer than %d characters", f.Path, MaxValue)
+		}
+		fields[i].Value = strings.ReplaceAll(f.Value, "\x00", "")
+	}
+	fields = append(fields, pairAliases(fields)...)
+	p := &Payload{Fields: fields}
+	p.reindex()
+	return p, nil
+}
+
+// pairAliases turns list entries like meta.0.field=Company, meta.0.value=X
+// into meta.Company=X.
+func pairAliases(fields []Field) []Field {
+	type entry struct{ name, value string }
+	groups := map[string]*entry{}
+	var order []string
+	for _, f := range fields {
+		i := strings.LastIndex(f.Path, ".")
+		if i < 0 {
+			continue
+		}
+		prefix, leaf := f.Path[:i], strings.ToLower(f.Path[i+1:])
+		j := strings.LastIndex(prefix, ".")
+		if j < 0 {
+			continue
+		}
+		if _, err := strconv.Atoi(prefix[j+1:]); err != nil {
+			continue
+		}
+		g, ok := groups[prefix]
+		if !ok {
+			g = &entry{}
+			groups[prefix] = g
+			order = append(order, prefix)
+		}
+		switch leaf {
+		case "field", "name", "label", "key":
+			if g.name == "" {
+				g.name = f.Value
+			}
+		case "value":
+			g.value = f.Value
+		}
+	}
+	var out []Field
+	for _, prefix := range order {
+		g := groups[prefix]
+		if g.name == "" {
+			continue
+		}
+		list := prefix[:strings.LastIndex(prefix, ".")]
+		out = append(out, Field{Path: list + "." + g.name, Value: g.value})
+	}
+	return out
+}

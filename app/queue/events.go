@@ -1,0 +1,325 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// headScript returns up to n items at the head of a lane with their event
+// records: {stream id, json or false, ...}.
+// KEYS: lane, events. ARGV: n.
+var headScript = redis.NewScript(`
+local entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[1]))
+local out = {}
+for _, e in ipairs(entries) do
+  local id = e[2][2]
+  out[#out + 1] = e[1]
+  out[#out + 1] = redis.call('HGET', KEYS[2], id) or false
+end
+return out
+`)
+
+// Head returns up to n events waiting at the head of a portal's lane, in
+// arrival order.
+func (q *Queue) Head(ctx context.Context, hub int64, n int) ([]Item, error) {
+	res, err := headScript.Run(ctx, q.rdb, []string{laneKey(hub), eventsKey(hub)}, n).Slice()
+	if err != nil {
+		return nil, fmt.Errorf("read lane of portal %d: %w", hub, err)
+	}
+	items := make([]Item, 0, len(res)/2)
+	for i := 0; i+1 < len(res); i += 2 {
+		it := Item{StreamID: res[i].(string)}
+		raw, ok := res[i+1].(string)
+		if !ok {
+			it.Missing = true
+		} else if err := json.Unmarshal([]byte(raw), &it.Event); err != nil {
+			return nil, fmt.Errorf("portal %d: event at %s: %w", hub, it.StreamID, err)
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+// Update is a new state of an event at the head of a lane.
+type Update struct {
+	StreamID string // lane entry; removed unless the event stays Queued
+	Event    Event
+}
+
+// finishScript stores new event states, removes finished entries from the
+// lane, indexes dead letters, tracks the newest delivered signup per email
+// for emails that ever failed, and counts outcomes.
+// KEYS: lane, events, stats, hwm, dead keys... ARGV: now ms, stats ttl ms,
+// then per update: stream id, event id, json, status, dead key index (0 =
+// none), email, received ms, source id.
+var finishScript = redis.NewScript(`
+local now = ARGV[1]
+local i = 3
+while i <= #ARGV do
+  local sid, id, js, status, dk, email, recv, src = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], tonumber(ARGV[i+4]), ARGV[i+5], tonumber(ARGV[i+6]), ARGV[i+7]
+  redis.call('HSET', KEYS[2], id, js)
+  if status ~= 'queued' and sid ~= '' then
+    redis.call('XDEL', KEYS[1], sid)
+    redis.call('HINCRBY', KEYS[3], status, 1)
+    redis.call('HINCRBY', KEYS[3], src .. ':' .. status, 1)
+  end
+  if dk > 0 then
+    redis.call('ZADD', KEYS[dk], 'NX', now, id)
+    redis.call('HSETNX', KEYS[4], email, 0)
+  elseif status == 'delivered' then
+    local h = redis.call('HGET', KEYS[4], email)
+    if h and tonumber(h) < recv then redis.call('HSET', KEYS[4], email, recv) end
+  end
+  i = i + 8
+end
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+return 1
+`)
+
+// Finish records the outcome of events taken from a portal's lane in one
+// atomic step: a delivered or failed event leaves the lane, a failed one is
+// indexed as a dead letter of its source, a queued one stays (retrying).
+func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
+	if len(updates) == 0 {
+		return nil
+	}
+	now := q.now()
+	keys := []string{laneKey(hub), eventsKey(hub), statsKey(hub, now), hwmKey(hub)}
+	deadIdx := map[string]int{}
+	args := []any{now.UnixMilli(), statsTTL.Milliseconds()}
+	for _, u := range updates {
+		ev := u.Event
+		ev.UpdatedAt = now.UTC()
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		dk := 0
+		if ev.Status == Failed {
+			k := deadKey(hub, ev.SourceID)
+			if deadIdx[k] == 0 {
+				keys = append(keys, k)
+				deadIdx[k] = len(keys)
+			}
+			dk = deadIdx[k]
+		}
+		args = append(args, u.StreamID, ev.ID, raw, string(ev.Status), dk, ev.Email, ev.ReceivedAt.UnixMilli(), ev.SourceID)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := finishScript.Run(ctx, q.rdb, keys, args...).Err(); err != nil {
+		return fmt.Errorf("record outcomes for portal %d: %w", hub, err)
+	}
+	return nil
+}
+
+// Superseded returns the events (by id) for whose email a newer signup was
+// delivered already. Only emails that once failed are tracked: in the lane,
+// order is kept by construction; only a replay can bring an older signup
+// after a newer one.
+func (q *Queue) Superseded(ctx context.Context, hub int64, events []Event) (map[string]bool, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	emails := make([]string, len(events))
+	for i, ev := range events {
+		emails[i] = ev.Email
+	}
+	vals, err := q.rdb.HMGet(ctx, hwmKey(hub), emails...).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for i, v := range vals {
+		s, _ := v.(string)
+		if ms, err := strconv.ParseInt(s, 10, 64); err == nil && ms > events[i].ReceivedAt.UnixMilli() {
+			out[events[i].ID] = true
+		}
+	}
+	return out, nil
+}
+
+// RetryState is a lane's run of consecutive failed attempts.
+type RetryState struct {
+	Attempts     int       `json:"attempts"`
+	FirstFailure time.Time `json:"first_failure"`
+	LastError    string    `json:"last_error"`
+}
+
+// Retry returns a lane's retry state (zero if its last attempt succeeded).
+func (q *Queue) Retry(ctx context.Context, hub int64) (RetryState, error) {
+	raw, err := q.rdb.Get(ctx, retryKey(hub)).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return RetryState{}, nil
+	}
+	if err != nil {
+		return RetryState{}, err
+	}
+	var s RetryState
+	return s, json.Unmarshal(raw, &s)
+}
+
+// SetRetry stores a lane's retry state; a zero state clears it.
+func (q *Queue) SetRetry(ctx context.Context, hub int64, s RetryState) error {
+	if s.Attempts == 0 {
+		return q.rdb.Del(ctx, retryKey(hub)).Err()
+	}
+	raw, _ := json.Marshal(s)
+	return q.rdb.Set(ctx, retryKey(hub), raw, 7*24*time.Hour).Err()
+}
+
+// Filter selects activity.
+type Filter struct {
+	Status Status    // empty: any
+	Email  string    // substring, case-insensitive; empty: any
+	Before time.Time // only events received before (paging); zero: now
+	Limit  int       // default 50, at most 500
+}
+
+// scanLimit bounds how many recent events a filtered activity query reads.
+const scanLimit = 5000
+
+// Activity returns a source's events across the portals it sends to,
+// newest first.
+func (q *Queue) Activity(ctx context.Context, hubs []int64, src string, f Filter) ([]Event, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	max := "+inf"
+	if !f.Before.IsZero() {
+		max = "(" + strconv.FormatInt(f.Before.UnixMilli(), 10)
+	}
+	want := int64(f.Limit)
+	if f.Status != "" || f.Email != "" {
+		want = scanLimit
+	}
+	var all []Event
+	for _, hub := range hubs {
+		ids, err := q.rdb.ZRevRangeByScore(ctx, activityKey(hub, src), &redis.ZRangeBy{Max: max, Min: "-inf", Count: want}).Result()
+		if err != nil {
+			return nil, err
+		}
+		evs, err := q.events(ctx, hub, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs {
+			if matches(ev, f) {
+				all = append(all, ev)
+			}
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].ReceivedAt.After(all[j].ReceivedAt) })
+	if len(all) > f.Limit {
+		all = all[:f.Limit]
+	}
+	return all, nil
+}
+
+func matches(ev Event, f Filter) bool {
+	if f.Status != "" && ev.Status != f.Status {
+		return false
+	}
+	return f.Email == "" || strings.Contains(ev.Email, strings.ToLower(strings.TrimSpace(f.Email)))
+}
+
+func (q *Queue) events(ctx context.Context, hub int64, ids []string) ([]Event, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	vals, err := q.rdb.HMGet(ctx, eventsKey(hub), ids...).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, 0, len(vals))
+	for _, v := range vals {
+		s, ok := v.(string)
+		if !ok {
+			continue
+		}
+		var ev Event
+		if err := json.Unmarshal([]byte(s), &ev); err != nil {
+			return nil, err
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// DeadLetters returns a source's dead-lettered events, oldest failure first.
+// Dead letters are never trimmed: they stay until replayed or the portal is
+// deleted.
+func (q *Queue) DeadLetters(ctx context.Context, hubs []int64, src string) ([]Event, error) {
+	var all []Event
+	for _, hub := range hubs {
+		ids, err := q.rdb.ZRange(ctx, deadKey(hub, src), 0, -1).Result()
+		if err != nil {
+			return nil, err
+		}
+		evs, err := q.events(ctx, hub, ids)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, evs...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return failedAt(all[i]).Before(failedAt(all[j])) })
+	return all, nil
+}
+
+func failedAt(ev Event) time.Time {
+	if ev.FirstFailure != nil {
+		return *ev.FirstFailure
+	}
+	return ev.UpdatedAt
+}
+
+// replayScript moves one dead letter back onto the lane if it still is one.
+// KEYS: dead, events, lane. ARGV: event id, json.
+var replayScript = redis.NewScript(`
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('XADD', KEYS[3], '*', 'e', ARGV[1])
+return 1
+`)
+
+// Replay queues a source's dead letters again (all of them when ids is
+// empty) and returns how many were queued. Each keeps its original receive
+// time, so an older signup never overwrites a newer one for the same email.
+func (q *Queue) Replay(ctx context.Context, hubs []int64, src string, ids []string) (int, error) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	dead, err := q.DeadLetters(ctx, hubs, src)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, ev := range dead {
+		if len(want) > 0 && !want[ev.ID] {
+			continue
+		}
+		ev.Status, ev.Replays, ev.UpdatedAt = Queued, ev.Replays+1, q.now().UTC()
+		ev.Reason, ev.Fix, ev.Code, ev.Property = "", "", "", ""
+		raw, _ := json.Marshal(ev)
+		ok, err := replayScript.Run(ctx, q.rdb, []string{deadKey(ev.HubID, src), eventsKey(ev.HubID), laneKey(ev.HubID)}, ev.ID, raw).Int()
+		if err != nil {
+			return n, fmt.Errorf("replay %s: %w", ev.ID, err)
+		}
+		if ok == 1 {
+			n++
+			if err := q.Signal(ctx, ev.HubID); err != nil {
+				return n, err
+			}
+		}
+	}
+	return n, nil
+}

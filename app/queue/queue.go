@@ -1,0 +1,207 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/refhub/refhub/tenants"
+)
+
+// DedupeWindow is how long an identical webhook body for a source is
+// recognised as a repeat.
+const DedupeWindow = 24 * time.Hour
+
+// statsTTL keeps daily counters for a week.
+const statsTTL = 8 * 24 * time.Hour
+
+// Queue is the Redis-backed event queue.
+type Queue struct {
+	rdb redis.UniversalClient
+	now func() time.Time
+}
+
+// New returns a queue on rdb.
+func New(rdb redis.UniversalClient, now func() time.Time) *Queue {
+	if now == nil {
+		now = time.Now
+	}
+	return &Queue{rdb: rdb, now: now}
+}
+
+// Redis returns the client the queue uses.
+func (q *Queue) Redis() redis.UniversalClient { return q.rdb }
+
+// Keys of one portal; all share the portal's hash tag.
+func laneKey(hub int64) string                 { return tenants.PortalKey(hub, "lane") }
+func eventsKey(hub int64) string               { return tenants.PortalKey(hub, "ev") }
+func activityKey(hub int64, src string) string { return tenants.PortalKey(hub, "act:"+src) }
+func deadKey(hub int64, src string) string     { return tenants.PortalKey(hub, "dead:"+src) }
+func seenKey(hub int64, src, hash string) string {
+	return tenants.PortalKey(hub, "seen:"+src+":"+hash)
+}
+func hwmKey(hub int64) string   { return tenants.PortalKey(hub, "hwm") }
+func retryKey(hub int64) string { return tenants.PortalKey(hub, "retry") }
+func statsKey(hub int64, day time.Time) string {
+	return tenants.PortalKey(hub, "stats:"+day.UTC().Format("20060102"))
+}
+
+// enqueueScript stores an event and appends it to the lane, unless the same
+// body was received for the source within the dedupe window.
+// KEYS: seen, events, lane, activity, stats. ARGV: id, json, received ms,
+// dedupe ms, source id, stats ttl ms.
+var enqueueScript = redis.NewScript(`
+local prior = redis.call('GET', KEYS[1])
+if prior then return {0, prior} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('XADD', KEYS[3], '*', 'e', ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+redis.call('HINCRBY', KEYS[5], 'received', 1)
+redis.call('HINCRBY', KEYS[5], ARGV[5] .. ':received', 1)
+redis.call('PEXPIRE', KEYS[5], ARGV[6])
+return {1, ARGV[1]}
+`)
+
+// Enqueue durably stores ev and queues it on its portal's lane, then marks
+// the lane ready. A body seen for the same source within DedupeWindow
+// (dedupeHash) is not queued again: the first event's id is returned with
+// duplicate true.
+func (q *Queue) Enqueue(ctx context.Context, ev *Event, dedupeHash string) (id string, duplicate bool, err error) {
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return "", false, err
+	}
+	hub := ev.HubID
+	keys := []string{seenKey(hub, ev.SourceID, dedupeHash), eventsKey(hub), laneKey(hub),
+		activityKey(hub, ev.SourceID), statsKey(hub, ev.ReceivedAt)}
+	args := []any{ev.ID, raw, ev.ReceivedAt.UnixMilli(), DedupeWindow.Milliseconds(), ev.SourceID, statsTTL.Milliseconds()}
+	var res *redis.Cmd
+	run := func() error {
+		_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			res = enqueueScript.EvalSha(ctx, p, keys, args...)
+			signal(ctx, p, hub, q.now())
+			return nil
+		})
+		return err
+	}
+	err = run()
+	if isNoScript(err) {
+		if err = enqueueScript.Load(ctx, q.rdb).Err(); err == nil {
+			err = run()
+		}
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("enqueue event for portal %d: %w", hub, err)
+	}
+	vals, _ := res.Slice()
+	if len(vals) != 2 {
+		return "", false, fmt.Errorf("enqueue event for portal %d: unexpected reply %v", hub, vals)
+	}
+	fresh, _ := vals[0].(int64)
+	id, _ = vals[1].(string)
+	return id, fresh == 0, nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
+}
+
+// RecordRejected stores a webhook request that was refused (4xx) in the
+// source's activity, so the admin sees why. It is never queued.
+func (q *Queue) RecordRejected(ctx context.Context, ev *Event) error {
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return err
+	}
+	pipe := q.rdb.TxPipeline()
+	pipe.HSet(ctx, eventsKey(ev.HubID), ev.ID, raw)
+	pipe.ZAdd(ctx, activityKey(ev.HubID, ev.SourceID), redis.Z{Score: float64(ev.ReceivedAt.UnixMilli()), Member: ev.ID})
+	sk := statsKey(ev.HubID, ev.ReceivedAt)
+	pipe.HIncrBy(ctx, sk, "rejected", 1)
+	pipe.HIncrBy(ctx, sk, ev.SourceID+":rejected", 1)
+	pipe.Expire(ctx, sk, statsTTL)
+	_, err = pipe.Exec(ctx)
+	return err
+}
+
+// Event returns one event of a portal.
+func (q *Queue) Event(ctx context.Context, hub int64, id string) (Event, error) {
+	raw, err := q.rdb.HGet(ctx, eventsKey(hub), id).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return Event{}, fmt.Errorf("event %s: %w", id, tenants.ErrNotFound)
+	}
+	if err != nil {
+		return Event{}, err
+	}
+	var ev Event
+	return ev, json.Unmarshal(raw, &ev)
+}
+
+// Depth returns how many events wait on a portal's lane.
+func (q *Queue) Depth(ctx context.Context, hub int64) (int64, error) {
+	return q.rdb.XLen(ctx, laneKey(hub)).Result()
+}
+
+// Lag returns the age of the oldest waiting event of a portal (0 if none).
+func (q *Queue) Lag(ctx context.Context, hub int64) (time.Duration, error) {
+	msgs, err := q.rdb.XRangeN(ctx, laneKey(hub), "-", "+", 1).Result()
+	if err != nil || len(msgs) == 0 {
+		return 0, err
+	}
+	ms, _ := strconv.ParseInt(strings.SplitN(msgs[0].ID, "-", 2)[0], 10, 64)
+	if ms == 0 {
+		return 0, nil
+	}
+	return q.now().Sub(time.UnixMilli(ms)), nil
+}
+
+// DayStats are a portal's counters for one UTC day.
+type DayStats struct {
+	Received, Delivered, Failed, Rejected int64
+}
+
+// Stats returns the counters of a portal for the day of t, in total and, if
+// src is not empty, for that source.
+func (q *Queue) Stats(ctx context.Context, hub int64, src string, t time.Time) (DayStats, error) {
+	m, err := q.rdb.HGetAll(ctx, statsKey(hub, t)).Result()
+	if err != nil {
+		return DayStats{}, err
+	}
+	prefix := ""
+	if src != "" {
+		prefix = src + ":"
+	}
+	n := func(k string) int64 { v, _ := strconv.ParseInt(m[prefix+k], 10, 64); return v }
+	return DayStats{Received: n("received"), Delivered: n("delivered"), Failed: n("failed"), Rejected: n("rejected")}, nil
+}
+
+// PurgePortal removes a portal's lane, events, activity, dead letters,
+// counters and rate-limit state, and its entries in the global lane sets.
+// sources are the sources that ever sent to it.
+func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) error {
+	keys := []string{laneKey(hub), eventsKey(hub), hwmKey(hub), retryKey(hub), limiterKey(hub), announcedKey(hub)}
+	for _, src := range sources {
+		keys = append(keys, activityKey(hub, src), deadKey(hub, src))
+	}
+	now := q.now()
+	for d := 0; d < 9; d++ {
+		keys = append(keys, statsKey(hub, now.AddDate(0, 0, -d)))
+	}
+	pipe := q.rdb.Pipeline()
+	for _, k := range keys {
+		pipe.Del(ctx, k)
+	}
+	pipe.ZRem(ctx, readyKey, hub)
+	pipe.HDel(ctx, leaseKey, strconv.FormatInt(hub, 10))
+	pipe.SRem(ctx, knownKey, hub)
+	pipe.SRem(ctx, parkedKey, hub)
+	_, err := pipe.Exec(ctx)
+	return err
+}

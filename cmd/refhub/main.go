@@ -1,0 +1,95 @@
+// Command refhub runs refhub: the HubSpot app that turns Referral Factory
+// signups into HubSpot contacts.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/refhub/refhub/app"
+)
+
+const usage = `refhub — Referral Factory signups into HubSpot contacts.
+
+Usage:
+  refhub serve         Run refhub for production: HTTP server and delivery workers.
+                       Configured from the environment (see README, "Configuration");
+                       refuses to start without Redis, HubSpot credentials and secrets.
+  refhub dev           Run everything on this machine with nothing but Go: an ephemeral
+                       in-process Redis (unless REFHUB_REDIS_URL is set), a simulated
+                       HubSpot, generated secrets. Prints the URL to open.
+  refhub hubspot-sim   Serve the HubSpot simulator alone (for tests and demos).
+                       Flags: refhub hubspot-sim --help
+  refhub version       Print the version.
+  refhub --help        This help.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stderr)
+	case "dev":
+		err = dev(ctx, args[1:], stdout, stderr)
+	case "hubspot-sim":
+		err = hubspotSim(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "refhub", app.Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "refhub: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		var ce *app.ConfigError
+		if errors.As(err, &ce) || strings.HasPrefix(err.Error(), "configuration:") {
+			fmt.Fprintln(stderr, "refhub:", err)
+			return 2
+		}
+		fmt.Fprintln(stderr, "refhub:", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprint(stderr, "refhub serve: runs refhub; configuration comes from the environment (README, Configuration).\n")
+		return nil
+	}
+	cfg, err := app.LoadConfig(app.OSEnv)
+	if err != nil {
+		return fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	a, err := app.New(cfg, app.Options{Logger: newLogger(stderr, cfg.LogLevel)})
+	if err != nil {
+		return err
+	}
+	return a.Run(ctx)
+}

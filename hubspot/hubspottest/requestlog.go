@@ -1,0 +1,73 @@
+package hubspottest
+
+import "time"
+
+// Request is one entry of the simulator's request log.
+type Request struct {
+	// Time is when the request arrived, by Options.Clock.
+	Time time.Time
+	// Method and Path are the HTTP method and URL path.
+	Method, Path string
+	// Endpoint names the simulated endpoint: "oauth.authorize",
+	// "oauth.token", "oauth.introspect", "oauth.revoke",
+	// "contacts.batch.upsert", "contacts.batch.read", "contacts.batch.create",
+	// "contacts.batch.update", "properties.list", "properties.create",
+	// "groups.list", "groups.create" or "unknown".
+	Endpoint string
+	// HubID is the portal the request acted for, 0 when unknown.
+	HubID int64
+	// Status is the HTTP status answered.
+	Status int
+	// Inputs is the number of batch inputs in the request body.
+	Inputs int
+	// Category is the error category of the response ("RATE_LIMIT",
+	// "EXPIRED_AUTHENTICATION", "invalid_grant", ...), empty on success.
+	Category string
+}
+
+// grantKey counts successful token grants per portal and grant type.
+type grantKey struct {
+	hubID     int64
+	grantType string
+}
+
+func (s *Server) record(r Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = append(s.log, r)
+}
+
+// Requests returns a copy of the request log in arrival-completion order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.log...)
+}
+
+// Count returns how many logged requests match.
+func (s *Server) Count(match func(Request) bool) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.log {
+		if match(r) {
+			n++
+		}
+	}
+	return n
+}
+
+// ResetLog empties the request log. Token grant counts are kept.
+func (s *Server) ResetLog() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = nil
+}
+
+// TokenGrants returns how many successful token grants of grantType
+// ("authorization_code" or "refresh_token") the portal received.
+func (s *Server) TokenGrants(hubID int64, grantType string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.grants[grantKey{hubID, grantType}]
+}

@@ -1,0 +1,302 @@
+package oauth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/tenants"
+)
+
+// RefreshMargin is how long before expiry an access token is refreshed.
+// HubSpot asks apps to refresh ahead of time rather than wait for a 401.
+const RefreshMargin = 5 * time.Minute
+
+// lockTTL bounds how long one refresh may hold a portal's refresh lock.
+const lockTTL = 20 * time.Second
+
+// ReconnectError means the portal's refresh token no longer works (the app
+// was uninstalled or the token revoked): nothing but a new install helps.
+type ReconnectError struct {
+	HubID  int64
+	Reason string
+}
+
+func (e *ReconnectError) Error() string {
+	return fmt.Sprintf("portal %d needs to be reconnected: %s", e.HubID, e.Reason)
+}
+
+// Refresher is HubSpot's refresh_token grant.
+type Refresher interface {
+	Refresh(ctx context.Context, refreshToken string) (*hubspot.Token, error)
+}
+
+// Tokens keeps every portal's tokens in Redis, sealed with the vault under
+// the portal's id, and hands out access tokens. A token within RefreshMargin
+// of expiry is refreshed; within a process one goroutine per portal does it
+// (singleflight), and across processes a Redis lock admits one refresh per
+// portal, after which the others read what it stored.
+type Tokens struct {
+	rdb       redis.UniversalClient
+	vault     *Vault
+	hs        Refresher
+	now       func() time.Time
+	onRevoked func(ctx context.Context, hubID int64, reason string)
+
+	flight singleflight.Group
+	mu     sync.Mutex
+	cache  map[int64]cachedToken
+}
+
+type cachedToken struct {
+	access string
+	expiry time.Time
+}
+
+// NewTokens returns a token keeper. onRevoked is called when HubSpot refuses
+// a portal's refresh token (to mark the portal needs_reconnect).
+func NewTokens(rdb redis.UniversalClient, vault *Vault, hs Refresher, now func() time.Time,
+	onRevoked func(ctx context.Context, hubID int64, reason string)) *Tokens {
+	if now == nil {
+		now = time.Now
+	}
+	return &Tokens{rdb: rdb, vault: vault, hs: hs, now: now, onRevoked: onRevoked, cache: map[int64]cachedToken{}}
+}
+
+func tokensKey(hubID int64) string { return tenants.PortalKey(hubID, "oauth") }
+func lockKey(hubID int64) string   { return tenants.PortalKey(hubID, "oauth:lock") }
+func refreshAAD(hubID int64) string {
+	return "portal:" + strconv.FormatInt(hubID, 10) + ":refresh"
+}
+func accessAAD(hubID int64) string { return "portal:" + strconv.FormatInt(hubID, 10) + ":access" }
+
+// stored is a portal's token record as read from Redis.
+type stored struct {
+	refresh string
+	access  string
+	expiry  time.Time
+	revoked string // why HubSpot refused the refresh token, if it did
+}
+
+// Save stores tokens from an install or refresh, replacing what was there.
+func (t *Tokens) Save(ctx context.Context, hubID int64, tok *hubspot.Token) error {
+	refresh, err := t.vault.SealString(tok.RefreshToken, refreshAAD(hubID))
+	if err != nil {
+		return err
+	}
+	access, err := t.vault.SealString(tok.AccessToken, accessAAD(hubID))
+	if err != nil {
+		return err
+	}
+	err = t.rdb.HSet(ctx, tokensKey(hubID), map[string]any{
+		"refresh": refresh, "access": access, "expiry": tok.Expiry.UnixMilli(), "fp": fingerprint(tok.AccessToken),
+		"key": t.vault.PrimaryKeyID(), "revoked": "",
+	}).Err()
+	if err != nil {
+		return fmt.Errorf("portal %d: save tokens: %w", hubID, err)
+	}
+	t.remember(hubID, tok.AccessToken, tok.Expiry)
+	return nil
+}
+
+func (t *Tokens) load(ctx context.Context, hubID int64) (stored, error) {
+	vals, err := t.rdb.HMGet(ctx, tokensKey(hubID), "refresh", "access", "expiry", "revoked").Result()
+	if err != nil {
+		return stored{}, fmt.Errorf("portal %d: load tokens: %w", hubID, err)
+	}
+	str := func(i int) string { s, _ := vals[i].(string); return s }
+	if str(0) == "" {
+		return stored{}, &ReconnectError{HubID: hubID, Reason: "refhub holds no token for this portal: install the app again"}
+	}
+	s := stored{revoked: str(3)}
+	if s.refresh, err = t.vault.OpenString(str(0), refreshAAD(hubID)); err != nil {
+		return stored{}, fmt.Errorf("portal %d: refresh token: %w", hubID, err)
+	}
+	if enc := str(1); enc != "" {
+		if s.access, err = t.vault.OpenString(enc, accessAAD(hubID)); err != nil {
+			return stored{}, fmt.Errorf("portal %d: access token: %w", hubID, err)
+		}
+	}
+	if ms, err := strconv.ParseInt(str(2), 10, 64); err == nil {
+		s.expiry = time.UnixMilli(ms)
+	}
+	return s, nil
+}
+
+func (t *Tokens) fresh(expiry time.Time) bool { return t.now().Add(RefreshMargin).Before(expiry) }
+
+func (t *Tokens) remember(hubID int64, access string, expiry time.Time) {
+	t.mu.Lock()
+	t.cache[hubID] = cachedToken{access: access, expiry: expiry}
+	t.mu.Unlock()
+}
+
+// Forget drops a portal's cached access token in this process.
+func (t *Tokens) Forget(hubID int64) {
+	t.mu.Lock()
+	delete(t.cache, hubID)
+	t.mu.Unlock()
+}
+
+// AccessToken returns a portal's access token, valid for at least
+// RefreshMargin, refreshing it first if needed.
+func (t *Tokens) AccessToken(ctx context.Context, hubID int64) (string, error) {
+	t.mu.Lock()
+	c, ok := t.cache[hubID]
+	t.mu.Unlock()
+	if ok && t.fresh(c.expiry) {
+		return c.access, nil
+	}
+	v, err, _ := t.flight.Do(strconv.FormatInt(hubID, 10), func() (any, error) {
+		return t.obtain(context.WithoutCancel(ctx), hubID)
+	})
+	if err != nil {
+		return "", err
+	}
+	return v.(string), nil
+}
+
+// Func returns AccessToken for one portal, as the HubSpot client takes it.
+func (t *Tokens) Func(hubID int64) hubspot.TokenFunc {
+	return func(ctx context.Context) (string, error) { return t.AccessToken(ctx, hubID) }
+}
+
+// obtain reads the shared token, or refreshes it under the portal's lock.
+func (t *Tokens) obtain(ctx context.Context, hubID int64) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*lockTTL)
+	defer cancel()
+	for {
+		s, err := t.load(ctx, hubID)
+		if err != nil {
+			return "", err
+		}
+		if s.revoked != "" {
+			return "", &ReconnectError{HubID: hubID, Reason: s.revoked}
+		}
+		if s.access != "" && t.fresh(s.expiry) {
+			t.remember(hubID, s.access, s.expiry)
+			return s.access, nil
+		}
+		owner := randomString(12)
+		got, err := t.rdb.SetNX(ctx, lockKey(hubID), owner, lockTTL).Result()
+		if err != nil {
+			return "", fmt.Errorf("portal %d: refresh lock: %w", hubID, err)
+		}
+		if got {
+			access, err := t.refreshLocked(ctx, hubID)
+			t.unlock(hubID, owner)
+			return access, err
+		}
+		// Another process is refreshing: wait for it, then read its result.
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("portal %d: waiting for a token refresh: %w", hubID, ctx.Err())
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// refreshLocked refreshes while holding the lock, re-reading first in case
+// another process stored a fresh token between our read and our lock.
+func (t *Tokens) refreshLocked(ctx context.Context, hubID int64) (string, error) {
+	s, err := t.load(ctx, hubID)
+	if err != nil {
+		return "", err
+	}
+	if s.revoked != "" {
+		return "", &ReconnectError{HubID: hubID, Reason: s.revoked}
+	}
+	if s.access != "" && t.fresh(s.expiry) {
+		t.remember(hubID, s.access, s.expiry)
+		return s.access, nil
+	}
+	tok, err := t.hs.Refresh(ctx, s.refresh)
+	if err != nil {
+		if hubspot.IsInvalidGrant(err) {
+			reason := "HubSpot refused the refresh token (the app was uninstalled or its access revoked): install refhub again in this portal"
+			t.markRevoked(ctx, hubID, reason)
+			return "", &ReconnectError{HubID: hubID, Reason: reason}
+		}
+		return "", fmt.Errorf("portal %d: %w", hubID, err)
+	}
+	if tok.RefreshToken == "" {
+		tok.RefreshToken = s.refresh
+	}
+	if err := t.Save(ctx, hubID, tok); err != nil {
+		return "", err
+	}
+	return tok.AccessToken, nil
+}
+
+func (t *Tokens) markRevoked(ctx context.Context, hubID int64, reason string) {
+	t.Forget(hubID)
+	t.rdb.HSet(ctx, tokensKey(hubID), "revoked", reason, "access", "")
+	if t.onRevoked != nil {
+		t.onRevoked(ctx, hubID, reason)
+	}
+}
+
+var invalidateScript = redis.NewScript(`if redis.call("HGET", KEYS[1], "fp") == ARGV[1] then redis.call("HSET", KEYS[1], "access", "", "expiry", 0) return 1 end return 0`)
+
+// Invalidate drops a portal's access token everywhere if it is still the one
+// that failed, so the next caller refreshes it (HubSpot answered 401 to a
+// token refhub thought valid). A token another process stored meanwhile is
+// kept.
+func (t *Tokens) Invalidate(ctx context.Context, hubID int64, failed string) error {
+	t.mu.Lock()
+	if c, ok := t.cache[hubID]; ok && c.access == failed {
+		delete(t.cache, hubID)
+	}
+	t.mu.Unlock()
+	return invalidateScript.Run(ctx, t.rdb, []string{tokensKey(hubID)}, fingerprint(failed)).Err()
+}
+
+// fingerprint identifies an access token without revealing it.
+func fingerprint(token string) string {
+	sum := sha256.Sum256([]byte("refhub-token-fp:" + token))
+	return hex.EncodeToString(sum[:8])
+}
+
+// MarkRevoked records that HubSpot no longer accepts a portal's tokens
+// (for example a 401 with a freshly refreshed token).
+func (t *Tokens) MarkRevoked(ctx context.Context, hubID int64, reason string) {
+	t.markRevoked(ctx, hubID, reason)
+}
+
+var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
+
+func (t *Tokens) unlock(hubID int64, owner string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	unlockScript.Run(ctx, t.rdb, []string{lockKey(hubID)}, owner)
+}
+
+// RefreshToken returns a portal's refresh token (to revoke it).
+func (t *Tokens) RefreshToken(ctx context.Context, hubID int64) (string, error) {
+	s, err := t.load(ctx, hubID)
+	if err != nil {
+		return "", err
+	}
+	return s.refresh, nil
+}
+
+// Delete removes a portal's tokens.
+func (t *Tokens) Delete(ctx context.Context, hubID int64) error {
+	t.Forget(hubID)
+	return t.rdb.Del(ctx, tokensKey(hubID)).Err()
+}
+
+// ErrNoTokens reports whether err means refhub holds no usable token.
+func ErrNoTokens(err error) bool {
+	var re *ReconnectError
+	return errors.As(err, &re)
+}

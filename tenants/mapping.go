@@ -1,0 +1,137 @@
+package tenants
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// Lookup is a normalized payload: the value at a field path.
+type Lookup interface {
+	Get(path string) (string, bool)
+	Paths() []string
+}
+
+// MaxMappedFields bounds a mapping's size.
+const MaxMappedFields = 100
+
+var propertyName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,99}$`)
+
+// ValidationError lists what is wrong with a mapping, one sentence each.
+type ValidationError struct{ Problems []string }
+
+func (e *ValidationError) Error() string { return "invalid mapping: " + strings.Join(e.Problems, "; ") }
+
+// Validate checks a mapping before it is saved.
+func (m Mapping) Validate() error {
+	var probs []string
+	if !m.OnExisting.Valid() {
+		probs = append(probs, fmt.Sprintf("on_existing must be update, skip or fill_empty, not %q", m.OnExisting))
+	}
+	if len(m.Fields) > MaxMappedFields {
+		probs = append(probs, fmt.Sprintf("at most %d fields can be mapped", MaxMappedFields))
+	}
+	emails, targets := 0, map[string]bool{}
+	for i, f := range m.Fields {
+		switch {
+		case strings.TrimSpace(f.From) == "":
+			probs = append(probs, fmt.Sprintf("field %d: choose the Referral Factory field to read", i+1))
+		case !propertyName.MatchString(f.To):
+			probs = append(probs, fmt.Sprintf("field %d: %q is not a HubSpot property name (lowercase letters, digits and _)", i+1, f.To))
+		case targets[f.To]:
+			probs = append(probs, fmt.Sprintf("field %d: property %q is mapped twice", i+1, f.To))
+		}
+		targets[f.To] = true
+		if f.To == "email" {
+			emails++
+		}
+	}
+	if emails == 0 {
+		probs = append(probs, "map a Referral Factory field to the HubSpot property email: contacts are matched by email")
+	}
+	for _, prop := range sortedKeys(m.Defaults) {
+		if !propertyName.MatchString(prop) {
+			probs = append(probs, fmt.Sprintf("default value: %q is not a HubSpot property name", prop))
+		}
+		if prop == "email" {
+			probs = append(probs, "email cannot have a default value: every contact needs its own")
+		}
+	}
+	if len(probs) > 0 {
+		return &ValidationError{Problems: probs}
+	}
+	return nil
+}
+
+// ErrNoEmail is returned by Apply when the payload has no email where the
+// mapping reads it.
+var ErrNoEmail = errors.New("no email")
+
+// Apply turns a payload into HubSpot properties: every mapped field with a
+// value, then the default values for properties no field set. The email is
+// trimmed and lowercased; a missing or malformed one is an error that says
+// where the mapping looked.
+func (m Mapping) Apply(p Lookup) (map[string]string, error) {
+	props := make(map[string]string, len(m.Fields)+len(m.Defaults))
+	emailFrom := ""
+	for _, f := range m.Fields {
+		if f.To == "email" {
+			emailFrom = f.From
+		}
+		if v, ok := p.Get(f.From); ok && strings.TrimSpace(v) != "" {
+			props[f.To] = v
+		}
+	}
+	for prop, v := range m.Defaults {
+		if _, set := props[prop]; !set && v != "" {
+			props[prop] = v
+		}
+	}
+	email := strings.ToLower(strings.TrimSpace(props["email"]))
+	if email == "" {
+		return nil, fmt.Errorf("%w: the mapping reads the email from %q and the payload has no value there (fields received: %s)",
+			ErrNoEmail, emailFrom, listPaths(p.Paths(), 12))
+	}
+	if err := checkEmailShape(email); err != nil {
+		return nil, err
+	}
+	props["email"] = email
+	return props, nil
+}
+
+// checkEmailShape refuses emails no mail system would accept and that could
+// smuggle data (line breaks, spaces, control characters). Everything else is
+// left to HubSpot, whose verdict is authoritative.
+func checkEmailShape(email string) error {
+	if len(email) > 254 {
+		return fmt.Errorf("%w: the email is longer than 254 characters", ErrNoEmail)
+	}
+	for _, r := range email {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return fmt.Errorf("%w: the email %q contains spaces, line breaks or control characters", ErrNoEmail, email)
+		}
+	}
+	return nil
+}
+
+func listPaths(paths []string, n int) string {
+	if len(paths) == 0 {
+		return "none"
+	}
+	if len(paths) > n {
+		return strings.Join(paths[:n], ", ") + fmt.Sprintf(" and %d more", len(paths)-n)
+	}
+	return strings.Join(paths, ", ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,238 @@
+package tenants
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Sealer encrypts secrets at rest (implemented by oauth.Vault).
+type Sealer interface {
+	SealString(plaintext, aad string) (string, error)
+	OpenString(sealed, aad string) (string, error)
+}
+
+// RedisStore keeps tenants in Redis. Records are JSON values; indexes are
+// sets. Multi-record reads are pipelined per key, never MGET, so they work on
+// Redis Cluster where the keys live in different slots.
+type RedisStore struct {
+	rdb   redis.UniversalClient
+	vault Sealer
+	now   func() time.Time
+}
+
+// NewRedisStore returns a store on rdb that seals secrets with vault.
+func NewRedisStore(rdb redis.UniversalClient, vault Sealer, now func() time.Time) *RedisStore {
+	if now == nil {
+		now = time.Now
+	}
+	return &RedisStore{rdb: rdb, vault: vault, now: now}
+}
+
+func (s *RedisStore) getJSON(ctx context.Context, key string, v any) error {
+	raw, err := s.rdb.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
+func (s *RedisStore) setJSON(ctx context.Context, key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return s.rdb.Set(ctx, key, raw, 0).Err()
+}
+
+// getMany loads the JSON records at keys, skipping missing ones, with one
+// pipelined round trip.
+func getMany[T any](ctx context.Context, rdb redis.UniversalClient, keys []string) ([]T, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*redis.StringCmd, len(keys))
+	_, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = p.Get(ctx, k)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	out := make([]T, 0, len(keys))
+	for _, c := range cmds {
+		raw, err := c.Bytes()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Workspace returns the workspace with id.
+func (s *RedisStore) Workspace(ctx context.Context, id string) (Workspace, error) {
+	var w Workspace
+	if err := s.getJSON(ctx, workspaceKey(id), &w); err != nil {
+		return Workspace{}, fmt.Errorf("workspace %s: %w", id, err)
+	}
+	return w, nil
+}
+
+// UserWorkspace returns the workspace a HubSpot user belongs to.
+func (s *RedisStore) UserWorkspace(ctx context.Context, userID int64) (Workspace, error) {
+	id, err := s.rdb.Get(ctx, userKey(userID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return Workspace{}, fmt.Errorf("user %d: %w", userID, ErrNotFound)
+	}
+	if err != nil {
+		return Workspace{}, err
+	}
+	return s.Workspace(ctx, id)
+}
+
+// Portal returns the portal hubID.
+func (s *RedisStore) Portal(ctx context.Context, hubID int64) (Portal, error) {
+	var p Portal
+	if err := s.getJSON(ctx, PortalTag(hubID), &p); err != nil {
+		return Portal{}, fmt.Errorf("portal %d: %w", hubID, err)
+	}
+	return p, nil
+}
+
+// WorkspacePortal returns portal hubID if it belongs to workspace wsID, and
+// ErrNotFound otherwise (so a caller cannot tell another tenant's portal
+// from a missing one).
+func (s *RedisStore) WorkspacePortal(ctx context.Context, wsID string, hubID int64) (Portal, error) {
+	p, err := s.Portal(ctx, hubID)
+	if err != nil {
+		return Portal{}, err
+	}
+	if p.WorkspaceID != wsID {
+		return Portal{}, fmt.Errorf("portal %d: %w", hubID, ErrNotFound)
+	}
+	return p, nil
+}
+
+// Portals returns the portals of a workspace, ordered by hub id.
+func (s *RedisStore) Portals(ctx context.Context, wsID string) ([]Portal, error) {
+	ids, err := s.rdb.ZRange(ctx, workspacePortalsKey(wsID), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		n, _ := strconv.ParseInt(id, 10, 64)
+		keys[i] = PortalTag(n)
+	}
+	return getMany[Portal](ctx, s.rdb, keys)
+}
+
+// SetPortalStatus records a portal's connection state and why.
+func (s *RedisStore) SetPortalStatus(ctx context.Context, hubID int64, status PortalStatus, reason string) (Portal, error) {
+	p, err := s.Portal(ctx, hubID)
+	if err != nil {
+		return Portal{}, err
+	}
+	if p.Status == status && p.StatusReason == reason {
+		return p, nil
+	}
+	p.Status, p.StatusReason, p.UpdatedAt = status, reason, s.now().UTC()
+	return p, s.setJSON(ctx, PortalTag(hubID), p)
+}
+
+// Installation is what HubSpot told refhub about a completed OAuth install.
+type Installation struct {
+	HubID     int64
+	Domain    string
+	UserID    int64
+	UserEmail string
+	Scopes    []string
+}
+
+// ErrPortalElsewhere means the portal is connected to a workspace the
+// installing user is not a member of.
+var ErrPortalElsewhere = errors.New("portal belongs to another workspace")
+
+// Install records an install: the first install of a user creates their
+// workspace; later installs by the same user join it; reinstalling a portal
+// reconnects it. A portal of another workspace is left alone
+// (ErrPortalElsewhere, with that workspace's owner email in the error).
+func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, Portal, error) {
+	now := s.now().UTC()
+	existing, err := s.Portal(ctx, in.HubID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Workspace{}, Portal{}, err
+	}
+	ws, err := s.ensureUserWorkspace(ctx, in, now)
+	if err != nil {
+		return Workspace{}, Portal{}, err
+	}
+	p := Portal{HubID: in.HubID, WorkspaceID: ws.ID, ConnectedAt: now}
+	if existing.HubID != 0 {
+		if existing.WorkspaceID != ws.ID {
+			owner, _ := s.Workspace(ctx, existing.WorkspaceID)
+			return ws, Portal{}, fmt.Errorf("%w (owner %s)", ErrPortalElsewhere, owner.OwnerEmail)
+		}
+		p = existing
+	}
+	p.Domain, p.Scopes, p.Status, p.StatusReason = in.Domain, in.Scopes, Connected, ""
+	p.InstalledByID, p.InstalledByEmail, p.UpdatedAt, p.ConnectedAt = in.UserID, in.UserEmail, now, now
+	if err := s.setJSON(ctx, PortalTag(in.HubID), p); err != nil {
+		return Workspace{}, Portal{}, err
+	}
+	if err := s.rdb.ZAdd(ctx, workspacePortalsKey(ws.ID), redis.Z{Score: float64(in.HubID), Member: in.HubID}).Err(); err != nil {
+		return Workspace{}, Portal{}, err
+	}
+	return ws, p, nil
+}
+
+func (s *RedisStore) ensureUserWorkspace(ctx context.Context, in Installation, now time.Time) (Workspace, error) {
+	ws, err := s.UserWorkspace(ctx, in.UserID)
+	if err == nil || !errors.Is(err, ErrNotFound) {
+		return ws, err
+	}
+	ws = Workspace{ID: NewID("ws"), Name: in.Domain, OwnerUserID: in.UserID, OwnerEmail: in.UserEmail, CreatedAt: now}
+	if err := s.setJSON(ctx, workspaceKey(ws.ID), ws); err != nil {
+		return Workspace{}, err
+	}
+	won, err := s.rdb.SetNX(ctx, userKey(in.UserID), ws.ID, 0).Result()
+	if err != nil {
+		return Workspace{}, err
+	}
+	if !won { // a concurrent install by the same user created one first
+		s.rdb.Del(ctx, workspaceKey(ws.ID))
+		return s.UserWorkspace(ctx, in.UserID)
+	}
+	return ws, nil
+}
+
+// DeletePortal removes a portal record and its membership in the workspace.
+// Keys of the portal's queue and activity are removed by their owners.
+func (s *RedisStore) DeletePortal(ctx context.Context, p Portal) error {
+	_, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+		pipe.Del(ctx, PortalTag(p.HubID))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.rdb.ZRem(ctx, workspacePortalsKey(p.WorkspaceID), p.HubID).Err()
+}
