@@ -41,8 +41,8 @@ type Env struct {
 type Options struct {
 	Sim       hubspottest.Options // ClientID, secret and redirect URIs are filled in
 	Portals   []hubspottest.Portal
-	Delivery  bool          // run the delivery engine in the background
-	Workers   int           // default 4
+	Delivery  bool // run the delivery engine in the background
+	Workers   int  // default 4
 	Configure func(*app.Config)
 	AppOpts   app.Options
 	Redis     *redis.Options // default: a fresh database of the package's redis-server
