@@ -1,8 +1,10 @@
 package app
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,6 +31,8 @@ func (a *App) apiRoutes(g *gin.RouterGroup) {
 	g.GET("/sources/:id/activity", a.apiActivity)
 	g.GET("/sources/:id/dead-letters", a.apiDeadLetters)
 	g.POST("/sources/:id/dead-letters/replay", a.apiReplay)
+	g.POST("/sources/:id/secret", a.apiCreateSecret)
+	g.DELETE("/sources/:id/secret", a.apiDeleteSecret)
 	a.moreAPIRoutes(g)
 }
 
@@ -249,6 +253,7 @@ func (a *App) apiActivity(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	a.explainWaiting(c.Request.Context(), evs)
 	c.JSON(http.StatusOK, gin.H{"events": viewEvents(evs)})
 }
 
@@ -312,4 +317,95 @@ func (a *App) apiReplay(c *gin.Context) {
 	}
 	a.engine.Wake()
 	c.JSON(http.StatusOK, gin.H{"replayed": n})
+}
+
+// apiCreateSecret gives a source a new shared secret, required from then on
+// in a header of every webhook request. The secret is returned so the admin
+// can add the header in Referral Factory.
+func (a *App) apiCreateSecret(c *gin.Context) {
+	src, err := a.workspaceSource(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	var in struct {
+		Header string `json:"header"`
+	}
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			_ = c.Error(err)
+			return
+		}
+	}
+	if err := validHeaderName(in.Header); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	src.SecretName, src.Secret = in.Header, tenants.NewSecret()
+	if src, err = a.store.SaveSource(c.Request.Context(), src); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	a.sources.Forget(src.ID)
+	v := a.viewSource(src)
+	c.JSON(http.StatusOK, gin.H{"header": v.SecretHeader, "secret": src.Secret})
+}
+
+func (a *App) apiDeleteSecret(c *gin.Context) {
+	src, err := a.workspaceSource(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	src.SecretName, src.Secret = "", ""
+	if src, err = a.store.SaveSource(c.Request.Context(), src); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	a.sources.Forget(src.ID)
+	c.JSON(http.StatusOK, a.viewSource(src))
+}
+
+// validHeaderName accepts an HTTP header name (letters, digits, -), or empty
+// for the default.
+func validHeaderName(h string) error {
+	if len(h) > 64 {
+		return errorf(EUnprocessable, "the header name is longer than 64 characters")
+	}
+	for _, r := range h {
+		if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return errorf(EUnprocessable, "a header name has only letters, digits and dashes, e.g. X-Refhub-Secret")
+		}
+	}
+	return nil
+}
+
+// explainWaiting tells why queued events that were not attempted yet are
+// waiting: their portal's lane is retrying after failures, or parked until
+// the portal is reconnected.
+func (a *App) explainWaiting(ctx context.Context, evs []queue.Event) {
+	states := map[int64]string{}
+	for i, ev := range evs {
+		if ev.Status != queue.Queued || ev.Reason != "" {
+			continue
+		}
+		why, seen := states[ev.HubID]
+		if !seen {
+			why = a.laneExplanation(ctx, ev.HubID)
+			states[ev.HubID] = why
+		}
+		evs[i].Reason = why
+	}
+}
+
+func (a *App) laneExplanation(ctx context.Context, hub int64) string {
+	if p, err := a.store.Portal(ctx, hub); err == nil && p.Status != tenants.Connected {
+		return "Waiting for the portal to be reconnected: " + p.StatusReason
+	}
+	rs, err := a.queue.Retry(ctx, hub)
+	if err != nil || rs.Attempts == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Waiting: delivery to this portal is failing and being retried (%d attempts since %s). Last error: %s",
+		rs.Attempts, rs.FirstFailure.UTC().Format(time.RFC3339), rs.LastError)
 }

@@ -133,7 +133,16 @@ type propertyCache struct {
 	now     func() time.Time
 	mu      sync.Mutex
 	mem     map[int64]cachedProps
+	failed  map[int64]failure // recent listing failures, to not retry on every use
 }
+
+type failure struct {
+	err error
+	at  time.Time
+}
+
+// failureTTL is how long a failed listing is remembered.
+const failureTTL = 30 * time.Second
 
 type cachedProps struct {
 	defs map[string]hubspot.Property
@@ -142,7 +151,8 @@ type cachedProps struct {
 }
 
 func newPropertyCache(rdb redis.UniversalClient, hs *hubspot.Client, tokens *oauth.Tokens, lim *queue.Limiter, now func() time.Time) *propertyCache {
-	return &propertyCache{rdb: rdb, hs: hs, tokens: tokens, limiter: lim, now: now, mem: map[int64]cachedProps{}}
+	return &propertyCache{rdb: rdb, hs: hs, tokens: tokens, limiter: lim, now: now,
+		mem: map[int64]cachedProps{}, failed: map[int64]failure{}}
 }
 
 func propsKey(hub int64) string { return tenants.PortalKey(hub, "props") }
@@ -183,10 +193,22 @@ func (c *propertyCache) load(ctx context.Context, hub int64, refresh bool) (cach
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return cachedProps{}, err
 	}
+	c.mu.Lock()
+	f, failedRecently := c.failed[hub]
+	c.mu.Unlock()
+	if failedRecently && !refresh && c.now().Sub(f.at) < failureTTL {
+		return cachedProps{}, f.err
+	}
 	list, err = c.hs.Portal(hub, c.tokens.Func(hub), c.limiter).ListProperties(ctx)
 	if err != nil {
+		c.mu.Lock()
+		c.failed[hub] = failure{err: err, at: c.now()}
+		c.mu.Unlock()
 		return cachedProps{}, err
 	}
+	c.mu.Lock()
+	delete(c.failed, hub)
+	c.mu.Unlock()
 	if raw, err := json.Marshal(list); err == nil {
 		c.rdb.Set(ctx, propsKey(hub), raw, propertyTTL)
 	}

@@ -83,7 +83,7 @@ func (p *Portal) UpsertByEmail(ctx context.Context, inputs []UpsertInput) (map[s
 		Inputs []input `json:"inputs"`
 	}{Inputs: make([]input, len(inputs))}
 	for i, in := range inputs {
-		body.Inputs[i] = input{ID: in.Email, IDProperty: "email", Properties: in.Properties}
+		body.Inputs[i] = input{ID: in.Email, IDProperty: "email", Properties: orEmpty(in.Properties)}
 	}
 	var resp batchResponse
 	if _, err := p.call(ctx, http.MethodPost, p.c.crmPath("/batch/upsert"), body, &resp); err != nil {
@@ -163,6 +163,14 @@ func (p *Portal) read(ctx context.Context, idProperty string, ids []string, prop
 	return out, nil
 }
 
+// orEmpty sends nil properties as {}: HubSpot refuses "properties": null.
+func orEmpty(props map[string]string) map[string]string {
+	if props == nil {
+		return map[string]string{}
+	}
+	return props
+}
+
 func withEmail(props []string) []string {
 	for _, p := range props {
 		if p == "email" {
@@ -201,7 +209,7 @@ func (p *Portal) Create(ctx context.Context, inputs []CreateInput) (*CreateResul
 		Inputs []input `json:"inputs"`
 	}{Inputs: make([]input, len(inputs))}
 	for i, in := range inputs {
-		body.Inputs[i] = input{Properties: in.Properties, Associations: []any{}, ObjectWriteTraceID: in.TraceID}
+		body.Inputs[i] = input{Properties: orEmpty(in.Properties), Associations: []any{}, ObjectWriteTraceID: in.TraceID}
 	}
 	var resp batchResponse
 	if _, err := p.call(ctx, http.MethodPost, p.c.crmPath("/batch/create"), body, &resp); err != nil {
@@ -257,7 +265,7 @@ func (p *Portal) Update(ctx context.Context, inputs []UpdateInput) (updated map[
 		Inputs []input `json:"inputs"`
 	}{Inputs: make([]input, len(inputs))}
 	for i, in := range inputs {
-		body.Inputs[i] = input(in)
+		body.Inputs[i] = input{ID: in.ID, Properties: orEmpty(in.Properties)}
 	}
 	var resp batchResponse
 	if _, err := p.call(ctx, http.MethodPost, p.c.crmPath("/batch/update"), body, &resp); err != nil {

@@ -18,7 +18,8 @@ import (
 type Token struct {
 	AccessToken  string
 	RefreshToken string
-	Expiry       time.Time
+	Expiry       time.Time     // by this process's clock when the token arrived
+	ExpiresIn    time.Duration // the lifetime HubSpot stated (expires_in), 0 if none
 	HubID        int64
 	UserID       int64
 	Scopes       []string
@@ -83,7 +84,8 @@ func oauthErr(op string, err error) error {
 }
 
 func fromOAuth2(t *oauth2.Token) *Token {
-	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry}
+	out := &Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, Expiry: t.Expiry,
+		ExpiresIn: time.Duration(t.ExpiresIn) * time.Second}
 	out.HubID = int64Extra(t.Extra("hub_id"))
 	out.UserID = int64Extra(t.Extra("user_id"))
 	if raw, ok := t.Extra("scopes").([]any); ok {

@@ -29,8 +29,8 @@ func explainProperty(pe hubspot.PropertyError, value string) Reason {
 		r.Text = fmt.Sprintf("HubSpot rejected the email address %q as invalid.", value)
 		r.Fix = "Check which Referral Factory field is mapped to email, or correct the address in Referral Factory." + replayHint
 	case "PROPERTY_DOESNT_EXIST":
-		r.Text = fmt.Sprintf("Property '%s' does not exist in this portal.", prop)
-		r.Fix = "Create the recommended properties or remap it to an existing property." + replayHint
+		r.Text = fmt.Sprintf("Property '%s' does not exist in this portal: create the recommended properties or remap it.", prop)
+		r.Fix = "Create the property in HubSpot (the source page creates the recommended ones in one click) or map the field to an existing property." + replayHint
 	case "READ_ONLY_VALUE":
 		r.Text = fmt.Sprintf("Property '%s' is read-only in HubSpot: HubSpot sets or calculates it.", prop)
 		r.Fix = "Remove it from the mapping or map the field to another property." + replayHint

@@ -65,11 +65,16 @@ func New(fields []Field) *Payload {
 func (p *Payload) reindex() {
 	p.index = make(map[string]int, len(p.Fields))
 	for i, f := range p.Fields {
-		if _, dup := p.index[strings.ToLower(f.Path)]; !dup {
-			p.index[strings.ToLower(f.Path)] = i
+		if _, dup := p.index[normPath(f.Path)]; !dup {
+			p.index[normPath(f.Path)] = i
 		}
 	}
 }
+
+// normPath is how paths compare: case-insensitively and without surrounding
+// spaces, on both the stored and the asked side, so that a field whose name
+// was sent with a stray space is still found by its own path.
+func normPath(path string) string { return strings.ToLower(strings.TrimSpace(path)) }
 
 // Get returns the value at path, compared case-insensitively. Paths under a
 // well-known envelope also match without it.
@@ -77,17 +82,13 @@ func (p *Payload) Get(path string) (string, bool) {
 	if p.index == nil {
 		p.reindex()
 	}
-	key := strings.ToLower(strings.TrimSpace(path))
+	key := normPath(path)
 	if i, ok := p.index[key]; ok {
 		return p.Fields[i].Value, true
 	}
-	for _, env := range envelopes {
-		for strings.HasPrefix(key, env) {
-			key = key[len(env):]
-		}
-	}
+	key = stripEnvelopes(key)
 	for _, f := range p.Fields {
-		if stripEnvelopes(strings.ToLower(f.Path)) == key {
+		if stripEnvelopes(normPath(f.Path)) == key {
 			return f.Value, true
 		}
 	}
@@ -191,8 +192,10 @@ func (f *flattener) object(prefix string, depth int) error {
 			return err
 		}
 	}
-	_, err := f.dec.Token() // closing }
-	return err
+	if _, err := f.dec.Token(); err != nil { // closing }
+		return bad(400, "the body is not valid JSON: %v", err)
+	}
+	return nil
 }
 
 func (f *flattener) value(path string, depth int) error {
@@ -227,8 +230,10 @@ func (f *flattener) array(path string, depth int) error {
 			return err
 		}
 	}
-	_, err := f.dec.Token() // closing ]
-	return err
+	if _, err := f.dec.Token(); err != nil { // closing ]
+		return bad(400, "the body is not valid JSON: %v", err)
+	}
+	return nil
 }
 
 func (f *flattener) add(path, value string) error {
@@ -253,6 +258,9 @@ func fromValues(vals url.Values) (*Payload, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		vs := vals[k]
+		if !utf8.ValidString(k) || !utf8.ValidString(strings.Join(vs, "")) {
+			return nil, bad(400, "the field %q is not valid UTF-8 once percent-decoded", strings.ToValidUTF8(k, "\uFFFD"))
+		}
 		path := strings.TrimSuffix(bracket.ReplaceAllString(k, ".$1"), ".")
 		if len(vs) > 1 {
 			return nil, bad(422, "the field %q appears %d times", path, len(vs))
@@ -269,13 +277,15 @@ func fromValues(vals url.Values) (*Payload, error) {
 // Factory's custom fields sent as a list of {field, value} pairs.
 func finish(fields []Field) (*Payload, error) {
 	for i, f := range fields {
+		f.Path = strings.ReplaceAll(f.Path, "\x00", "")
 		if f.Path == "" {
 			return nil, bad(422, "the payload has a field with an empty name")
 		}
-		if len(f.Value) > MaxValue {
+		// HubSpot's limit counts characters, not bytes.
+		if len(f.Value) > MaxValue && utf8.RuneCountInString(f.Value) > MaxValue {
 			return nil, bad(422, "the field %q is longer than %d characters", f.Path, MaxValue)
 		}
-		fields[i].Value = strings.ReplaceAll(f.Value, "\x00", "")
+		fields[i] = Field{Path: f.Path, Value: strings.ReplaceAll(f.Value, "\x00", "")}
 	}
 	fields = append(fields, pairAliases(fields)...)
 	p := &Payload{Fields: fields}

@@ -16,6 +16,7 @@ const (
 	leaseKey  = "{lanes}:lease"  // hash hub -> "owner|expiry ms"
 	knownKey  = "{lanes}:known"  // set of hubs that have a lane
 	parkedKey = "{lanes}:parked" // set of hubs parked until reconnected
+	holdKey   = "{lanes}:hold"   // hash hub -> ms before which the lane must not run (backoff, rate limit)
 )
 
 // signal marks a lane due now. ZADD LT only lowers a score: a lane leased
@@ -37,9 +38,10 @@ func (q *Queue) Register(ctx context.Context, hub int64) error {
 
 // claimScript leases the first due lane that is not leased (or whose lease
 // expired), moving its score to the lease expiry: if the worker dies, the
-// lane becomes due again by itself. It returns {hub, expiry} or
-// {false, next due time}.
-// KEYS: ready, lease. ARGV: now ms, owner, lease ms, scan limit.
+// lane becomes due again by itself. A lane on hold (backing off, or waiting
+// for its rate limit) is pushed back to its hold time even if a new signal
+// made it due. It returns {hub, expiry} or {false, next due time}.
+// KEYS: ready, lease, hold. ARGV: now ms, owner, lease ms, scan limit.
 var claimScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
@@ -49,6 +51,11 @@ for _, hub in ipairs(due) do
   if l then
     local exp = tonumber(string.match(l, '|(%d+)$'))
     if exp and exp > now then free = false end
+  end
+  local hold = tonumber(redis.call('HGET', KEYS[3], hub) or '0')
+  if free and hold > now then
+    redis.call('ZADD', KEYS[1], hold, hub)
+    free = false
   end
   if free then
     local exp = now + tonumber(ARGV[3])
@@ -73,7 +80,7 @@ type Lease struct {
 // and how long until the next one is (0 if none is scheduled).
 func (q *Queue) Claim(ctx context.Context, owner string, ttl time.Duration) (*Lease, time.Duration, error) {
 	now := q.now()
-	res, err := claimScript.Run(ctx, q.rdb, []string{readyKey, leaseKey},
+	res, err := claimScript.Run(ctx, q.rdb, []string{readyKey, leaseKey, holdKey},
 		now.UnixMilli(), owner, ttl.Milliseconds(), 32).Slice()
 	if err != nil {
 		return nil, 0, fmt.Errorf("claim lane: %w", err)
@@ -121,15 +128,16 @@ func (q *Queue) Renew(ctx context.Context, l *Lease, ttl time.Duration) (bool, e
 
 // completeScript ends a lease. Mode "idle": the lane is done unless it was
 // signalled since the claim (its score then differs from the lease expiry).
-// Mode "at": the lane is due again at ARGV[4]. Mode "park": the lane waits
-// for Unpark.
-// KEYS: ready, lease, parked. ARGV: hub, owner, mode, due ms.
+// Mode "at": the lane is due again at ARGV[4], and held until then if that
+// is later than now (ARGV[5]). Mode "park": the lane waits for Unpark.
+// KEYS: ready, lease, parked, hold. ARGV: hub, owner, mode, due ms, now ms.
 var completeScript = redis.NewScript(`
 local l = redis.call('HGET', KEYS[2], ARGV[1])
 local owner, exp = nil, nil
 if l then owner, exp = string.match(l, '^(.*)|(%d+)$') end
 if owner ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if ARGV[3] == 'idle' then
   if score and tonumber(score) == tonumber(exp) then redis.call('ZREM', KEYS[1], ARGV[1]) end
@@ -138,6 +146,7 @@ elseif ARGV[3] == 'park' then
   redis.call('SADD', KEYS[3], ARGV[1])
 else
   redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+  if tonumber(ARGV[4]) > tonumber(ARGV[5]) then redis.call('HSET', KEYS[4], ARGV[1], ARGV[4]) end
 end
 return 1
 `)
@@ -164,8 +173,8 @@ func (q *Queue) complete(ctx context.Context, l *Lease, mode string, due time.Ti
 	// Finish the bookkeeping even if the caller's context was cancelled.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	err := completeScript.Run(ctx, q.rdb, []string{readyKey, leaseKey, parkedKey},
-		l.HubID, l.Owner, mode, due.UnixMilli()).Err()
+	err := completeScript.Run(ctx, q.rdb, []string{readyKey, leaseKey, parkedKey, holdKey},
+		l.HubID, l.Owner, mode, due.UnixMilli(), q.now().UnixMilli()).Err()
 	if err != nil {
 		return fmt.Errorf("complete lease of portal %d: %w", l.HubID, err)
 	}
@@ -176,6 +185,7 @@ func (q *Queue) complete(ctx context.Context, l *Lease, mode string, due time.Ti
 func (q *Queue) Unpark(ctx context.Context, hub int64) error {
 	pipe := q.rdb.Pipeline()
 	pipe.SRem(ctx, parkedKey, hub)
+	pipe.HDel(ctx, holdKey, strconv.FormatInt(hub, 10))
 	pipe.ZAdd(ctx, readyKey, redis.Z{Score: float64(q.now().UnixMilli()), Member: hub})
 	_, err := pipe.Exec(ctx)
 	return err

@@ -202,6 +202,7 @@ func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) er
 	pipe.HDel(ctx, leaseKey, strconv.FormatInt(hub, 10))
 	pipe.SRem(ctx, knownKey, hub)
 	pipe.SRem(ctx, parkedKey, hub)
+	pipe.HDel(ctx, holdKey, strconv.FormatInt(hub, 10))
 	_, err := pipe.Exec(ctx)
 	return err
 }

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -34,7 +35,7 @@ type Env struct {
 	Server *httptest.Server
 	Redis  *redis.Client
 	Config app.Config
-	cancel context.CancelFunc
+	stop   []func()
 }
 
 // Options tune an Env.
@@ -102,17 +103,29 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	ts.Config.Handler = a.Handler()
 	ts.Start()
-	ctx, cancel := context.WithCancel(context.Background())
-	e := &Env{T: t, Sim: sim, App: a, Server: ts, Redis: rdb, Config: cfg, cancel: cancel}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if o.Delivery {
-			a.RunWorkers(ctx)
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done; ts.Close(); _ = rdb.Close() })
+	e := &Env{T: t, Sim: sim, App: a, Server: ts, Redis: rdb, Config: cfg}
+	t.Cleanup(func() { e.StopDelivery(); ts.Close(); _ = rdb.Close() })
+	if o.Delivery {
+		e.StartDelivery()
+	}
 	return e
+}
+
+// StartDelivery runs the delivery engine of this process in the background
+// until StopDelivery or the end of the test.
+func (e *Env) StartDelivery() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.App.RunWorkers(ctx) }()
+	e.stop = append(e.stop, func() { cancel(); <-done })
+}
+
+// StopDelivery stops background delivery (finishing rounds in progress).
+func (e *Env) StopDelivery() {
+	for _, f := range e.stop {
+		f()
+	}
+	e.stop = nil
 }
 
 // TestLogger logs to the test at warn level (REFHUB_TEST_LOG=debug for all).
@@ -253,4 +266,158 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// PostMany sends bodies as JSON webhooks with a few concurrent senders and
+// fails the test unless every one is accepted (202).
+func PostMany(t testing.TB, url string, bodies [][]byte, concurrency int) {
+	t.Helper()
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: concurrency}}
+	work := make(chan []byte)
+	errs := make(chan string, concurrency)
+	done := make(chan struct{})
+	for i := 0; i < concurrency; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for body := range work {
+				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+				if err != nil {
+					errs <- err.Error()
+					continue
+				}
+				out, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusAccepted {
+					select {
+					case errs <- resp.Status + ": " + string(out):
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for _, b := range bodies {
+		work <- b
+	}
+	close(work)
+	for i := 0; i < concurrency; i++ {
+		<-done
+	}
+	select {
+	case e := <-errs:
+		t.Fatalf("a webhook was not accepted: %s", e)
+	default:
+	}
+}
+
+// Signups returns n JSON signups with emails prefix+i@example.com.
+func Signups(prefix string, n int, extra string) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = []byte(`{"email":"` + prefix + strconv.Itoa(i) + `@example.com","first_name":"F` + strconv.Itoa(i) + `"` + extra + `}`)
+	}
+	return out
+}
+
+// Source is a source as the API returns it.
+type Source struct {
+	ID         string `json:"id"`
+	HubID      int64  `json:"hub_id"`
+	WebhookURL string `json:"webhook_url"`
+}
+
+// CreateSource creates a source for hub through the API.
+func (b *Browser) CreateSource(hub int64, name string) Source {
+	b.env.T.Helper()
+	var src Source
+	b.JSON(http.MethodPost, "/api/v1/portals/"+strconv.FormatInt(hub, 10)+"/sources", map[string]string{"name": name}, http.StatusCreated, &src)
+	return src
+}
+
+// Field maps a Referral Factory field to a HubSpot property.
+type Field struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// SetMapping replaces a source's mapping through the API.
+func (b *Browser) SetMapping(srcID string, fields []Field, defaults map[string]string, policy string) {
+	b.env.T.Helper()
+	if defaults == nil {
+		defaults = map[string]string{}
+	}
+	b.JSON(http.MethodPut, "/api/v1/sources/"+srcID+"/mapping", map[string]any{
+		"fields": fields, "defaults": defaults, "on_existing": policy}, http.StatusOK, nil)
+}
+
+// Event is an activity entry as the API returns it.
+type Event struct {
+	ID           string     `json:"id"`
+	Email        string     `json:"email"`
+	Status       string     `json:"status"`
+	Outcome      string     `json:"outcome"`
+	ContactID    string     `json:"contact_id"`
+	Reason       string     `json:"reason"`
+	Fix          string     `json:"fix"`
+	Code         string     `json:"code"`
+	Property     string     `json:"property"`
+	Attempts     int        `json:"attempts"`
+	ReceivedAt   time.Time  `json:"received_at"`
+	DeliveredAt  *time.Time `json:"delivered_at"`
+	FirstFailure *time.Time `json:"first_failure"`
+	LastFailure  *time.Time `json:"last_failure"`
+}
+
+// Activity returns a source's activity (query like "?status=failed").
+func (b *Browser) Activity(srcID, query string) []Event {
+	b.env.T.Helper()
+	var out struct {
+		Events []Event `json:"events"`
+	}
+	b.JSON(http.MethodGet, "/api/v1/sources/"+srcID+"/activity"+query, nil, http.StatusOK, &out)
+	return out.Events
+}
+
+// DeadLetters returns a source's dead letters.
+func (b *Browser) DeadLetters(srcID string) []Event {
+	b.env.T.Helper()
+	var out struct {
+		DeadLetters []Event `json:"dead_letters"`
+	}
+	b.JSON(http.MethodGet, "/api/v1/sources/"+srcID+"/dead-letters", nil, http.StatusOK, &out)
+	return out.DeadLetters
+}
+
+// Calls counts simulator requests to an endpoint (e.g. "contacts.batch.upsert").
+func (e *Env) Calls(endpoint string) int {
+	return e.Sim.Count(func(r hubspottest.Request) bool { return r.Endpoint == endpoint })
+}
+
+// RateLimited counts simulator answers with 429.
+func (e *Env) RateLimited() int {
+	return e.Sim.Count(func(r hubspottest.Request) bool { return r.Status == http.StatusTooManyRequests })
+}
+
+// Drain steps the delivery engine in this process until no lane is due
+// (for tests that run without background delivery).
+func (e *Env) Drain(ctx context.Context) {
+	e.T.Helper()
+	for {
+		worked, err := e.App.Engine().RunOnce(ctx)
+		if err != nil {
+			e.T.Fatal(err)
+		}
+		if !worked {
+			return
+		}
+	}
+}
+
+// Fields builds a mapping from pairs: Fields("email", "email", "first_name", "firstname").
+func Fields(pairs ...string) []Field {
+	out := make([]Field, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out = append(out, Field{From: pairs[i], To: pairs[i+1]})
+	}
+	return out
 }
