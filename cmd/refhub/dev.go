@@ -62,7 +62,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "refhub dev is running.\n\n  Open %s/ to install refhub into a simulated HubSpot portal.\n\n"+
+	fmt.Fprintf(stdout, "refhub dev is running.\n\n  Open %s/oauth/install to install refhub into a simulated HubSpot portal.\n\n"+
 		"  (HubSpot simulator at %s; data is kept in memory%s.)\n\n", public, simURL, devRedisNote())
 	return a.Run(ctx)
 }

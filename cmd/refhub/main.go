@@ -27,6 +27,7 @@ Usage:
                        HubSpot, generated secrets. Prints the URL to open.
   refhub hubspot-sim   Serve the HubSpot simulator alone (for tests and demos).
                        Flags: refhub hubspot-sim --help
+  refhub healthcheck   Probe a running refhub's /healthz (container health checks).
   refhub version       Print the version.
   refhub --help        This help.
 `
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = dev(ctx, args[1:], stdout, stderr)
 	case "hubspot-sim":
 		err = hubspotSim(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		err = healthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "refhub", app.Version)
 	case "help", "-h", "--help":
