@@ -68,16 +68,30 @@ func viewPortal(p tenants.Portal) portalView {
 }
 
 func (a *App) apiPortals(c *gin.Context) {
-	ps, err := a.store.Portals(c.Request.Context(), principal(c).WorkspaceID)
+	ctx := c.Request.Context()
+	ws := principal(c).WorkspaceID
+	ps, err := a.store.Portals(ctx, ws)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	out := make([]portalView, len(ps))
-	for i, p := range ps {
-		out[i] = viewPortal(p)
+	page, perPage, err := paging(c)
+	if err != nil {
+		_ = c.Error(err)
+		return
 	}
-	c.JSON(http.StatusOK, gin.H{"portals": out})
+	shown, total := filterPortals(ps, c.Query("q"), page, perPage)
+	srcs, err := a.store.Sources(ctx, ws)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	out, err := a.summarizePortals(ctx, shown, srcs)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"portals": out, "total": total, "page": page, "per_page": perPage})
 }
 
 // workspacePortal loads the :hubId portal of the caller's workspace.
@@ -223,16 +237,22 @@ func (a *App) apiPutMapping(c *gin.Context) {
 	c.JSON(http.StatusOK, a.viewSource(src))
 }
 
-// eventView is an event as the API shows it: payload redacted.
+// eventView is an event as the API shows it: payload redacted, with a link
+// to the contact in HubSpot once delivered.
 type eventView struct {
 	queue.Event
-	Payload []payload.Field `json:"payload"`
+	Payload    []payload.Field `json:"payload"`
+	ContactURL string          `json:"contact_url,omitempty"`
 }
 
-func viewEvents(evs []queue.Event) []eventView {
+func (a *App) viewEvent(ev queue.Event) eventView {
+	return eventView{Event: ev, Payload: redactFields(ev.Payload), ContactURL: a.contactURL(ev.HubID, ev.ContactID)}
+}
+
+func (a *App) viewEvents(evs []queue.Event) []eventView {
 	out := make([]eventView, len(evs))
 	for i, ev := range evs {
-		out[i] = eventView{Event: ev, Payload: redactFields(ev.Payload)}
+		out[i] = a.viewEvent(ev)
 	}
 	return out
 }
@@ -248,13 +268,33 @@ func (a *App) apiActivity(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	evs, err := a.queue.Activity(c.Request.Context(), src.Portals(), src.ID, f)
+	evs, err := a.queue.Activity(c.Request.Context(), src.AllPortals(), src.ID, f)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
 	a.explainWaiting(c.Request.Context(), evs)
-	c.JSON(http.StatusOK, gin.H{"events": viewEvents(evs)})
+	c.JSON(http.StatusOK, gin.H{"events": a.viewEvents(evs)})
+}
+
+// paging reads ?page= and ?per_page= (default 1 and 50, at most 200).
+func paging(c *gin.Context) (int, int, error) {
+	page, perPage := 1, 50
+	if v := c.Query("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, 0, errorf(EInvalid, "page must be a whole number from 1")
+		}
+		page = n
+	}
+	if v := c.Query("per_page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return 0, 0, errorf(EInvalid, "per_page must be 1 to 200")
+		}
+		perPage = n
+	}
+	return page, perPage, nil
 }
 
 func activityFilter(c *gin.Context) (queue.Filter, error) {
@@ -287,12 +327,12 @@ func (a *App) apiDeadLetters(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	evs, err := a.queue.DeadLetters(c.Request.Context(), src.Portals(), src.ID)
+	evs, err := a.queue.DeadLetters(c.Request.Context(), src.AllPortals(), src.ID)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"dead_letters": viewEvents(evs)})
+	c.JSON(http.StatusOK, gin.H{"dead_letters": a.viewEvents(evs)})
 }
 
 func (a *App) apiReplay(c *gin.Context) {
@@ -310,7 +350,7 @@ func (a *App) apiReplay(c *gin.Context) {
 			return
 		}
 	}
-	n, err := a.queue.Replay(c.Request.Context(), src.Portals(), src.ID, in.IDs)
+	n, err := a.queue.Replay(c.Request.Context(), src.AllPortals(), src.ID, in.IDs)
 	if err != nil {
 		_ = c.Error(err)
 		return

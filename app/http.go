@@ -31,6 +31,7 @@ func (a *App) Handler() http.Handler {
 	r.POST("/hooks/referral-factory/:token", a.hook)
 	r.GET("/hooks/referral-factory/:token", a.hook)
 
+	r.GET("/api/v1/openapi.json", func(c *gin.Context) { c.Data(http.StatusOK, "application/json", openAPIDoc) })
 	api := r.Group("/api/v1", a.authenticateAPI)
 	a.apiRoutes(api)
 

@@ -21,6 +21,9 @@ var templateFS embed.FS
 //go:embed web/static
 var staticFS embed.FS
 
+//go:embed web/openapi.json
+var openAPIDoc []byte
+
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"time": func(t time.Time) string {
 		if t.IsZero() {

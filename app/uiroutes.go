@@ -15,9 +15,6 @@ func (a *App) uiRoutes(g *gin.RouterGroup) {
 	g.POST("/signout", a.uiSignOut)
 }
 
-// moreAPIRoutes registers API routes beyond the core set.
-func (a *App) moreAPIRoutes(g *gin.RouterGroup) {}
-
 type homeSource struct {
 	Source     sourceView
 	Activity   []queue.Event

@@ -147,6 +147,15 @@ func (s *RedisStore) SaveSource(ctx context.Context, src Source) (Source, error)
 	}
 	src.Token, src.WorkspaceID, src.CreatedAt = old.Token, old.WorkspaceID, old.CreatedAt
 	src.UpdatedAt = s.now().UTC()
+	// Remember portals the source no longer sends to: its activity and dead
+	// letters stay there.
+	current := src.Portals()
+	src.PastHubIDs = nil
+	for _, h := range old.AllPortals() {
+		if !containsHub(current, h) && !containsHub(src.PastHubIDs, h) {
+			src.PastHubIDs = append(src.PastHubIDs, h)
+		}
+	}
 	src.SecretName = strings.TrimSpace(src.SecretName)
 	return src, s.writeSource(ctx, src)
 }

@@ -133,6 +133,7 @@ type Source struct {
 	Mapping     Mapping   `json:"mapping"`
 	Routes      []Route   `json:"routes"`
 	SecretName  string    `json:"secret_header,omitempty"` // optional shared-secret header name
+	PastHubIDs  []int64   `json:"past_hub_ids,omitempty"`  // portals it sent to before a route change
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 
@@ -171,15 +172,32 @@ func (s *Source) MappingFor(key string) Mapping {
 func (s *Source) Portals() []int64 {
 	out := []int64{s.HubID}
 	for _, r := range s.Routes {
-		dup := false
-		for _, h := range out {
-			dup = dup || h == r.HubID
-		}
-		if !dup {
+		if !containsHub(out, r.HubID) {
 			out = append(out, r.HubID)
 		}
 	}
 	return out
+}
+
+// AllPortals returns every portal the source sends or ever sent to (its
+// activity and dead letters live with those portals).
+func (s *Source) AllPortals() []int64 {
+	out := s.Portals()
+	for _, h := range s.PastHubIDs {
+		if !containsHub(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func containsHub(hubs []int64, h int64) bool {
+	for _, x := range hubs {
+		if x == h {
+			return true
+		}
+	}
+	return false
 }
 
 // PortalTag is the Redis hash tag shared by every key of one portal.

@@ -55,6 +55,14 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 	if len(items) == 0 {
 		return decision{mode: idleLane}
 	}
+	items, err = e.dropMissing(ctx, hub, items)
+	if err != nil {
+		log.Warn("drop purged events", slog.Any("err", err))
+		return e.at(e.backoff(1))
+	}
+	if len(items) == 0 {
+		return decision{mode: requeueLane, due: e.now()}
+	}
 	b, err := e.prepare(ctx, hub, items)
 	if err != nil {
 		log.Warn("prepare batch", slog.Any("err", err))
@@ -76,6 +84,21 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 		res.Release(ctx)
 	}
 	return e.conclude(ctx, hub, b, lane, len(items) == e.cfg.BatchSize)
+}
+
+// dropMissing removes lane entries whose event was purged (its source was
+// deleted) and returns the others.
+func (e *Engine) dropMissing(ctx context.Context, hub int64, items []queue.Item) ([]queue.Item, error) {
+	var gone []string
+	kept := items[:0]
+	for _, it := range items {
+		if it.Missing {
+			gone = append(gone, it.StreamID)
+			continue
+		}
+		kept = append(kept, it)
+	}
+	return kept, e.q.Drop(ctx, hub, gone)
 }
 
 // laneResult is a round's error that concerns the whole lane.

@@ -206,3 +206,46 @@ func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) er
 	_, err := pipe.Exec(ctx)
 	return err
 }
+
+// PurgeSource removes a deleted source's events, activity and dead letters
+// from the portals it sent to. Lane entries of purged events are dropped by
+// the worker that meets them (Item.Missing).
+func (q *Queue) PurgeSource(ctx context.Context, hubs []int64, src string) error {
+	for _, hub := range hubs {
+		ids, err := q.rdb.ZRange(ctx, activityKey(hub, src), 0, -1).Result()
+		if err != nil {
+			return err
+		}
+		dead, err := q.rdb.ZRange(ctx, deadKey(hub, src), 0, -1).Result()
+		if err != nil {
+			return err
+		}
+		pipe := q.rdb.TxPipeline()
+		for _, chunk := range chunks(append(ids, dead...), 500) {
+			pipe.HDel(ctx, eventsKey(hub), chunk...)
+		}
+		pipe.Del(ctx, activityKey(hub, src), deadKey(hub, src))
+		if _, err := pipe.Exec(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Drop removes lane entries whose event records are gone.
+func (q *Queue) Drop(ctx context.Context, hub int64, streamIDs []string) error {
+	if len(streamIDs) == 0 {
+		return nil
+	}
+	return q.rdb.XDel(ctx, laneKey(hub), streamIDs...).Err()
+}
+
+func chunks(ids []string, n int) [][]string {
+	var out [][]string
+	for len(ids) > 0 {
+		k := min(n, len(ids))
+		out = append(out, ids[:k])
+		ids = ids[k:]
+	}
+	return out
+}

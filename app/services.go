@@ -1,0 +1,324 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/refhub/refhub/app/payload"
+	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/tenants"
+)
+
+// The operations below are shared by the JSON API and the settings pages:
+// handlers parse input, call one of these, and render. Every one acts on
+// resources already authorized against the caller's workspace.
+
+// portalSummary is a portal with today's counts, for the workspace home.
+type portalSummary struct {
+	portalView
+	Sources   int   `json:"sources"`
+	Delivered int64 `json:"delivered_today"`
+	Failed    int64 `json:"failed_today"`
+	Rejected  int64 `json:"rejected_today"`
+	Queued    int64 `json:"queued"`
+}
+
+// summarizePortals adds today's counts and queue depth to portals.
+func (a *App) summarizePortals(ctx context.Context, ps []tenants.Portal, srcs []tenants.Source) ([]portalSummary, error) {
+	out := make([]portalSummary, len(ps))
+	today := a.now()
+	for i, p := range ps {
+		st, err := a.queue.Stats(ctx, p.HubID, "", today)
+		if err != nil {
+			return nil, err
+		}
+		depth, err := a.queue.Depth(ctx, p.HubID)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, s := range srcs {
+			if containsHub(s.Portals(), p.HubID) {
+				n++
+			}
+		}
+		out[i] = portalSummary{portalView: viewPortal(p), Sources: n, Delivered: st.Delivered, Failed: st.Failed,
+			Rejected: st.Rejected, Queued: depth}
+	}
+	return out, nil
+}
+
+func containsHub(hubs []int64, h int64) bool {
+	for _, x := range hubs {
+		if x == h {
+			return true
+		}
+	}
+	return false
+}
+
+// filterPortals keeps portals whose domain or hub id contains q, then pages.
+func filterPortals(ps []tenants.Portal, q string, page, perPage int) ([]tenants.Portal, int) {
+	q = strings.ToLower(strings.TrimSpace(q))
+	var kept []tenants.Portal
+	for _, p := range ps {
+		if q == "" || strings.Contains(strings.ToLower(p.Domain), q) || strings.Contains(fmt.Sprint(p.HubID), q) {
+			kept = append(kept, p)
+		}
+	}
+	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Domain < kept[j].Domain })
+	total := len(kept)
+	start := (page - 1) * perPage
+	if start > total {
+		start = total
+	}
+	end := min(start+perPage, total)
+	return kept[start:end], total
+}
+
+// disconnectPortal revokes the portal's refresh token at HubSpot and stops
+// delivery; configuration, queued events and activity are kept for a
+// reconnect (the next install of the portal).
+func (a *App) disconnectPortal(ctx context.Context, p tenants.Portal) (tenants.Portal, error) {
+	a.revokeAtHubSpot(ctx, p.HubID)
+	if err := a.tokens.Delete(ctx, p.HubID); err != nil {
+		return p, err
+	}
+	return a.store.SetPortalStatus(ctx, p.HubID, tenants.Disconnected,
+		"Disconnected in refhub: signups are kept and delivered after the portal is connected again.")
+}
+
+// revokeAtHubSpot revokes the stored refresh token; failures are logged
+// (the token is deleted from refhub either way).
+func (a *App) revokeAtHubSpot(ctx context.Context, hub int64) {
+	rt, err := a.tokens.RefreshToken(ctx, hub)
+	if err != nil {
+		return
+	}
+	if err := a.hs.Revoke(ctx, rt, "refresh_token"); err != nil {
+		a.log.Warn("revoke refresh token at HubSpot", slog.Int64("portal", hub), slog.Any("err", err))
+	}
+}
+
+// deletePortal removes a portal from refhub: its tokens (revoked at
+// HubSpot), queued events, activity, dead letters, the sources whose
+// default portal it is, and routes to it from other sources.
+func (a *App) deletePortal(ctx context.Context, p tenants.Portal) error {
+	a.revokeAtHubSpot(ctx, p.HubID)
+	if err := a.tokens.Delete(ctx, p.HubID); err != nil {
+		return err
+	}
+	srcs, err := a.store.Sources(ctx, p.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	var touched []string
+	for _, s := range srcs {
+		if !containsHub(s.AllPortals(), p.HubID) {
+			continue
+		}
+		touched = append(touched, s.ID)
+		if s.HubID == p.HubID {
+			if err := a.deleteSource(ctx, s); err != nil {
+				return err
+			}
+			continue
+		}
+		s.Routes = withoutRoutesTo(s.Routes, p.HubID)
+		if _, err := a.store.SaveSource(ctx, s); err != nil {
+			return err
+		}
+		a.sources.Forget(s.ID)
+	}
+	if err := a.queue.PurgePortal(ctx, p.HubID, touched); err != nil {
+		return err
+	}
+	a.props.Drop(ctx, p.HubID)
+	return a.store.DeletePortal(ctx, p)
+}
+
+func withoutRoutesTo(rs []tenants.Route, hub int64) []tenants.Route {
+	out := rs[:0:0]
+	for _, r := range rs {
+		if r.HubID != hub {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// deleteSource removes a source and its webhook URL; its activity and dead
+// letters go with it.
+func (a *App) deleteSource(ctx context.Context, src tenants.Source) error {
+	if err := a.store.DeleteSource(ctx, src); err != nil {
+		return err
+	}
+	a.sources.Forget(src.ID)
+	return a.queue.PurgeSource(ctx, src.AllPortals(), src.ID)
+}
+
+// saveRoutes replaces a source's campaign routes after checking each route's
+// portal belongs to the workspace and its mapping is valid.
+func (a *App) saveRoutes(ctx context.Context, src tenants.Source, routes []tenants.Route) (tenants.Source, error) {
+	seen := map[string]bool{}
+	for i, r := range routes {
+		r.CampaignID = strings.TrimSpace(r.CampaignID)
+		if r.CampaignID == "" || len(r.CampaignID) > 64 {
+			return src, errorf(EUnprocessable, fmt.Sprintf("route %d: give the Referral Factory campaign id", i+1))
+		}
+		if seen[r.CampaignID] {
+			return src, errorf(EUnprocessable, fmt.Sprintf("route %d: campaign %s is routed twice", i+1, r.CampaignID))
+		}
+		seen[r.CampaignID] = true
+		if _, err := a.store.WorkspacePortal(ctx, src.WorkspaceID, r.HubID); err != nil {
+			return src, errorf(EUnprocessable, fmt.Sprintf("route %d: portal %d is not connected to this workspace", i+1, r.HubID))
+		}
+		if r.Mapping.OnExisting == "" {
+			r.Mapping.OnExisting = tenants.Update
+		}
+		if r.Mapping.Defaults == nil {
+			r.Mapping.Defaults = map[string]string{}
+		}
+		if err := r.Mapping.Validate(); err != nil {
+			return src, errorf(EUnprocessable, fmt.Sprintf("route %d: %v", i+1, err))
+		}
+		routes[i] = r
+	}
+	src.Routes = routes
+	saved, err := a.store.SaveSource(ctx, src)
+	if err != nil {
+		return src, err
+	}
+	a.sources.Forget(src.ID)
+	for _, h := range saved.Portals() {
+		if err := a.queue.Register(ctx, h); err != nil {
+			return saved, err
+		}
+	}
+	return saved, nil
+}
+
+// lastPayload returns the newest signup Referral Factory sent to a source
+// (test signups excluded), or nil.
+func (a *App) lastPayload(ctx context.Context, src tenants.Source) (*queue.Event, error) {
+	evs, err := a.queue.Activity(ctx, src.AllPortals(), src.ID, queue.Filter{Limit: 20})
+	if err != nil {
+		return nil, err
+	}
+	for i := range evs {
+		if !evs[i].Test && len(evs[i].Payload) > 0 {
+			return &evs[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// findEvent returns one of a source's events by id.
+func (a *App) findEvent(ctx context.Context, src tenants.Source, id string) (queue.Event, error) {
+	for _, hub := range src.AllPortals() {
+		ev, err := a.queue.Event(ctx, hub, id)
+		if err == nil && ev.SourceID == src.ID {
+			return ev, nil
+		}
+		if err != nil && !errors.Is(err, tenants.ErrNotFound) {
+			return ev, err
+		}
+	}
+	return queue.Event{}, errorf(ENotFound, "no such event")
+}
+
+// retryEvent sends one event again: a dead letter is queued again; a
+// signup refused at the webhook (for example for want of an email) is
+// mapped again with the source's current mapping and queued if it now
+// passes.
+func (a *App) retryEvent(ctx context.Context, src tenants.Source, id string) (queue.Event, error) {
+	ev, err := a.findEvent(ctx, src, id)
+	if err != nil {
+		return ev, err
+	}
+	switch ev.Status {
+	case queue.Failed:
+		if _, err := a.queue.Replay(ctx, []int64{ev.HubID}, src.ID, []string{ev.ID}); err != nil {
+			return ev, err
+		}
+		a.engine.Wake()
+		return a.queue.Event(ctx, ev.HubID, ev.ID)
+	case queue.Rejected:
+		if len(ev.Payload) == 0 {
+			return ev, errorf(EUnprocessable, "this request had no readable signup data to send again")
+		}
+		pl := payload.New(ev.Payload)
+		campaign, _ := pl.Get("campaign_id")
+		hub, mapping, route := src.Route(campaign)
+		props, err := mapping.Apply(pl)
+		if err != nil {
+			return ev, errorf(EUnprocessable, "still refused with the current mapping: "+strings.TrimPrefix(err.Error(), "no email: "))
+		}
+		now := a.now().UTC()
+		fresh := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Route: route, Email: props["email"],
+			Status: queue.Queued, ReceivedAt: now, UpdatedAt: now, Payload: ev.Payload, Replays: 1}
+		if _, _, err := a.queue.Enqueue(ctx, fresh, "retry:"+ev.ID); err != nil {
+			return ev, err
+		}
+		a.engine.Wake()
+		return *fresh, nil
+	}
+	return ev, errorf(EConflict, "only failed or refused signups can be retried; this one is "+string(ev.Status))
+}
+
+// propertyView is a HubSpot contact property as the mapping editor needs it.
+type propertyView struct {
+	Name      string           `json:"name"`
+	Label     string           `json:"label"`
+	Type      string           `json:"type"`
+	FieldType string           `json:"field_type"`
+	Group     string           `json:"group"`
+	Options   []hubspot.Option `json:"options,omitempty"`
+	Writable  bool             `json:"writable"`
+}
+
+// portalProperties lists a portal's contact properties, writable ones
+// first by label; refresh bypasses the cache.
+func (a *App) portalProperties(ctx context.Context, hub int64, refresh bool) ([]propertyView, error) {
+	list, err := a.props.List(ctx, hub, refresh)
+	if err != nil {
+		return nil, hubspotProblem(err)
+	}
+	out := make([]propertyView, 0, len(list))
+	for _, p := range list {
+		if p.Hidden && !p.Writable() {
+			continue
+		}
+		out = append(out, propertyView{Name: p.Name, Label: p.Label, Type: p.Type, FieldType: p.FieldType,
+			Group: p.GroupName, Options: p.Options, Writable: p.Writable()})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Writable != out[j].Writable {
+			return out[i].Writable
+		}
+		return strings.ToLower(out[i].Label) < strings.ToLower(out[j].Label)
+	})
+	return out, nil
+}
+
+// hubspotProblem turns a HubSpot failure into an error for the admin.
+func hubspotProblem(err error) error {
+	var ae *hubspot.APIError
+	if errors.As(err, &ae) || isReconnect(err) {
+		return &Error{Code: EUpstream, Message: "HubSpot did not answer as expected: " + err.Error(), Err: err}
+	}
+	return err
+}
+
+func isReconnect(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "needs to be reconnected")
+}
+
+// since is how long ago t was, for status lines.
+func since(now, t time.Time) time.Duration { return now.Sub(t).Round(time.Second) }
