@@ -160,6 +160,7 @@ func (a *App) deleteSource(ctx context.Context, src tenants.Source) error {
 		return err
 	}
 	a.sources.Forget(src.ID)
+	a.rdb.Del(ctx, testCounterKey(src.ID))
 	return a.queue.PurgeSource(ctx, src.AllPortals(), src.ID)
 }
 

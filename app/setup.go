@@ -135,7 +135,7 @@ func (a *App) sendTestSignup(ctx context.Context, src tenants.Source, adminEmail
 		return queue.Event{}, errorf(EUnprocessable, "give an email address to send the test signup with, e.g. you@yourcompany.com")
 	}
 	local, _, _ = strings.Cut(local, "+")
-	n, err := a.rdb.Incr(ctx, "{s:"+src.ID+"}:testn").Result()
+	n, err := a.rdb.Incr(ctx, testCounterKey(src.ID)).Result()
 	if err != nil {
 		return queue.Event{}, err
 	}
@@ -165,6 +165,9 @@ func (a *App) sendTestSignup(ctx context.Context, src tenants.Source, adminEmail
 	a.engine.Wake()
 	return *ev, nil
 }
+
+// testCounterKey numbers a source's test signups.
+func testCounterKey(srcID string) string { return "{s:" + srcID + "}:testn" }
 
 // typicalSignup is what Referral Factory sends for a new referrer, in its
 // user-object vocabulary, for sources that received nothing yet.

@@ -341,3 +341,24 @@ func IsInvalidGrant(err error) bool {
 	var oe *OAuthError
 	return errors.As(err, &oe) && oe.InvalidGrant()
 }
+
+// Unwrap lets errors.As find the *APIError inside each specific type.
+func (e *RateLimitError) Unwrap() error { return e.APIError }
+
+// Unwrap returns the underlying *APIError.
+func (e *ValidationError) Unwrap() error { return e.APIError }
+
+// Unwrap returns the underlying *APIError.
+func (e *ConflictError) Unwrap() error { return e.APIError }
+
+// Unwrap returns the underlying *APIError.
+func (e *AuthError) Unwrap() error { return e.APIError }
+
+// Unwrap returns the underlying *APIError.
+func (e *ScopeError) Unwrap() error { return e.APIError }
+
+// Unwrap returns the underlying *APIError.
+func (e *ServerError) Unwrap() error { return e.APIError }
+
+// Unwrap returns the underlying *APIError.
+func (e *NotFoundError) Unwrap() error { return e.APIError }

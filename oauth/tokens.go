@@ -97,14 +97,20 @@ func (t *Tokens) Save(ctx context.Context, hubID int64, tok *hubspot.Token) erro
 	if err != nil {
 		return err
 	}
+	expiry := tok.Expiry
+	if tok.ExpiresIn > 0 {
+		// Count the stated lifetime on the clock that judges freshness, not
+		// on the HTTP client's.
+		expiry = t.now().Add(tok.ExpiresIn)
+	}
 	err = t.rdb.HSet(ctx, tokensKey(hubID), map[string]any{
-		"refresh": refresh, "access": access, "expiry": tok.Expiry.UnixMilli(), "fp": fingerprint(tok.AccessToken),
+		"refresh": refresh, "access": access, "expiry": expiry.UnixMilli(), "fp": fingerprint(tok.AccessToken),
 		"key": t.vault.PrimaryKeyID(), "revoked": "",
 	}).Err()
 	if err != nil {
 		return fmt.Errorf("portal %d: save tokens: %w", hubID, err)
 	}
-	t.remember(hubID, tok.AccessToken, tok.Expiry)
+	t.remember(hubID, tok.AccessToken, expiry)
 	return nil
 }
 

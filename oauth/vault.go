@@ -30,14 +30,16 @@ const sealedPrefix = "v1."
 // entries, each key 32 bytes; the first is primary.
 func NewVault(spec string) (*Vault, error) {
 	v := &Vault{keys: map[string]cipher.AEAD{}}
-	for _, entry := range strings.Split(spec, ",") {
+	for n, entry := range strings.Split(spec, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
 		id, b64, ok := strings.Cut(entry, ":")
-		if !ok || id == "" || strings.ContainsAny(id, ".: ") {
-			return nil, fmt.Errorf("key %q: want id:base64key, with an id without '.', ':' or spaces", redactEntry(entry))
+		if !ok || !validKeyID(id) {
+			// Named by position: what stands where the id should be may be
+			// key material (an entry without id, or "key:id" swapped).
+			return nil, fmt.Errorf("key %d: want id:base64key, with an id of 1 to %d characters without '.', ':' or spaces", n+1, maxKeyIDLen)
 		}
 		key, err := decodeKey(b64)
 		if err != nil || len(key) != 32 {
@@ -68,11 +70,12 @@ func decodeKey(s string) ([]byte, error) {
 	return nil, errors.New("not base64")
 }
 
-func redactEntry(e string) string {
-	if id, _, ok := strings.Cut(e, ":"); ok {
-		return id + ":…"
-	}
-	return "…"
+// maxKeyIDLen keeps ids shorter than any base64-encoded 32-byte key, so a
+// key pasted where the id belongs is refused instead of echoed.
+const maxKeyIDLen = 32
+
+func validKeyID(id string) bool {
+	return id != "" && len(id) <= maxKeyIDLen && !strings.ContainsAny(id, ".: \t")
 }
 
 // GenerateKeySpec returns a fresh single-key REFHUB_ENCRYPTION_KEYS value.

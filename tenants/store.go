@@ -181,6 +181,18 @@ func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, P
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Workspace{}, Portal{}, err
 	}
+	if existing.HubID != 0 {
+		// Refuse before creating anything: a refused install must not leave
+		// the user a workspace named after someone else's portal.
+		uw, err := s.UserWorkspace(ctx, in.UserID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Workspace{}, Portal{}, err
+		}
+		if uw.ID != existing.WorkspaceID {
+			owner, _ := s.Workspace(ctx, existing.WorkspaceID)
+			return uw, Portal{}, fmt.Errorf("%w (owner %s)", ErrPortalElsewhere, owner.OwnerEmail)
+		}
+	}
 	ws, err := s.ensureUserWorkspace(ctx, in, now)
 	if err != nil {
 		return Workspace{}, Portal{}, err

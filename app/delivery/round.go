@@ -187,7 +187,9 @@ func (e *Engine) conclude(ctx context.Context, hub int64, b *batch, lane *laneRe
 	case waitFor > 0:
 		return e.at(waitFor)
 	case full:
-		return decision{mode: requeueLane, due: now}
+		// Behind every lane already waiting, even one signalled this very
+		// millisecond: that is what keeps a flood from starving others.
+		return decision{mode: requeueLane, due: now.Add(time.Millisecond)}
 	}
 	// Less than a full batch was waiting: the lane is done unless more
 	// arrived meanwhile (Release keeps a lane that was signalled).

@@ -27,6 +27,9 @@ Usage:
                        HubSpot, generated secrets. Prints the URL to open.
   refhub hubspot-sim   Serve the HubSpot simulator alone (for tests and demos).
                        Flags: refhub hubspot-sim --help
+  refhub reseal        Re-encrypt every stored token and secret with the primary key of
+                       REFHUB_ENCRYPTION_KEYS (after adding a new key in front), so the
+                       old key can be removed. Safe to run while refhub is serving.
   refhub healthcheck   Probe a running refhub's /healthz (container health checks).
   refhub version       Print the version.
   refhub --help        This help.
@@ -51,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = dev(ctx, args[1:], stdout, stderr)
 	case "hubspot-sim":
 		err = hubspotSim(ctx, args[1:], stdout, stderr)
+	case "reseal":
+		err = reseal(ctx, stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx, args[1:], stdout, stderr)
 	case "version", "--version":

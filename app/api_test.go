@@ -1,0 +1,270 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/refhub/refhub/hubspot/hubspottest"
+	"github.com/refhub/refhub/internal/apptest"
+)
+
+// agencyPortals: one agency user with access to two client portals.
+var agencyPortals = []hubspottest.Portal{
+	{HubID: 1001, Domain: "client-a.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "ops@agency.test"}}},
+	{HubID: 2002, Domain: "client-b.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "ops@agency.test"}}},
+	{HubID: 3003, Domain: "other.hubspot.test", Users: []hubspottest.User{{ID: 909, Email: "someone@other.test"}}},
+}
+
+// TestAgencyCampaignRouting: one source sends campaign 77's signups to a
+// second portal of the workspace with that route's own mapping; other
+// campaigns go to the default portal.
+func TestAgencyCampaignRouting(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{Portals: agencyPortals, Delivery: true})
+	b := env.Install(1001, 501)
+	b.Install(2002, 501) // the same user's second install joins the workspace
+	var portals struct{ Portals []struct{ HubID int64 `json:"hub_id"` } }
+	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &portals)
+	require.Len(t, portals.Portals, 2)
+
+	src := b.CreateSource(1001, "Agency account")
+	route := map[string]any{"campaign_id": "77", "hub_id": 2002, "mapping": map[string]any{
+		"fields": []map[string]string{{"from": "email", "to": "email"}, {"from": "first_name", "to": "lastname"}},
+		"defaults": map[string]string{"company": "Routed"}, "on_existing": "update"}}
+	b.JSON(http.MethodPut, "/api/v1/sources/"+src.ID+"/routes", map[string]any{"routes": []any{route}}, http.StatusOK, nil)
+
+	status, body := b.Do(http.MethodPut, "/api/v1/sources/"+src.ID+"/routes", map[string]any{"routes": []any{
+		map[string]any{"campaign_id": "88", "hub_id": 3003, "mapping": route["mapping"]}}})
+	assert.Equal(t, http.StatusUnprocessableEntity, status, "a portal of another workspace cannot be routed to")
+	assert.Contains(t, string(body), "not connected to this workspace")
+
+	apptest.PostMany(t, src.WebhookURL, [][]byte{
+		[]byte(`{"email":"a@example.com","first_name":"Ann","campaign_id":"77"}`),
+		[]byte(`{"email":"b@example.com","first_name":"Bob","campaign_id":"12"}`),
+	}, 1)
+	apptest.Eventually(t, 10*time.Second, "both delivered", func() bool {
+		return len(env.Sim.Contacts(2002)) == 1 && len(env.Sim.Contacts(1001)) == 1
+	})
+	routed, _ := env.Sim.ContactByEmail(2002, "a@example.com")
+	assert.Equal(t, "Ann", routed.Properties["lastname"], "the route's own mapping")
+	assert.Equal(t, "Routed", routed.Properties["company"])
+	def, _ := env.Sim.ContactByEmail(1001, "b@example.com")
+	assert.Equal(t, "Bob", def.Properties["firstname"])
+	assert.Len(t, b.Activity(src.ID, ""), 2, "the source's activity spans both portals")
+}
+
+// TestRecommendedPropertiesAndTestSignup: one click creates the Referral
+// Factory group and properties (skipping existing ones) and maps them; a
+// test signup then goes through the real pipeline to a plus address.
+func TestRecommendedPropertiesAndTestSignup(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{Delivery: true})
+	env.Sim.AddProperty(1001, hubspottest.Property{Name: "rf_referral_code", Label: "Code (existing)", Type: "string",
+		FieldType: "text", GroupName: "contactinformation"})
+	b := env.Install(1001, 501)
+	src := b.CreateSource(1001, "Main")
+	var res struct {
+		Created []string `json:"created"`
+		Existed []string `json:"existed"`
+		Mapping struct {
+			Fields []apptest.Field `json:"fields"`
+		} `json:"mapping"`
+	}
+	b.JSON(http.MethodPost, "/api/v1/sources/"+src.ID+"/recommended-properties", nil, http.StatusOK, &res)
+	assert.ElementsMatch(t, []string{"rf_referral_link", "rf_referral_count", "rf_converted_referral_count",
+		"rf_campaign_name", "rf_referral_source", "rf_signed_up_at"}, res.Created)
+	assert.Equal(t, []string{"rf_referral_code"}, res.Existed)
+	assert.Contains(t, res.Mapping.Fields, apptest.Field{From: "url", To: "rf_referral_link"})
+	assert.Contains(t, res.Mapping.Fields, apptest.Field{From: "code", To: "rf_referral_code"})
+	names := map[string]string{}
+	for _, p := range env.Sim.Properties(1001) {
+		names[p.Name] = p.GroupName
+	}
+	assert.Equal(t, "referral_factory", names["rf_referral_count"])
+	// Twice is harmless.
+	b.JSON(http.MethodPost, "/api/v1/sources/"+src.ID+"/recommended-properties", nil, http.StatusOK, &res)
+	assert.Empty(t, res.Created)
+
+	var props struct {
+		Properties []struct {
+			Name     string `json:"name"`
+			Type     string `json:"type"`
+			Writable bool   `json:"writable"`
+		} `json:"properties"`
+	}
+	b.JSON(http.MethodGet, "/api/v1/portals/1001/properties", nil, http.StatusOK, &props)
+	found := map[string]bool{}
+	for _, p := range props.Properties {
+		found[p.Name] = p.Writable
+	}
+	assert.True(t, found["rf_referral_count"])
+	assert.False(t, found["hs_object_id"], "read-only properties are marked")
+
+	var ev apptest.Event
+	b.JSON(http.MethodPost, "/api/v1/sources/"+src.ID+"/test-signup", nil, http.StatusAccepted, &ev)
+	assert.Equal(t, "admin+rf-test-1@acme.test", ev.Email, "plus-addressed from the signed-in admin")
+	var got struct {
+		apptest.Event
+		ContactURL string `json:"contact_url"`
+	}
+	apptest.Eventually(t, 10*time.Second, "the test signup delivered", func() bool {
+		b.JSON(http.MethodGet, "/api/v1/sources/"+src.ID+"/events/"+ev.ID, nil, http.StatusOK, &got)
+		return got.Status == "delivered"
+	})
+	assert.Equal(t, "created", got.Outcome)
+	assert.Equal(t, env.Sim.URL()+"/contacts/1001/record/0-1/"+got.ContactID, got.ContactURL)
+	c, ok := env.Sim.ContactByEmail(1001, "admin+rf-test-1@acme.test")
+	require.True(t, ok)
+	assert.Equal(t, "Test campaign", c.Properties["rf_campaign_name"])
+	assert.Equal(t, "2026-01-01", c.Properties["rf_signed_up_at"], "dates are sent as HubSpot dates")
+	b.JSON(http.MethodPost, "/api/v1/sources/"+src.ID+"/test-signup", map[string]string{"email": "qa+x@shop.test"}, http.StatusAccepted, &ev)
+	assert.Equal(t, "qa+rf-test-2@shop.test", ev.Email)
+}
+
+// TestRetryRefusedSignupAfterFixingTheMapping: a signup refused for want
+// of an email is sent again with the corrected mapping.
+func TestRetryRefusedSignupAfterFixingTheMapping(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{Delivery: true})
+	b := env.Install(1001, 501)
+	src := b.CreateSource(1001, "Main")
+	status, _ := apptest.Post(t, src.WebhookURL, "application/json", []byte(`{"email_address":"late@example.com","first_name":"Late"}`))
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	rejected := b.Activity(src.ID, "?status=rejected")
+	require.Len(t, rejected, 1)
+	status, body := b.Do(http.MethodPost, "/api/v1/sources/"+src.ID+"/events/"+rejected[0].ID+"/retry", nil)
+	assert.Equal(t, http.StatusUnprocessableEntity, status, "still refused before the fix")
+	assert.Contains(t, string(body), "email_address")
+
+	b.SetMapping(src.ID, apptest.Fields("email_address", "email", "first_name", "firstname"), nil, "update")
+	b.JSON(http.MethodPost, "/api/v1/sources/"+src.ID+"/events/"+rejected[0].ID+"/retry", nil, http.StatusAccepted, nil)
+	apptest.Eventually(t, 10*time.Second, "delivered", func() bool {
+		_, ok := env.Sim.ContactByEmail(1001, "late@example.com")
+		return ok
+	})
+}
+
+// TestDisconnectAndDelete: disconnect revokes the token at HubSpot and stops
+// delivery but keeps configuration and signups; delete removes the portal's
+// tokens, sources, activity and dead letters.
+func TestDisconnectAndDelete(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	b := env.Install(1001, 501)
+	src := b.CreateSource(1001, "Main")
+	apptest.PostMany(t, src.WebhookURL, apptest.Signups("d", 3, ""), 1)
+	env.Drain(context.Background())
+	require.Len(t, env.Sim.Contacts(1001), 3)
+	refreshBefore := env.Sim.TokenGrants(1001, "refresh_token")
+
+	var p struct{ Status, StatusReason string }
+	b.JSON(http.MethodPost, "/api/v1/portals/1001/disconnect", nil, http.StatusOK, &p)
+	assert.Equal(t, "disconnected", p.Status)
+	assert.Equal(t, 1, env.Sim.Count(func(r hubspottest.Request) bool { return r.Endpoint == "oauth.revoke" && r.Status == 204 }))
+	apptest.PostMany(t, src.WebhookURL, apptest.Signups("while-off", 2, ""), 1)
+	env.Drain(context.Background())
+	assert.Len(t, env.Sim.Contacts(1001), 3, "no delivery while disconnected")
+	assert.Equal(t, refreshBefore, env.Sim.TokenGrants(1001, "refresh_token"))
+	var got apptest.Source
+	b.JSON(http.MethodGet, "/api/v1/sources/"+src.ID, nil, http.StatusOK, &got)
+
+	b.Install(1001, 501) // reconnect: configuration kept, queued signups delivered
+	env.Drain(context.Background())
+	assert.Len(t, env.Sim.Contacts(1001), 5)
+
+	status, _ := b.Do(http.MethodDelete, "/api/v1/portals/1001", nil)
+	require.Equal(t, http.StatusNoContent, status)
+	status, _ = b.Do(http.MethodGet, "/api/v1/sources/"+src.ID, nil)
+	assert.Equal(t, http.StatusNotFound, status)
+	status, _ = apptest.Post(t, src.WebhookURL, "application/json", []byte(`{"email":"x@example.com"}`))
+	assert.Equal(t, http.StatusNotFound, status, "the webhook URL is gone")
+	keys, err := env.Redis.Keys(context.Background(), "{p:1001}*").Result()
+	require.NoError(t, err)
+	for _, k := range keys {
+		assert.True(t, strings.HasPrefix(k, "{p:1001}:seen:") || strings.HasPrefix(k, "{p:1001}:rl"),
+			"only dedupe markers (no personal data; they expire within 24 h) may remain: %s", k)
+	}
+}
+
+// TestAPITokens: a workspace token scripts the API; it is shown once,
+// stored hashed, cannot manage tokens, and stops working when revoked.
+func TestAPITokens(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	b := env.Install(1001, 501)
+	var created struct {
+		Token  struct{ ID, Prefix string } `json:"token"`
+		Secret string                      `json:"secret"`
+	}
+	b.JSON(http.MethodPost, "/api/v1/tokens", map[string]string{"name": "ci script"}, http.StatusCreated, &created)
+	require.True(t, strings.HasPrefix(created.Secret, "rh_"))
+	keys, _ := env.Redis.Keys(context.Background(), "*").Result()
+	for _, k := range keys {
+		v, _ := env.Redis.Dump(context.Background(), k).Result()
+		assert.NotContains(t, k+v, created.Secret, "the secret is not stored")
+	}
+	call := func(method, path, token string, body string) (int, string) {
+		req, _ := http.NewRequest(method, env.URL(path), strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out json.RawMessage
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, string(out)
+	}
+	status, body := call(http.MethodPost, "/api/v1/portals/1001/sources", created.Secret, `{"name":"scripted"}`)
+	assert.Equal(t, http.StatusCreated, status, "no CSRF token needed with an API token: %s", body)
+	status, _ = call(http.MethodGet, "/api/v1/tokens", created.Secret, "")
+	assert.Equal(t, http.StatusForbidden, status, "tokens are managed by signed-in users")
+	status, _ = b.Do(http.MethodDelete, "/api/v1/tokens/"+created.Token.ID, nil)
+	assert.Equal(t, http.StatusNoContent, status)
+	status, _ = call(http.MethodGet, "/api/v1/portals", created.Secret, "")
+	assert.Equal(t, http.StatusUnauthorized, status, "a revoked token stops working at once")
+}
+
+// TestOpenAPIDocumentsEveryRoute: every /api/v1 route is in openapi.json.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	resp, err := http.Get(env.URL("/api/v1/openapi.json"))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var doc struct {
+		OpenAPI string                     `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
+	assert.Equal(t, "3.0.3", doc.OpenAPI)
+	engine := env.App.Handler().(*gin.Engine)
+	n := 0
+	for _, r := range engine.Routes() {
+		path, ok := strings.CutPrefix(r.Path, "/api/v1")
+		if !ok || path == "/openapi.json" {
+			continue
+		}
+		n++
+		oaPath := openAPIPath(path)
+		ops, ok := doc.Paths[oaPath]
+		if assert.True(t, ok, "%s %s is documented", r.Method, oaPath) {
+			assert.Contains(t, ops, strings.ToLower(r.Method), "%s %s is documented", r.Method, oaPath)
+		}
+	}
+	assert.Greater(t, n, 20)
+}
+
+// openAPIPath turns gin's ":id" parameters into OpenAPI's "{id}".
+func openAPIPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		if strings.HasPrefix(s, ":") {
+			parts[i] = "{" + s[1:] + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
