@@ -26,6 +26,7 @@ func (s *Server) serveCRM(ex *exchange, ep endpoint) {
 		ex.hubID = at.hubID
 	}
 	if s.inOutage() {
+		ex.injected = true
 		s.peekRate(ex, ex.hubID)
 		ex.fail(http.StatusInternalServerError, "INTERNAL_ERROR", "An internal error occurred (simulated outage).", nil)
 		return

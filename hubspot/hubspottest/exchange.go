@@ -21,6 +21,7 @@ type exchange struct {
 	inputs   int
 	status   int
 	category string
+	injected bool
 }
 
 func (s *Server) newExchange(w http.ResponseWriter, r *http.Request) *exchange {
@@ -42,6 +43,7 @@ func (ex *exchange) finish() {
 		Status:   status,
 		Inputs:   ex.inputs,
 		Category: ex.category,
+		Injected: ex.injected,
 	})
 }
 

@@ -83,6 +83,7 @@ func (s *Server) drawFault() (hang bool, status int) {
 // hang holds the call until the client gives up, the server shuts down or
 // hangLimit passes, then answers 504.
 func (s *Server) hang(ex *exchange) {
+	ex.injected = true
 	t := time.NewTimer(hangLimit)
 	defer t.Stop()
 	select {
@@ -95,6 +96,7 @@ func (s *Server) hang(ex *exchange) {
 
 // injectStatus answers a simulated failure with the given status.
 func (s *Server) injectStatus(ex *exchange, status int) {
+	ex.injected = true
 	switch status {
 	case http.StatusTooManyRequests:
 		s.rateLimited(ex, ex.hubID)

@@ -23,6 +23,10 @@ type Request struct {
 	// Category is the error category of the response ("RATE_LIMIT",
 	// "EXPIRED_AUTHENTICATION", "invalid_grant", ...), empty on success.
 	Category string
+	// Injected is true when the answer was an injected fault (Faults),
+	// not the simulator's own verdict (so a 429 refhub provoked can be
+	// told from one injected).
+	Injected bool
 }
 
 // grantKey counts successful token grants per portal and grant type.
