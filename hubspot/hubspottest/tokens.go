@@ -157,3 +157,18 @@ func expiredAgo(d time.Duration) string {
 		return fmt.Sprintf("%d day(s)", int(d/(24*time.Hour)))
 	}
 }
+
+// IssuedTokens returns every access and refresh token the simulator has
+// issued (valid or not), so tests can check none leaks into storage or logs.
+func (s *Server) IssuedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.access)+len(s.refresh))
+	for t := range s.access {
+		out = append(out, t)
+	}
+	for t := range s.refresh {
+		out = append(out, t)
+	}
+	return out
+}
