@@ -30,13 +30,17 @@ func TestAgencyCampaignRouting(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{Portals: agencyPortals, Delivery: true})
 	b := env.Install(1001, 501)
 	b.Install(2002, 501) // the same user's second install joins the workspace
-	var portals struct{ Portals []struct{ HubID int64 `json:"hub_id"` } }
+	var portals struct {
+		Portals []struct {
+			HubID int64 `json:"hub_id"`
+		}
+	}
 	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &portals)
 	require.Len(t, portals.Portals, 2)
 
 	src := b.CreateSource(1001, "Agency account")
 	route := map[string]any{"campaign_id": "77", "hub_id": 2002, "mapping": map[string]any{
-		"fields": []map[string]string{{"from": "email", "to": "email"}, {"from": "first_name", "to": "lastname"}},
+		"fields":   []map[string]string{{"from": "email", "to": "email"}, {"from": "first_name", "to": "lastname"}},
 		"defaults": map[string]string{"company": "Routed"}, "on_existing": "update"}}
 	b.JSON(http.MethodPut, "/api/v1/sources/"+src.ID+"/routes", map[string]any{"routes": []any{route}}, http.StatusOK, nil)
 
@@ -236,7 +240,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var doc struct {
-		OpenAPI string                     `json:"openapi"`
+		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))

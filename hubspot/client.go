@@ -169,7 +169,7 @@ func (p *Portal) call(ctx context.Context, method, path string, in, out any) (in
 	}
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return resp.StatusCode, fmt.Errorf("hubspot: decode %s %s response: %w", method, path, err)
+			return resp.StatusCode, &NetworkError{Op: "decode the answer to " + method + " " + path, Err: err}
 		}
 	}
 	return resp.StatusCode, nil

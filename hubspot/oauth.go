@@ -179,7 +179,7 @@ func (c *Client) postForm(ctx context.Context, path string, form url.Values, out
 	}
 	if out != nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("decode response: %w", err)
+			return &NetworkError{Op: "decode the answer to POST " + path, Err: err}
 		}
 	}
 	return nil

@@ -1,10 +1,8 @@
 package delivery
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/refhub/refhub/hubspot"
@@ -18,7 +16,12 @@ const (
 	classRetry                    // transient: back off and try again
 	classRateLimited              // the portal's limit: pause the whole lane
 	classReconnect                // the token is refused: park until reinstalled
+	classInternal                 // refhub's own storage failed (Redis): retry soon, HubSpot is not at fault
 )
+
+// internalRetry is how soon a round that failed on refhub's side is tried
+// again; such failures do not count toward RetryFor.
+const internalRetry = time.Second
 
 // classify decides what a lane-level error means. Behaviour lives with the
 // error types (Delay, InvalidGrant, Temporary); this is the one place that
@@ -28,14 +31,13 @@ func classify(err error) (failureClass, time.Duration) {
 		return classNone, 0
 	}
 	var (
-		rl  *hubspot.RateLimitError
-		se  *hubspot.ServerError
-		ae  *hubspot.AuthError
-		sc  *hubspot.ScopeError
-		re  *oauth.ReconnectError
-		oe  *hubspot.OAuthError
-		ne  *hubspot.NetworkError
-		nte net.Error
+		rl *hubspot.RateLimitError
+		se *hubspot.ServerError
+		ae *hubspot.AuthError
+		sc *hubspot.ScopeError
+		re *oauth.ReconnectError
+		oe *hubspot.OAuthError
+		ne *hubspot.NetworkError
 	)
 	switch {
 	case errors.As(err, &re), errors.As(err, &sc), errors.As(err, &ae):
@@ -49,13 +51,17 @@ func classify(err error) (failureClass, time.Duration) {
 			return classReconnect, 0
 		}
 		return classRetry, 0
-	case errors.As(err, &ne), errors.As(err, &nte), errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &ne):
 		return classRetry, 0
 	}
-	// Anything else (an unexpected status, a malformed answer) is retried
-	// with backoff rather than dropped; after RetryFor it is dead-lettered
-	// with the error.
-	return classRetry, 0
+	var ae2 *hubspot.APIError
+	if errors.As(err, &ae2) {
+		// An unexpected answer from HubSpot: retried with backoff rather
+		// than dropped; after RetryFor it is dead-lettered with the error.
+		return classRetry, 0
+	}
+	// Not from HubSpot: refhub's own storage (Redis) failed mid-round.
+	return classInternal, internalRetry
 }
 
 // retryText explains a pending retry to an admin.

@@ -165,6 +165,11 @@ func (e *Engine) conclude(ctx context.Context, hub int64, b *batch, lane *laneRe
 	case classRateLimited:
 		e.metrics.rateLimited.Inc()
 		waitFor = delay
+	case classInternal:
+		// Redis failed mid-round: try again soon; nothing is recorded on
+		// the events (the store is likely unreachable anyway).
+		e.log.Warn("delivery round failed on refhub's side", slog.Int64("portal", hub), slog.Any("err", laneErr))
+		return e.at(delay)
 	default:
 		if retry.Attempts == 0 {
 			retry.FirstFailure = now
