@@ -62,6 +62,11 @@ type Update struct {
 // none), email, received ms, source id.
 var finishScript = redis.NewScript(`
 local now = ARGV[1]
+-- Mark the emails that fail first, so that a newer signup delivered in the
+-- same call is tracked whatever the order of the updates.
+for j = 3, #ARGV, 8 do
+  if tonumber(ARGV[j+4]) > 0 then redis.call('HSETNX', KEYS[4], ARGV[j+5], 0) end
+end
 local i = 3
 while i <= #ARGV do
   local sid, id, js, status, dk, email, recv, src = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], tonumber(ARGV[i+4]), ARGV[i+5], tonumber(ARGV[i+6]), ARGV[i+7]
@@ -73,7 +78,6 @@ while i <= #ARGV do
   end
   if dk > 0 then
     redis.call('ZADD', KEYS[dk], 'NX', now, id)
-    redis.call('HSETNX', KEYS[4], email, 0)
   elseif status == 'delivered' then
     local h = redis.call('HGET', KEYS[4], email)
     if h and tonumber(h) < recv then redis.call('HSET', KEYS[4], email, recv) end

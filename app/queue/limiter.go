@@ -63,8 +63,9 @@ if count + n <= max then
   redis.call('PEXPIRE', KEYS[1], win + 1000)
   return {1, 0, n}
 end
+-- A slot taken at t counts while now - t < win (see ZREMRANGEBYSCORE above).
 local e = redis.call('ZRANGE', KEYS[1], count + n - max - 1, count + n - max - 1, 'WITHSCORES')
-return {0, tonumber(e[2]) + win - now + 1}
+return {0, tonumber(e[2]) + win - now}
 `)
 
 // Reservation is a set of call slots taken in advance for one portal.
@@ -152,7 +153,7 @@ func (r *Reservation) Observe(hub int64, a hubspot.Announced) { r.l.Observe(hub,
 func (r *Reservation) Release(ctx context.Context) {
 	r.mu.Lock()
 	unused := r.members[r.used:]
-	r.used = len(r.members)
+	r.members = r.members[:r.used] // returned slots are neither spent nor spendable
 	r.mu.Unlock()
 	if len(unused) == 0 {
 		return

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -194,6 +195,13 @@ func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) er
 	for d := 0; d < 9; d++ {
 		keys = append(keys, statsKey(hub, now.AddDate(0, 0, -d)))
 	}
+	// Dedupe markers outlive the events they name; left behind, a resent
+	// signup would be taken for a duplicate of a purged event and dropped.
+	seen, err := q.scanKeys(ctx, tenants.PortalKey(hub, "seen:*"))
+	if err != nil {
+		return fmt.Errorf("purge portal %d: %w", hub, err)
+	}
+	keys = append(keys, seen...)
 	pipe := q.rdb.Pipeline()
 	for _, k := range keys {
 		pipe.Del(ctx, k)
@@ -203,8 +211,28 @@ func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) er
 	pipe.SRem(ctx, knownKey, hub)
 	pipe.SRem(ctx, parkedKey, hub)
 	pipe.HDel(ctx, holdKey, strconv.FormatInt(hub, 10))
-	_, err := pipe.Exec(ctx)
+	_, err = pipe.Exec(ctx)
 	return err
+}
+
+// scanKeys returns the keys matching pattern, on every master of a cluster.
+func (q *Queue) scanKeys(ctx context.Context, pattern string) ([]string, error) {
+	var mu sync.Mutex
+	var keys []string
+	scan := func(ctx context.Context, c redis.Cmdable) error {
+		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
+		for iter.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, iter.Val())
+			mu.Unlock()
+		}
+		return iter.Err()
+	}
+	if cc, ok := q.rdb.(*redis.ClusterClient); ok {
+		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })
+		return keys, err
+	}
+	return keys, scan(ctx, q.rdb)
 }
 
 // PurgeSource removes a deleted source's events, activity and dead letters
