@@ -119,6 +119,9 @@ func (a *App) wire() {
 	if dcfg.RetryFor == 0 {
 		dcfg.RetryFor = cfg.RetryFor
 	}
+	if dcfg.Retention == 0 {
+		dcfg.Retention = cfg.Retention
+	}
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: a.limiter, HubSpot: a.hs,
 		Portals: a.store, Sources: a.sources, Tokens: a.tokens, Properties: a.props,
 		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: a.now})

@@ -32,6 +32,7 @@ type Config struct {
 	Workers        int           // REFHUB_WORKERS: lanes worked on at once per process (0: no delivery here)
 	RetryFor       time.Duration // REFHUB_RETRY_FOR
 	WebhookRate    int           // REFHUB_WEBHOOK_RATE_LIMIT: requests per second per source
+	Retention      time.Duration // REFHUB_ACTIVITY_RETENTION: how long delivered and refused events are kept
 	LogLevel       string        // REFHUB_LOG_LEVEL
 }
 
@@ -116,6 +117,9 @@ func (c *Config) parseTunables(get func(name, def string) string) []error {
 	}
 	if c.RetryFor, err = time.ParseDuration(get("REFHUB_RETRY_FOR", "72h")); err != nil || c.RetryFor <= 0 {
 		errs = append(errs, &ConfigError{"REFHUB_RETRY_FOR", "a positive duration such as 72h"})
+	}
+	if c.Retention, err = time.ParseDuration(get("REFHUB_ACTIVITY_RETENTION", "720h")); err != nil || c.Retention < time.Hour {
+		errs = append(errs, &ConfigError{"REFHUB_ACTIVITY_RETENTION", "a duration of at least 1h, such as 720h (30 days)"})
 	}
 	if c.Workers, err = strconv.Atoi(get("REFHUB_WORKERS", "16")); err != nil || c.Workers < 0 {
 		errs = append(errs, &ConfigError{"REFHUB_WORKERS", "a whole number ≥ 0 (0 runs no delivery in this process)"})

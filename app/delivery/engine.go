@@ -8,10 +8,11 @@ package delivery
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/refhub/refhub/app/queue"
@@ -29,6 +30,7 @@ type Config struct {
 	BackoffMax  time.Duration // longest retry delay (default 2 min)
 	IdlePoll    time.Duration // how often an idle process looks for work (default 100 ms)
 	SweepEvery  time.Duration // how often lost lane signals are repaired (default 30 s)
+	Retention   time.Duration // delivered and refused events are kept this long (default 30 days)
 }
 
 func (c *Config) defaults() {
@@ -55,6 +57,9 @@ func (c *Config) defaults() {
 	}
 	if c.SweepEvery <= 0 {
 		c.SweepEvery = 30 * time.Second
+	}
+	if c.Retention <= 0 {
+		c.Retention = queue.DefaultRetention
 	}
 }
 
@@ -94,6 +99,7 @@ type Engine struct {
 	log     *slog.Logger
 	now     func() time.Time
 	owner   string
+	claims  atomic.Int64
 	wake    chan struct{}
 }
 
@@ -148,7 +154,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		}
-		lease, wait, err := e.q.Claim(ctx, e.owner, e.cfg.LeaseTTL)
+		lease, wait, err := e.q.Claim(ctx, e.leaseOwner(), e.cfg.LeaseTTL)
 		if err != nil {
 			<-slots
 			if ctx.Err() != nil {
@@ -184,6 +190,15 @@ func (e *Engine) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// leaseOwner names one claim: unique per round, so a stalled round whose
+// lease was taken over cannot end the new holder's lease.
+func (e *Engine) leaseOwner() string {
+	return e.owner + "." + strconv.FormatInt(e.claims.Add(1), 10)
+}
+
+// sweepLoop runs the housekeeping chores: revive lanes whose signal was
+// lost, resume parked lanes of portals connected again, and (one replica
+// an hour) trim old activity.
 func (e *Engine) sweepLoop(ctx context.Context) {
 	t := time.NewTicker(e.cfg.SweepEvery)
 	defer t.Stop()
@@ -192,10 +207,40 @@ func (e *Engine) sweepLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := e.q.Sweep(ctx); err != nil {
-				e.log.Warn("sweep lanes", slog.Any("err", err))
-			} else if n > 0 {
-				e.log.Info("revived lanes whose signal was lost", slog.Int("lanes", n))
+			e.housekeeping(ctx)
+		}
+	}
+}
+
+func (e *Engine) housekeeping(ctx context.Context) {
+	if n, err := e.q.Sweep(ctx); err != nil {
+		e.log.Warn("sweep lanes", slog.Any("err", err))
+	} else if n > 0 {
+		e.log.Info("revived lanes whose signal was lost", slog.Int("lanes", n))
+	}
+	e.unparkConnected(ctx)
+	if mine, err := e.q.TakeChore(ctx, "trim", time.Hour); err == nil && mine {
+		n, err := e.q.Trim(ctx, e.now().Add(-e.cfg.Retention))
+		if err != nil {
+			e.log.Warn("trim old activity", slog.Any("err", err))
+		} else if n > 0 {
+			e.log.Info("trimmed old activity", slog.Int("events", n), slog.Duration("retention", e.cfg.Retention))
+		}
+	}
+}
+
+// unparkConnected resumes parked lanes whose portal is connected (a
+// reconnect that raced with a worker parking the lane).
+func (e *Engine) unparkConnected(ctx context.Context) {
+	hubs, err := e.q.ParkedLanes(ctx)
+	if err != nil {
+		return
+	}
+	for _, hub := range hubs {
+		p, err := e.portals.Portal(ctx, hub)
+		if err == nil && p.Status == tenants.Connected {
+			if err := e.q.Unpark(ctx, hub); err == nil {
+				e.log.Info("resumed a parked lane of a connected portal", slog.Int64("portal", hub))
 			}
 		}
 	}
@@ -204,7 +249,7 @@ func (e *Engine) sweepLoop(ctx context.Context) {
 // RunOnce claims one due lane and works one round of it. It reports whether
 // a lane was claimed. Tests and the bench use it to step the engine.
 func (e *Engine) RunOnce(ctx context.Context) (bool, error) {
-	lease, _, err := e.q.Claim(ctx, e.owner, e.cfg.LeaseTTL)
+	lease, _, err := e.q.Claim(ctx, e.leaseOwner(), e.cfg.LeaseTTL)
 	if err != nil || lease == nil {
 		return false, err
 	}
@@ -268,4 +313,3 @@ func (e *Engine) backoff(n int) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-var errNoPortal = errors.New("portal not found")

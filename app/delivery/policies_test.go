@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
 )
@@ -262,4 +264,20 @@ func TestLaterSignupIsNotOverwrittenByReplay(t *testing.T) {
 	require.Len(t, evs, 2)
 	assert.Equal(t, "superseded", evs[1].Outcome, "the replayed older signup is marked superseded")
 	_ = time.Second
+}
+
+// TestParkedLaneOfConnectedPortalResumes: a lane parked by a worker that
+// raced with a reconnect is resumed by housekeeping, without a new signup.
+func TestParkedLaneOfConnectedPortalResumes(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{AppOpts: app.Options{Delivery: delivery.Config{SweepEvery: 100 * time.Millisecond}}})
+	b := env.Install(1001, 501)
+	src := b.CreateSource(1001, "Main")
+	apptest.PostMany(t, src.WebhookURL, apptest.Signups("race", 5, ""), 1)
+	ctx := context.Background()
+	lease, _, err := env.App.Queue().Claim(ctx, "stale-worker", 10*time.Second)
+	require.NoError(t, err)
+	require.NotNil(t, lease)
+	require.NoError(t, env.App.Queue().Park(ctx, lease)) // decided on a stale portal status
+	env.StartDelivery()
+	apptest.Eventually(t, 10*time.Second, "the parked lane to resume", func() bool { return len(env.Sim.Contacts(1001)) == 5 })
 }

@@ -81,7 +81,7 @@ type Lease struct {
 func (q *Queue) Claim(ctx context.Context, owner string, ttl time.Duration) (*Lease, time.Duration, error) {
 	now := q.now()
 	res, err := claimScript.Run(ctx, q.rdb, []string{readyKey, leaseKey, holdKey},
-		now.UnixMilli(), owner, ttl.Milliseconds(), 32).Slice()
+		now.UnixMilli(), owner, ttl.Milliseconds(), 256).Slice()
 	if err != nil {
 		return nil, 0, fmt.Errorf("claim lane: %w", err)
 	}
@@ -310,4 +310,25 @@ func (q *Queue) Summary(ctx context.Context) (Summary, error) {
 			return s, nil
 		}
 	}
+}
+
+// ParkedLanes returns the portals whose lanes are parked.
+func (q *Queue) ParkedLanes(ctx context.Context) ([]int64, error) {
+	ms, err := q.rdb.SMembers(ctx, parkedKey).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int64, 0, len(ms))
+	for _, m := range ms {
+		if h, err := strconv.ParseInt(m, 10, 64); err == nil {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// TakeChore returns true for exactly one caller per period across replicas
+// (a lease on a named periodic chore, such as trimming old activity).
+func (q *Queue) TakeChore(ctx context.Context, name string, period time.Duration) (bool, error) {
+	return q.rdb.SetNX(ctx, "{lanes}:chore:"+name, 1, period).Result()
 }

@@ -48,6 +48,9 @@ func seenKey(hub int64, src, hash string) string {
 	return tenants.PortalKey(hub, "seen:"+src+":"+hash)
 }
 func hwmKey(hub int64) string   { return tenants.PortalKey(hub, "hwm") }
+
+// sourcesKey lists the sources that sent events to a portal (for trimming).
+func sourcesKey(hub int64) string { return tenants.PortalKey(hub, "srcs") }
 func retryKey(hub int64) string { return tenants.PortalKey(hub, "retry") }
 func statsKey(hub int64, day time.Time) string {
 	return tenants.PortalKey(hub, "stats:"+day.UTC().Format("20060102"))
@@ -55,7 +58,7 @@ func statsKey(hub int64, day time.Time) string {
 
 // enqueueScript stores an event and appends it to the lane, unless the same
 // body was received for the source within the dedupe window.
-// KEYS: seen, events, lane, activity, stats. ARGV: id, json, received ms,
+// KEYS: seen, events, lane, activity, stats, sources. ARGV: id, json, received ms,
 // dedupe ms, source id, stats ttl ms.
 var enqueueScript = redis.NewScript(`
 local prior = redis.call('GET', KEYS[1])
@@ -64,6 +67,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('XADD', KEYS[3], '*', 'e', ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+redis.call('SADD', KEYS[6], ARGV[5])
 redis.call('HINCRBY', KEYS[5], 'received', 1)
 redis.call('HINCRBY', KEYS[5], ARGV[5] .. ':received', 1)
 redis.call('PEXPIRE', KEYS[5], ARGV[6])
@@ -81,7 +85,7 @@ func (q *Queue) Enqueue(ctx context.Context, ev *Event, dedupeHash string) (id s
 	}
 	hub := ev.HubID
 	keys := []string{seenKey(hub, ev.SourceID, dedupeHash), eventsKey(hub), laneKey(hub),
-		activityKey(hub, ev.SourceID), statsKey(hub, ev.ReceivedAt)}
+		activityKey(hub, ev.SourceID), statsKey(hub, ev.ReceivedAt), sourcesKey(hub)}
 	args := []any{ev.ID, raw, ev.ReceivedAt.UnixMilli(), DedupeWindow.Milliseconds(), ev.SourceID, statsTTL.Milliseconds()}
 	var res *redis.Cmd
 	run := func() error {
@@ -125,6 +129,7 @@ func (q *Queue) RecordRejected(ctx context.Context, ev *Event) error {
 	pipe.HSet(ctx, eventsKey(ev.HubID), ev.ID, raw)
 	pipe.ZAdd(ctx, activityKey(ev.HubID, ev.SourceID), redis.Z{Score: float64(ev.ReceivedAt.UnixMilli()), Member: ev.ID})
 	sk := statsKey(ev.HubID, ev.ReceivedAt)
+	pipe.SAdd(ctx, sourcesKey(ev.HubID), ev.SourceID)
 	pipe.HIncrBy(ctx, sk, "rejected", 1)
 	pipe.HIncrBy(ctx, sk, ev.SourceID+":rejected", 1)
 	pipe.Expire(ctx, sk, statsTTL)
@@ -187,8 +192,12 @@ func (q *Queue) Stats(ctx context.Context, hub int64, src string, t time.Time) (
 // counters and rate-limit state, and its entries in the global lane sets.
 // sources are the sources that ever sent to it.
 func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) error {
-	keys := []string{laneKey(hub), eventsKey(hub), hwmKey(hub), retryKey(hub), limiterKey(hub), announcedKey(hub)}
-	for _, src := range sources {
+	keys := []string{laneKey(hub), eventsKey(hub), hwmKey(hub), retryKey(hub), limiterKey(hub), announcedKey(hub), sourcesKey(hub)}
+	known, err := q.rdb.SMembers(ctx, sourcesKey(hub)).Result()
+	if err != nil {
+		return err
+	}
+	for _, src := range append(sources, known...) {
 		keys = append(keys, activityKey(hub, src), deadKey(hub, src))
 	}
 	now := q.now()
