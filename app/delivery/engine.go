@@ -312,4 +312,3 @@ func (e *Engine) backoff(n int) time.Duration {
 	}
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
-

@@ -47,11 +47,11 @@ func deadKey(hub int64, src string) string     { return tenants.PortalKey(hub, "
 func seenKey(hub int64, src, hash string) string {
 	return tenants.PortalKey(hub, "seen:"+src+":"+hash)
 }
-func hwmKey(hub int64) string   { return tenants.PortalKey(hub, "hwm") }
+func hwmKey(hub int64) string { return tenants.PortalKey(hub, "hwm") }
 
 // sourcesKey lists the sources that sent events to a portal (for trimming).
 func sourcesKey(hub int64) string { return tenants.PortalKey(hub, "srcs") }
-func retryKey(hub int64) string { return tenants.PortalKey(hub, "retry") }
+func retryKey(hub int64) string   { return tenants.PortalKey(hub, "retry") }
 func statsKey(hub int64, day time.Time) string {
 	return tenants.PortalKey(hub, "stats:"+day.UTC().Format("20060102"))
 }

@@ -75,13 +75,13 @@ type replica struct {
 func (r *replica) URL() string { return "http://" + r.addr }
 
 type clusterOptions struct {
-	replicas  int
-	redisURL  string
-	cluster   bool
-	sim       hubspottest.Options
-	portals   []hubspottest.Portal
-	extraEnv  []string
-	perProc   func(idx int) []string
+	replicas int
+	redisURL string
+	cluster  bool
+	sim      hubspottest.Options
+	portals  []hubspottest.Portal
+	extraEnv []string
+	perProc  func(idx int) []string
 }
 
 // startCluster starts the simulator and the refhub replicas.
