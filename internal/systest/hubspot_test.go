@@ -132,12 +132,12 @@ func TestRefreshStorm(t *testing.T) {
 	ps, hubs := portals(500, 50001)
 	c := startCluster(t, clusterOptions{replicas: 2, redisURL: "redis://" + rs.Addr + "/0", portals: ps,
 		sim: hubspottest.Options{TokenTTL: 5*time.Minute + 8*time.Second}})
-	installStart := time.Now()
 	a := c.installAll(hubs, 501)
+	installed := time.Now()
 	srcs := a.createSources(len(hubs), hubs)
 	// Tokens live 5 min 8 s; refhub refreshes 5 minutes ahead: wait until
-	// every token is inside the refresh window.
-	time.Sleep(time.Until(installStart.Add(9 * time.Second)))
+	// every token, the last one issued too, is inside the refresh window.
+	time.Sleep(time.Until(installed.Add(9 * time.Second)))
 	c.sim.ResetLog()
 	before := map[int64]int{}
 	for _, h := range hubs {
