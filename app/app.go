@@ -31,6 +31,7 @@ type Options struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 	Delivery   delivery.Config // overrides (Workers comes from Config)
+	Timeouts   Timeouts        // server timeouts (defaults: 10 s header, 30 s request, 60 s response)
 	// OnInstall is called after a portal was installed (refhub dev prints
 	// a ready-to-paste curl from it).
 	OnInstall func(ctx context.Context, ws tenants.Workspace, p tenants.Portal)
@@ -152,6 +153,29 @@ func (a *App) Tokens() *oauth.Tokens { return a.tokens }
 // Redis returns the Redis client.
 func (a *App) Redis() redis.UniversalClient { return a.rdb }
 
+// HTTPServer returns refhub's HTTP server: its handler and the timeouts
+// that cut off slow clients (a header or body trickled byte by byte).
+func (a *App) HTTPServer() *http.Server {
+	t := a.opts.Timeouts
+	if t.ReadHeader == 0 {
+		t.ReadHeader = 10 * time.Second
+	}
+	if t.Read == 0 {
+		t.Read = 30 * time.Second
+	}
+	if t.Write == 0 {
+		t.Write = 60 * time.Second
+	}
+	return &http.Server{Addr: a.cfg.Addr, Handler: a.Handler(), ReadHeaderTimeout: t.ReadHeader,
+		ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: 120 * time.Second,
+		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+}
+
+// Timeouts bound how long the server waits for a client.
+type Timeouts struct {
+	ReadHeader, Read, Write time.Duration
+}
+
 // RunWorkers runs what a process does besides serving HTTP (delivery,
 // following source changes) until ctx ends.
 func (a *App) RunWorkers(ctx context.Context) {
@@ -173,9 +197,7 @@ func (a *App) Run(ctx context.Context) error {
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis is not reachable: %w", err)
 	}
-	srv := &http.Server{Addr: a.cfg.Addr, Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	srv := a.HTTPServer()
 	a.mu.Lock()
 	a.srv = srv
 	a.mu.Unlock()

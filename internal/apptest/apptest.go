@@ -101,7 +101,9 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatalf("apptest: %v", err)
 	}
-	ts.Config.Handler = a.Handler()
+	srv := a.HTTPServer()
+	srv.Addr = ""
+	ts.Config = srv
 	ts.Start()
 	e := &Env{T: t, Sim: sim, App: a, Server: ts, Redis: rdb, Config: cfg}
 	t.Cleanup(func() { e.StopDelivery(); ts.Close(); _ = rdb.Close() })
