@@ -239,7 +239,7 @@ func (a *App) apiRetry(c *gin.Context) {
 // sessionOnly refuses API-token callers: tokens are managed by people.
 func sessionOnly(c *gin.Context) bool {
 	if principal(c).SessionID == "" {
-		_ = c.Error(errorf(EForbidden, "API tokens are managed in the refhub app by a signed-in user"))
+		_ = c.Error(errorf(EUnauthorized, "API tokens are managed by a signed-in user of the refhub app, not with an API token"))
 		return false
 	}
 	return true

@@ -226,7 +226,7 @@ func TestAPITokens(t *testing.T) {
 	status, body := call(http.MethodPost, "/api/v1/portals/1001/sources", created.Secret, `{"name":"scripted"}`)
 	assert.Equal(t, http.StatusCreated, status, "no CSRF token needed with an API token: %s", body)
 	status, _ = call(http.MethodGet, "/api/v1/tokens", created.Secret, "")
-	assert.Equal(t, http.StatusForbidden, status, "tokens are managed by signed-in users")
+	assert.Equal(t, http.StatusUnauthorized, status, "tokens are managed by signed-in users")
 	status, _ = b.Do(http.MethodDelete, "/api/v1/tokens/"+created.Token.ID, nil)
 	assert.Equal(t, http.StatusNoContent, status)
 	status, _ = call(http.MethodGet, "/api/v1/portals", created.Secret, "")
