@@ -55,8 +55,6 @@ func TestHostileInput(t *testing.T) {
 	b := env.Install(1001, 501)
 	src := b.CreateSource(1001, "Main")
 	hook := src.WebhookURL[len(env.URL("")):]
-	other := apptest.Start(t, apptest.Options{}).Install(1001, 501) // another refhub's session: wrong key
-	_ = other
 	sessionKey := oauth.DeriveKey([]byte(env.Config.SessionSecret), "session")
 	stateKey := oauth.DeriveKey([]byte(env.Config.SessionSecret), "oauth-state")
 	old := oauth.NewStates(stateKey, env.Redis, func() time.Time { return time.Now().Add(-time.Hour) })
