@@ -274,7 +274,12 @@ func (a *App) apiActivity(c *gin.Context) {
 		return
 	}
 	a.explainWaiting(c.Request.Context(), evs)
-	c.JSON(http.StatusOK, gin.H{"events": a.viewEvents(evs)})
+	sum, err := a.sourceSummary(c.Request.Context(), src)
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"events": a.viewEvents(evs), "summary": sum})
 }
 
 // paging reads ?page= and ?per_page= (default 1 and 50, at most 200).

@@ -272,3 +272,37 @@ func openAPIPath(p string) string {
 	}
 	return strings.Join(parts, "/")
 }
+
+// TestActivitySummary: the activity API gives a source's counts and its
+// portals' lanes: queue depth, lag, HubSpot calls, 429s, dead letters.
+func TestActivitySummary(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	b := env.Install(1001, 501)
+	src := b.CreateSource(1001, "Main")
+	apptest.PostMany(t, src.WebhookURL, [][]byte{[]byte(`{"email":"ok@example.com"}`), []byte(`{"email":"bad@"}`)}, 1)
+	var out struct {
+		Summary struct {
+			DeliveredToday int64 `json:"delivered_today"`
+			FailedToday    int64 `json:"failed_today"`
+			DeadLetters    int64 `json:"dead_letters"`
+			Lanes          []struct {
+				HubID      int64   `json:"hub_id"`
+				Queued     int64   `json:"queued"`
+				LagSeconds float64 `json:"lag_seconds"`
+				Calls      int64   `json:"hubspot_calls_today"`
+				Limited    int64   `json:"hubspot_429_today"`
+			} `json:"lanes"`
+		} `json:"summary"`
+	}
+	b.JSON(http.MethodGet, "/api/v1/sources/"+src.ID+"/activity", nil, http.StatusOK, &out)
+	require.Len(t, out.Summary.Lanes, 1)
+	assert.Equal(t, int64(2), out.Summary.Lanes[0].Queued)
+	env.Drain(context.Background())
+	b.JSON(http.MethodGet, "/api/v1/sources/"+src.ID+"/activity", nil, http.StatusOK, &out)
+	assert.Equal(t, int64(1), out.Summary.DeliveredToday)
+	assert.Equal(t, int64(1), out.Summary.FailedToday)
+	assert.Equal(t, int64(1), out.Summary.DeadLetters)
+	assert.Zero(t, out.Summary.Lanes[0].Queued)
+	assert.GreaterOrEqual(t, out.Summary.Lanes[0].Calls, int64(2), "the failed batch and its split")
+	assert.Zero(t, out.Summary.Lanes[0].Limited)
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"testing"
 	"time"
 
@@ -15,7 +16,9 @@ import (
 func FuzzSessionVerify(f *testing.F) {
 	rdb := redistest.Client(f)
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	s := &Sessions{key: oauth.DeriveKey([]byte("fuzz-session-secret-0123456789abcdef"), "session"),
+	secret := make([]byte, 32) // this process's own: inputs run in other processes too
+	_, _ = rand.Read(secret)
+	s := &Sessions{key: oauth.DeriveKey(secret, "session"),
 		csrfKey: []byte("csrf"), rdb: rdb, now: func() time.Time { return now }}
 	rec := &cookieRecorder{}
 	if err := s.SignIn(context.Background(), rec, tenants.Workspace{ID: "ws_fuzz"}, 1, "a@b.co"); err != nil {

@@ -323,3 +323,74 @@ func isReconnect(err error) bool {
 
 // since is how long ago t was, for status lines.
 func since(now, t time.Time) time.Duration { return now.Sub(t).Round(time.Second) }
+
+// laneSummary is the state of one portal's lane, as a source's activity
+// shows it.
+type laneSummary struct {
+	HubID         int64   `json:"hub_id"`
+	Queued        int64   `json:"queued"`
+	LagSeconds    float64 `json:"lag_seconds"`
+	Parked        bool    `json:"parked"`
+	RetryAttempts int     `json:"retry_attempts"`
+	LastError     string  `json:"last_error,omitempty"`
+	CallsToday    int64   `json:"hubspot_calls_today"`
+	RateLimited   int64   `json:"hubspot_429_today"`
+}
+
+// sourceSummary is a source's counts for today and its portals' lanes.
+type sourceSummary struct {
+	DeliveredToday int64         `json:"delivered_today"`
+	FailedToday    int64         `json:"failed_today"`
+	RejectedToday  int64         `json:"rejected_today"`
+	DeadLetters    int64         `json:"dead_letters"`
+	Lanes          []laneSummary `json:"lanes"`
+}
+
+func (a *App) sourceSummary(ctx context.Context, src tenants.Source) (sourceSummary, error) {
+	var s sourceSummary
+	now := a.now()
+	for _, hub := range src.AllPortals() {
+		st, err := a.queue.Stats(ctx, hub, src.ID, now)
+		if err != nil {
+			return s, err
+		}
+		dead, err := a.queue.DeadCount(ctx, hub, src.ID)
+		if err != nil {
+			return s, err
+		}
+		s.DeliveredToday += st.Delivered
+		s.FailedToday += st.Failed
+		s.RejectedToday += st.Rejected
+		s.DeadLetters += dead
+		lane, err := a.laneSummary(ctx, hub)
+		if err != nil {
+			return s, err
+		}
+		s.Lanes = append(s.Lanes, lane)
+	}
+	return s, nil
+}
+
+func (a *App) laneSummary(ctx context.Context, hub int64) (laneSummary, error) {
+	l := laneSummary{HubID: hub}
+	var err error
+	if l.Queued, err = a.queue.Depth(ctx, hub); err != nil {
+		return l, err
+	}
+	lag, err := a.queue.Lag(ctx, hub)
+	if err != nil {
+		return l, err
+	}
+	l.LagSeconds = lag.Seconds()
+	if l.Parked, err = a.queue.Parked(ctx, hub); err != nil {
+		return l, err
+	}
+	rs, err := a.queue.Retry(ctx, hub)
+	if err != nil {
+		return l, err
+	}
+	l.RetryAttempts, l.LastError = rs.Attempts, rs.LastError
+	st, err := a.queue.Stats(ctx, hub, "", a.now())
+	l.CallsToday, l.RateLimited = st.Calls, st.RateLimited
+	return l, err
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/refhub/refhub/app/queue"
 )
 
 //go:embed web/templates/*.html
@@ -31,8 +34,11 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"ago":   ago,
-	"lower": strings.ToLower,
+	"ago":     ago,
+	"lower":   strings.ToLower,
+	"human":   human,
+	"inc":     func(i int) int { return i + 1 },
+	"outcome": outcomeText,
 }).ParseFS(templateFS, "web/templates/*.html"))
 
 func ago(t time.Time) string {
@@ -55,15 +61,43 @@ func pluralize(n int, unit string) string {
 	return strconv.Itoa(n) + " " + unit + "s"
 }
 
+// outcomeText says what delivery did in HubSpot, for an admin.
+func outcomeText(o queue.Outcome) string {
+	switch o {
+	case queue.Created:
+		return "Created a new contact"
+	case queue.Updated:
+		return "Updated the existing contact"
+	case queue.Skipped:
+		return "The contact already existed and was left untouched (duplicate policy: skip)"
+	case queue.Filled:
+		return "Filled the empty fields of the existing contact"
+	case queue.Unchanged:
+		return "The contact already existed and had nothing empty to fill"
+	case queue.Superseded:
+		return "A newer signup for the same email was delivered instead"
+	}
+	return "Delivered"
+}
+
+// human turns an identifier such as "needs_reconnect" into words.
+func human(v any) string { return strings.ReplaceAll(fmt.Sprint(v), "_", " ") }
+
 // page is what every template gets.
 type page struct {
-	Title     string
-	User      string
-	CSRF      string
-	Flash     string
-	Data      any
-	PublicURL string
+	Title      string
+	User       string
+	CSRF       string
+	Flash      string
+	FlashError bool
+	Nav        string  // the header link marked current: "portals" or "tokens"
+	Crumbs     []crumb // breadcrumb trail above the title
+	Data       any
+	PublicURL  string
 }
+
+// crumb is one link of the breadcrumb trail.
+type crumb struct{ Label, URL string }
 
 // render executes a template into a buffer first, so a template error
 // never leaves half a page.
@@ -72,6 +106,11 @@ func (a *App) render(c *gin.Context, status int, name string, p page) {
 	p.User = pr.Email
 	if pr.SessionID != "" {
 		p.CSRF = a.sessions.CSRFToken(pr.SessionID)
+		if p.Flash == "" && c.Request.Method == http.MethodGet {
+			if f, ok := a.takeFlash(c.Request.Context(), pr.SessionID); ok {
+				p.Flash, p.FlashError = f.Message, f.Error
+			}
+		}
 	}
 	p.PublicURL = a.cfg.PublicURL
 	var buf bytes.Buffer

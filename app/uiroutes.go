@@ -4,59 +4,45 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/refhub/refhub/app/queue"
-	"github.com/refhub/refhub/tenants"
 )
 
-// uiRoutes registers the settings app's pages.
+// uiRoutes registers the settings app's pages. Every page authorizes what
+// it shows against the signed-in workspace (another workspace's ids answer
+// 404), and every state-changing form is a POST carrying the CSRF token,
+// checked by authenticateUI.
 func (a *App) uiRoutes(g *gin.RouterGroup) {
 	g.GET("/", a.uiHome)
 	g.POST("/signout", a.uiSignOut)
-}
 
-type homeSource struct {
-	Source     sourceView
-	Activity   []queue.Event
-	CurlSample string
-}
+	g.GET("/portals/:hubId", a.withPortal(a.uiPortal))
+	g.POST("/portals/:hubId/sources", a.withPortal(a.uiCreateSource))
+	g.POST("/portals/:hubId/disconnect", a.withPortal(a.uiDisconnect))
+	g.POST("/portals/:hubId/delete", a.withPortal(a.uiDeletePortal))
 
-type homePortal struct {
-	Portal  tenants.Portal
-	Sources []homeSource
-}
+	g.GET("/sources/:id", a.withSource(a.uiSource))
+	g.POST("/sources/:id/rename", a.withSource(a.uiRenameSource))
+	g.POST("/sources/:id/delete", a.withSource(a.uiDeleteSource))
+	g.POST("/sources/:id/rotate-url", a.withSource(a.uiRotateURL))
+	g.POST("/sources/:id/secret", a.withSource(a.uiCreateSecret))
+	g.POST("/sources/:id/secret/delete", a.withSource(a.uiDeleteSecret))
+	g.POST("/sources/:id/test-signup", a.withSource(a.uiTestSignup))
 
-func (a *App) uiHome(c *gin.Context) {
-	ctx := c.Request.Context()
-	ws := principal(c).WorkspaceID
-	portals, err := a.store.Portals(ctx, ws)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	srcs, err := a.store.Sources(ctx, ws)
-	if err != nil {
-		_ = c.Error(err)
-		return
-	}
-	var out []homePortal
-	for _, p := range portals {
-		hp := homePortal{Portal: p}
-		for _, s := range srcs {
-			if s.HubID != p.HubID {
-				continue
-			}
-			evs, err := a.queue.Activity(ctx, s.Portals(), s.ID, queue.Filter{Limit: 10})
-			if err != nil {
-				_ = c.Error(err)
-				return
-			}
-			hp.Sources = append(hp.Sources, homeSource{Source: a.viewSource(s), Activity: evs,
-				CurlSample: CurlSample(a.webhookURL(s))})
-		}
-		out = append(out, hp)
-	}
-	a.render(c, http.StatusOK, "home.html", page{Title: "Your portals", Data: out})
+	g.GET("/sources/:id/mapping", a.withSource(a.uiMapping))
+	g.POST("/sources/:id/mapping", a.withSource(a.uiSaveMapping))
+	g.POST("/sources/:id/recommended-properties", a.withSource(a.uiRecommended))
+	g.GET("/sources/:id/routes", a.withSource(a.uiRouting))
+	g.POST("/sources/:id/routes", a.withSource(a.uiSaveRoutes))
+	g.POST("/sources/:id/default-portal", a.withSource(a.uiDefaultPortal))
+
+	g.GET("/sources/:id/activity", a.withSource(a.uiActivity))
+	g.GET("/sources/:id/events/:eventId", a.withSource(a.uiEvent))
+	g.POST("/sources/:id/events/:eventId/retry", a.withSource(a.uiRetry))
+	g.GET("/sources/:id/dead-letters", a.withSource(a.uiDeadLetters))
+	g.POST("/sources/:id/dead-letters/replay", a.withSource(a.uiReplay))
+
+	g.GET("/tokens", a.uiTokens)
+	g.POST("/tokens", a.uiCreateToken)
+	g.POST("/tokens/:tokenId/revoke", a.uiRevokeToken)
 }
 
 func (a *App) uiSignOut(c *gin.Context) {

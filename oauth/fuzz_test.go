@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"context"
+	"crypto/rand"
 	"testing"
 	"time"
 
@@ -14,7 +15,11 @@ import (
 func FuzzStateVerify(f *testing.F) {
 	rdb := redistest.Client(f)
 	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	states := oauth.NewStates([]byte("fuzz-key-0123456789abcdef0123456"), rdb, func() time.Time { return now })
+	// A key of this process only: the fuzzer runs inputs in worker processes,
+	// where a state issued by the coordinator must not (and cannot) verify.
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	states := oauth.NewStates(key, rdb, func() time.Time { return now })
 	nonce, state, err := states.Issue("/app/")
 	if err != nil {
 		f.Fatal(err)

@@ -82,6 +82,10 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 		}
 		lane = e.deliver(ctx, hub, b, res)
 		res.Release(ctx)
+		var rl *hubspot.RateLimitError
+		if err := e.q.CountCalls(ctx, hub, lane.calls, errors.As(lane.err, &rl)); err != nil {
+			log.Warn("count calls", slog.Any("err", err))
+		}
 	}
 	return e.conclude(ctx, hub, b, lane, len(items) == e.cfg.BatchSize)
 }
@@ -101,9 +105,11 @@ func (e *Engine) dropMissing(ctx context.Context, hub int64, items []queue.Item)
 	return kept, e.q.Drop(ctx, hub, gone)
 }
 
-// laneResult is a round's error that concerns the whole lane.
+// laneResult is a round's error that concerns the whole lane, and how many
+// HubSpot calls it made.
 type laneResult struct {
-	err error
+	err   error
+	calls int
 }
 
 // deliver sends the batch, retrying once with a fresh token if HubSpot
@@ -117,7 +123,8 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *queue.Re
 		}
 		return t, err
 	}
-	api := e.hs.Portal(hub, tokenFn, &countingLimiter{Limiter: res.Limiter(), m: e.metrics})
+	counter := &countingLimiter{Limiter: res.Limiter(), m: e.metrics}
+	api := e.hs.Portal(hub, tokenFn, counter)
 	start := e.now()
 	err := send(ctx, api, b.policy, b.works)
 	var ae *hubspot.AuthError
@@ -132,7 +139,7 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *queue.Re
 		}
 	}
 	e.metrics.batchSeconds.Observe(e.now().Sub(start).Seconds())
-	return &laneResult{err: err}
+	return &laneResult{err: err, calls: int(counter.n.Load())}
 }
 
 // conclude records every event's outcome and decides the lane's next step.
@@ -265,9 +272,11 @@ func firstErr(errs ...error) error {
 type countingLimiter struct {
 	hubspot.Limiter
 	m *Metrics
+	n atomic.Int64
 }
 
 func (c *countingLimiter) Wait(ctx context.Context, hub int64) error {
 	c.m.calls.Inc()
+	c.n.Add(1)
 	return c.Limiter.Wait(ctx, hub)
 }

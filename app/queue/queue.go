@@ -171,6 +171,7 @@ func (q *Queue) Lag(ctx context.Context, hub int64) (time.Duration, error) {
 // DayStats are a portal's counters for one UTC day.
 type DayStats struct {
 	Received, Delivered, Failed, Rejected int64
+	Calls, RateLimited                    int64 // HubSpot calls and 429 answers (portal totals)
 }
 
 // Stats returns the counters of a portal for the day of t, in total and, if
@@ -185,7 +186,8 @@ func (q *Queue) Stats(ctx context.Context, hub int64, src string, t time.Time) (
 		prefix = src + ":"
 	}
 	n := func(k string) int64 { v, _ := strconv.ParseInt(m[prefix+k], 10, 64); return v }
-	return DayStats{Received: n("received"), Delivered: n("delivered"), Failed: n("failed"), Rejected: n("rejected")}, nil
+	return DayStats{Received: n("received"), Delivered: n("delivered"), Failed: n("failed"), Rejected: n("rejected"),
+		Calls: atoi(m["calls"]), RateLimited: atoi(m["rate_limited"])}, nil
 }
 
 // PurgePortal removes a portal's lane, events, activity, dead letters,
@@ -286,3 +288,24 @@ func chunks(ids []string, n int) [][]string {
 	}
 	return out
 }
+
+// CountCalls adds a delivery round's HubSpot calls (and whether HubSpot
+// answered 429) to the portal's counters of the day.
+func (q *Queue) CountCalls(ctx context.Context, hub int64, calls int, rateLimited bool) error {
+	k := statsKey(hub, q.now())
+	pipe := q.rdb.Pipeline()
+	pipe.HIncrBy(ctx, k, "calls", int64(calls))
+	if rateLimited {
+		pipe.HIncrBy(ctx, k, "rate_limited", 1)
+	}
+	pipe.PExpire(ctx, k, statsTTL)
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// DeadCount returns how many dead letters a source has on a portal.
+func (q *Queue) DeadCount(ctx context.Context, hub int64, src string) (int64, error) {
+	return q.rdb.ZCard(ctx, deadKey(hub, src)).Result()
+}
+
+func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }

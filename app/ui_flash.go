@@ -1,0 +1,69 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/redis/go-redis/v9"
+)
+
+// flashTTL is how long a flash message waits for the page it was meant for.
+const flashTTL = 5 * time.Minute
+
+// flash is a one-time message shown on the page a form redirects to
+// (POST/redirect/GET). It lives in Redis under the session, so it never
+// travels in a URL or cookie and works across replicas.
+type flash struct {
+	Message string `json:"m"`
+	Error   bool   `json:"e,omitempty"`
+}
+
+func flashKey(sid string) string { return "flash:" + sid }
+
+// takeFlash returns and removes the session's pending message.
+func (a *App) takeFlash(ctx context.Context, sid string) (flash, bool) {
+	var get *redis.StringCmd
+	_, err := a.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		get = p.Get(ctx, flashKey(sid))
+		p.Del(ctx, flashKey(sid))
+		return nil
+	})
+	if err != nil {
+		return flash{}, false
+	}
+	var f flash
+	if json.Unmarshal([]byte(get.Val()), &f) != nil || f.Message == "" {
+		return flash{}, false
+	}
+	return f, true
+}
+
+// redirectFlash stores msg for the session's next page and redirects there
+// with 303, so reloading the result page never resubmits the form.
+func (a *App) redirectFlash(c *gin.Context, to, msg string, isError bool) {
+	if sid := principal(c).SessionID; sid != "" && msg != "" {
+		raw, _ := json.Marshal(flash{Message: msg, Error: isError})
+		if err := a.rdb.Set(c.Request.Context(), flashKey(sid), raw, flashTTL).Err(); err != nil {
+			a.log.Warn("store flash message", "err", err)
+		}
+	}
+	c.Redirect(http.StatusSeeOther, to)
+}
+
+// redirectError shows a refusal (bad input, a conflict, HubSpot's answer)
+// on the page at to; anything unexpected renders the error page instead,
+// where it is logged.
+func (a *App) redirectError(c *gin.Context, to string, err error) {
+	e := asError(err)
+	switch {
+	case e.Code == EUpstream:
+		a.log.Warn("HubSpot refused a settings action", "route", c.FullPath(), "err", e)
+	case httpStatus(e.Code) >= 500:
+		_ = c.Error(err)
+		return
+	}
+	a.redirectFlash(c, to, e.Message, true)
+}

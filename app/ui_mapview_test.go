@@ -1,0 +1,45 @@
+package app
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/refhub/refhub/hubspot"
+)
+
+// TestTypeWarning: the mapping editor predicts HubSpot refusing a sample
+// value for the property's type, and stays quiet for values delivery
+// converts.
+func TestTypeWarning(t *testing.T) {
+	stage := propertyView{Name: "lifecyclestage", Label: "Lifecycle Stage", Type: "enumeration",
+		Options: []hubspot.Option{{Label: "Lead", Value: "lead"}, {Label: "Customer", Value: "customer"}}}
+	cases := []struct {
+		name  string
+		prop  propertyView
+		value string
+		warns bool
+	}{
+		{"text into a number", propertyView{Name: "n", Type: "number"}, "abc", true},
+		{"a number", propertyView{Name: "n", Type: "number"}, "1,234.5", false},
+		{"text into a date", propertyView{Name: "d", Type: "date"}, "yesterday", true},
+		{"an ISO date", propertyView{Name: "d", Type: "date"}, "2026-03-01", false},
+		{"Referral Factory's date", propertyView{Name: "d", Type: "datetime"}, "2026-03-01 10:00:00", false},
+		{"epoch milliseconds", propertyView{Name: "d", Type: "date"}, "1772359200000", false},
+		{"a small integer is no date", propertyView{Name: "d", Type: "date"}, "3", true},
+		{"yes into a checkbox", propertyView{Name: "b", Type: "bool"}, "Yes", false},
+		{"maybe into a checkbox", propertyView{Name: "b", Type: "bool"}, "maybe", true},
+		{"an option's value", stage, "lead", false},
+		{"an option's label", stage, "Customer", false},
+		{"several options", stage, "lead;customer", false},
+		{"not an option", stage, "bogus", true},
+		{"anything into text", propertyView{Name: "s", Type: "string"}, "<b>anything</b>", false},
+		{"empty", propertyView{Name: "n", Type: "number"}, "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := typeWarning(c.prop, c.value, c.value)
+			assert.Equal(t, c.warns, got != "", "warning: %q", got)
+		})
+	}
+}

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/refhub/refhub/tenants"
+)
+
+// routeRow is one campaign route of the routing form.
+type routeRow struct {
+	CampaignID string
+	Orig       string // campaign id as saved, to keep the route's mapping
+	HubID      int64
+	Saved      bool
+	Fields     int // fields the route's mapping maps
+}
+
+// routingView is a source's campaign routing: its default portal and the
+// campaigns sent elsewhere.
+type routingView struct {
+	Ctx        sourceCtx
+	Portals    []tenants.Portal
+	DefaultHub int64
+	Routes     []routeRow
+	Problems   []string
+	Unsaved    bool
+}
+
+func (a *App) uiRouting(c *gin.Context, src tenants.Source) {
+	var rows []routeRow
+	for _, r := range src.Routes {
+		rows = append(rows, routeRow{CampaignID: r.CampaignID, Orig: r.CampaignID, HubID: r.HubID, Saved: true,
+			Fields: len(r.Mapping.Fields)})
+	}
+	a.renderRouting(c, http.StatusOK, src, routingView{Routes: rows})
+}
+
+func (a *App) renderRouting(c *gin.Context, status int, src tenants.Source, v routingView) {
+	ctx := c.Request.Context()
+	sc, err := a.sourceContext(ctx, src, "routes")
+	if err != nil {
+		_ = c.Error(err)
+		return
+	}
+	if v.Portals, err = a.workspacePortals(ctx, src.WorkspaceID); err != nil {
+		_ = c.Error(err)
+		return
+	}
+	v.Ctx, v.DefaultHub = sc, src.HubID
+	v.Routes = append(v.Routes, routeRow{})
+	a.renderSourcePage(c, status, "routing.html", "Campaign routing", sc, v)
+}
+
+// routingForm reads the route rows, without the one a Remove button asked
+// to drop and without empty ones.
+func routingForm(c *gin.Context, src tenants.Source) ([]routeRow, []string) {
+	ids, hubs, origs := c.PostFormArray("campaign_id"), c.PostFormArray("hub_id"), c.PostFormArray("orig")
+	drop, _ := strconv.Atoi(c.DefaultPostForm("remove_route", "-1"))
+	var rows []routeRow
+	var probs []string
+	for i := 0; i < min(len(ids), len(hubs), len(origs)); i++ {
+		id, hub := strings.TrimSpace(ids[i]), strings.TrimSpace(hubs[i])
+		if i == drop || id == "" && hub == "" {
+			continue
+		}
+		r := routeRow{CampaignID: id, Orig: origs[i]}
+		r.HubID, _ = strconv.ParseInt(hub, 10, 64)
+		if r.HubID == 0 {
+			probs = append(probs, fmt.Sprintf("route %d: choose the portal that campaign %s goes to", len(rows)+1, id))
+		}
+		if idx, err := routeIndex(src, r.Orig); err == nil && idx >= 0 {
+			r.Saved, r.Fields = true, len(src.Routes[idx].Mapping.Fields)
+		}
+		rows = append(rows, r)
+	}
+	return rows, probs
+}
+
+func (a *App) uiSaveRoutes(c *gin.Context, src tenants.Source) {
+	rows, probs := routingForm(c, src)
+	if c.PostForm("action") == "add-route" || c.PostForm("remove_route") != "" {
+		if c.PostForm("action") == "add-route" {
+			rows = append(rows, routeRow{})
+		}
+		a.renderRouting(c, http.StatusOK, src, routingView{Routes: rows, Unsaved: true})
+		return
+	}
+	if len(probs) == 0 {
+		routes := make([]tenants.Route, 0, len(rows))
+		for _, r := range rows {
+			routes = append(routes, tenants.Route{CampaignID: r.CampaignID, HubID: r.HubID, Mapping: routeMapping(src, r.Orig)})
+		}
+		_, err := a.saveRoutes(c.Request.Context(), src, routes)
+		if err == nil {
+			a.redirectFlash(c, sourceURL(src.ID, "routes"), "Campaign routes saved.", false)
+			return
+		}
+		if e := asError(err); e.Code != EUnprocessable {
+			_ = c.Error(err)
+			return
+		}
+		probs = []string{asError(err).Message}
+	}
+	a.renderRouting(c, http.StatusUnprocessableEntity, src, routingView{Routes: rows, Problems: probs, Unsaved: true})
+}
+
+// routeMapping keeps a saved route's own mapping; a new route starts as a
+// copy of the source's default mapping.
+func routeMapping(src tenants.Source, orig string) tenants.Mapping {
+	if idx, err := routeIndex(src, orig); err == nil && idx >= 0 && orig != "" {
+		return src.Routes[idx].Mapping
+	}
+	m := src.Mapping
+	m.Fields = append([]tenants.FieldMap(nil), m.Fields...)
+	m.Defaults = map[string]string{}
+	for k, v := range src.Mapping.Defaults {
+		m.Defaults[k] = v
+	}
+	return m
+}
+
+func (a *App) uiDefaultPortal(c *gin.Context, src tenants.Source) {
+	hub, err := strconv.ParseInt(c.PostForm("hub_id"), 10, 64)
+	if err != nil {
+		a.redirectFlash(c, sourceURL(src.ID, "routes"), "Choose the default portal.", true)
+		return
+	}
+	if _, err := a.patchSource(c.Request.Context(), src, nil, &hub); err != nil {
+		a.redirectError(c, sourceURL(src.ID, "routes"), err)
+		return
+	}
+	a.redirectFlash(c, sourceURL(src.ID, "routes"), "Default portal saved: signups of campaigns without a route now go there.", false)
+}
