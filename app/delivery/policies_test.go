@@ -281,3 +281,28 @@ func TestParkedLaneOfConnectedPortalResumes(t *testing.T) {
 	env.StartDelivery()
 	apptest.Eventually(t, 10*time.Second, "the parked lane to resume", func() bool { return len(env.Sim.Contacts(1001)) == 5 })
 }
+
+// TestMixedPoliciesOnOneLane: two sources with different duplicate policies
+// feed one portal; rounds take one policy at a time and the lane stays due
+// until every event is delivered.
+func TestMixedPoliciesOnOneLane(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	b := env.Install(1001, 501)
+	up := b.CreateSource(1001, "Updates")
+	sk := b.CreateSource(1001, "Skips")
+	b.SetMapping(sk.ID, apptest.Fields("email", "email", "first_name", "firstname"), nil, "skip")
+	env.Sim.SeedContact(1001, map[string]string{"email": "s0@example.com", "firstname": "Kept"})
+	for i := 0; i < 6; i++ {
+		target := up.WebhookURL
+		if i%2 == 1 {
+			target = sk.WebhookURL
+		}
+		apptest.PostMany(t, target, [][]byte{[]byte(fmt.Sprintf(`{"email":"%s%d@example.com","first_name":"New"}`, map[bool]string{true: "s", false: "u"}[i%2 == 1], i/2))}, 1)
+	}
+	env.Drain(context.Background())
+	assert.Len(t, env.Sim.Contacts(1001), 6)
+	c, _ := env.Sim.ContactByEmail(1001, "s0@example.com")
+	assert.Equal(t, "Kept", c.Properties["firstname"], "the skip source left the existing contact alone")
+	depth, _ := env.App.Queue().Depth(context.Background(), 1001)
+	assert.Zero(t, depth)
+}

@@ -87,7 +87,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 			log.Warn("count calls", slog.Any("err", err))
 		}
 	}
-	return e.conclude(ctx, hub, b, lane, len(items) == e.cfg.BatchSize)
+	return e.conclude(ctx, hub, b, lane, len(items) == e.cfg.BatchSize || b.cut)
 }
 
 // dropMissing removes lane entries whose event was purged (its source was

@@ -51,6 +51,7 @@ type batch struct {
 	policy  tenants.Policy
 	works   []*work
 	settled []*work
+	cut     bool // events were left in the lane for the next round
 }
 
 // prepare maps the events at the head of a lane to contacts. It takes the
@@ -78,7 +79,8 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 			b.policy = m.OnExisting
 		}
 		if m.OnExisting != b.policy {
-			break // the next round takes the events of the other policy
+			b.cut = true // the next round takes the events of the other policy
+			break
 		}
 		props, err := m.Apply(payload.New(it.Event.Payload))
 		if err != nil {
