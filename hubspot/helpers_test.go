@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"bytes"
 	"context"
+	"github.com/refhub/refhub/internal/clocktest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -23,25 +24,7 @@ const (
 	callbackURL       = "https://refhub.example.com/oauth/callback"
 )
 
-// fakeClock is a settable clock shared by the simulator and the test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Now().Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clocktest.Clock { return clocktest.New(time.Now().Truncate(time.Second)) }
 
 // recorded is one request as the client sent it.
 type recorded struct {
@@ -142,7 +125,7 @@ type env struct {
 	t       *testing.T
 	sim     *hubspottest.Server
 	rec     *recorder
-	clock   *fakeClock
+	clock   *clocktest.Clock
 	client  *hubspot.Client
 	access  string
 	refresh string

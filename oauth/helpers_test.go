@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"context"
+	"github.com/refhub/refhub/internal/clocktest"
 	"strings"
 	"sync"
 	"testing"
@@ -25,26 +26,7 @@ const (
 	callbackURL       = "https://refhub.example.com/oauth/callback"
 )
 
-// fakeClock is a settable clock shared by the simulator, the token keeper
-// and the state issuer.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *fakeClock { return &fakeClock{t: time.Now().Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *clocktest.Clock { return clocktest.New(time.Now().Truncate(time.Second)) }
 
 // revocations records onRevoked calls.
 type revocations struct {
@@ -70,7 +52,7 @@ func (r *revocations) count() int {
 // HubSpot client, all on one fake clock.
 type tokenEnv struct {
 	t       *testing.T
-	clock   *fakeClock
+	clock   *clocktest.Clock
 	sim     *hubspottest.Server
 	client  *hubspot.Client
 	rdb     *redis.Client

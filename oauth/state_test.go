@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/refhub/refhub/internal/clocktest"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,7 @@ import (
 
 var stateKey = oauth.DeriveKey([]byte("a session secret of at least 32 characters"), "oauth-state")
 
-func newStates(t *testing.T) (*oauth.States, *fakeClock) {
+func newStates(t *testing.T) (*oauth.States, *clocktest.Clock) {
 	t.Helper()
 	clock := newClock()
 	return oauth.NewStates(stateKey, redistest.Client(t), clock.Now), clock

@@ -2,9 +2,9 @@ package tenants_test
 
 import (
 	"context"
+	"github.com/refhub/refhub/internal/clocktest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,28 +19,10 @@ import (
 
 func TestMain(m *testing.M) { redistest.Main(m) }
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type env struct {
 	rdb   *redis.Client
 	store *tenants.RedisStore
-	clock *fakeClock
+	clock *clocktest.Clock
 }
 
 func newEnv(t *testing.T) *env {
@@ -48,7 +30,7 @@ func newEnv(t *testing.T) *env {
 	rdb := redistest.Client(t)
 	vault, err := oauth.NewVault(oauth.GenerateKeySpec("k1"))
 	require.NoError(t, err)
-	clock := &fakeClock{t: time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 	return &env{rdb: rdb, store: tenants.NewRedisStore(rdb, vault, clock.Now), clock: clock}
 }
 

@@ -2,9 +2,9 @@ package queue_test
 
 import (
 	"context"
+	"github.com/refhub/refhub/internal/clocktest"
 	"sort"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,31 +22,10 @@ func TestMain(m *testing.M) { redistest.Main(m) }
 // Redis's own clock.
 var t0 = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 
-// clock is the injected time source; tests move it instead of sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock(start time.Time) *clock { return &clock{t: start} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
-
 // env is a queue on a fresh Redis database with an injected clock.
 type env struct {
 	rdb   *redis.Client
-	clock *clock
+	clock *clocktest.Clock
 	q     *queue.Queue
 }
 
@@ -58,7 +37,7 @@ func newEnv(t *testing.T) *env {
 func newEnvAt(t *testing.T, start time.Time) *env {
 	t.Helper()
 	rdb := redistest.Client(t)
-	c := newClock(start)
+	c := clocktest.New(start)
 	return &env{rdb: rdb, clock: c, q: queue.New(rdb, c.Now)}
 }
 
