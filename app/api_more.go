@@ -276,13 +276,18 @@ func (a *App) apiRevokeToken(c *gin.Context) {
 	if !sessionOnly(c) {
 		return
 	}
-	err := a.store.RevokeAPIToken(c.Request.Context(), principal(c).WorkspaceID, c.Param("tokenId"))
-	if errors.Is(err, tenants.ErrNotFound) {
-		err = errorf(ENotFound, "no such API token")
-	}
-	if err != nil {
+	if err := a.revokeToken(c); err != nil {
 		_ = c.Error(err)
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// revokeToken revokes the :tokenId API token of the caller's workspace.
+func (a *App) revokeToken(c *gin.Context) error {
+	err := a.store.RevokeAPIToken(c.Request.Context(), principal(c).WorkspaceID, c.Param("tokenId"))
+	if errors.Is(err, tenants.ErrNotFound) {
+		return errorf(ENotFound, "no such API token")
+	}
+	return err
 }

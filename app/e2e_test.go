@@ -1,9 +1,9 @@
 package app_test
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,57 +14,6 @@ import (
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
 )
-
-type sourceJSON struct {
-	ID         string `json:"id"`
-	HubID      int64  `json:"hub_id"`
-	WebhookURL string `json:"webhook_url"`
-	Mapping    struct {
-		Fields []struct {
-			From string `json:"from"`
-			To   string `json:"to"`
-		} `json:"fields"`
-		OnExisting string `json:"on_existing"`
-	} `json:"mapping"`
-}
-
-type eventJSON struct {
-	ID        string `json:"id"`
-	Email     string `json:"email"`
-	Status    string `json:"status"`
-	Outcome   string `json:"outcome"`
-	ContactID string `json:"contact_id"`
-	Reason    string `json:"reason"`
-	Fix       string `json:"fix"`
-	Code      string `json:"code"`
-	Property  string `json:"property"`
-	Attempts  int    `json:"attempts"`
-	Payload   []struct {
-		Path  string `json:"path"`
-		Value string `json:"value"`
-	} `json:"payload"`
-}
-
-// createSource creates a source for hub through the API.
-func createSource(t *testing.T, b *apptest.Browser, hub int64, name string) sourceJSON {
-	t.Helper()
-	var src sourceJSON
-	b.JSON(http.MethodPost, "/api/v1/portals/"+itoa(hub)+"/sources", map[string]string{"name": name}, http.StatusCreated, &src)
-	return src
-}
-
-func activity(t *testing.T, b *apptest.Browser, srcID, query string) []eventJSON {
-	t.Helper()
-	var out struct {
-		Events []eventJSON `json:"events"`
-	}
-	b.JSON(http.MethodGet, "/api/v1/sources/"+srcID+"/activity"+query, nil, http.StatusOK, &out)
-	return out.Events
-}
-
-func itoa(n int64) string { return strings.TrimSpace(strings.Replace(jsonNum(n), "\"", "", -1)) }
-
-func jsonNum(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 // TestInstallReceiveDeliver drives the whole flow as a user would: install
 // through the simulator, create a source, map fields, send Referral
@@ -89,7 +38,7 @@ func TestInstallReceiveDeliver(t *testing.T) {
 	assert.Equal(t, "acme.hubspot.test", portals.Portals[0].Domain)
 	assert.Equal(t, "connected", portals.Portals[0].Status)
 
-	src := createSource(t, b, 1001, "Spring campaign")
+	src := b.CreateSource(1001, "Spring campaign")
 	assert.True(t, strings.HasPrefix(src.WebhookURL, env.URL("/hooks/referral-factory/")), src.WebhookURL)
 	require.Len(t, src.Mapping.Fields, 2, "a new source starts with email and first name mapped")
 	assert.Equal(t, "update", src.Mapping.OnExisting)
@@ -126,10 +75,10 @@ func TestInstallReceiveDeliver(t *testing.T) {
 	assert.Equal(t, "https://rf.example/r/GET", get.Properties["referral_link"])
 
 	apptest.Eventually(t, 5*time.Second, "activity to say delivered", func() bool {
-		evs := activity(t, b, src.ID, "?status=delivered")
+		evs := b.Activity(src.ID, "?status=delivered")
 		return len(evs) == 3
 	})
-	evs := activity(t, b, src.ID, "?email=jane.doe")
+	evs := b.Activity(src.ID, "?email=jane.doe")
 	require.Len(t, evs, 1)
 	assert.Equal(t, "delivered", evs[0].Status)
 	assert.Equal(t, "created", evs[0].Outcome)
@@ -138,3 +87,5 @@ func TestInstallReceiveDeliver(t *testing.T) {
 		assert.NotContains(t, f.Value, "Jane.Doe@", "emails are masked in payload views")
 	}
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -22,8 +22,8 @@ import (
 func TestWebhookRefusesBadInput(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
 	b := env.Install(1001, 501)
-	src := createSource(t, b, 1001, "Main")
-	secured := createSource(t, b, 1001, "With secret")
+	src := b.CreateSource(1001, "Main")
+	secured := b.CreateSource(1001, "With secret")
 	var secret struct{ Header, Secret string }
 	b.JSON(http.MethodPost, "/api/v1/sources/"+secured.ID+"/secret", map[string]string{"header": "X-RF-Key"}, http.StatusOK, &secret)
 	require.Equal(t, "X-RF-Key", secret.Header)
@@ -62,9 +62,9 @@ func TestWebhookRefusesBadInput(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, depth, "nothing is queued for refused requests")
 
-	rejected := activity(t, b, src.ID, "?status=rejected")
+	rejected := b.Activity(src.ID, "?status=rejected")
 	require.NotEmpty(t, rejected, "refusals are recorded in the source's activity")
-	var noEmail *eventJSON
+	var noEmail *apptest.Event
 	for i := range rejected {
 		if strings.Contains(rejected[i].Reason, "first_name") {
 			noEmail = &rejected[i]
@@ -81,7 +81,7 @@ func TestWebhookRefusesBadInput(t *testing.T) {
 func TestWebhookDeduplicates(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{Delivery: true})
 	b := env.Install(1001, 501)
-	src := createSource(t, b, 1001, "Main")
+	src := b.CreateSource(1001, "Main")
 	body := []byte(`{"email":"twice@example.com","first_name":"Twice"}`)
 	status, first := apptest.Post(t, src.WebhookURL, "application/json", body)
 	require.Equal(t, http.StatusAccepted, status)
@@ -89,8 +89,8 @@ func TestWebhookDeduplicates(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, string(second), "duplicate")
 	assert.Contains(t, string(second), strings.Split(strings.Split(string(first), `"id":"`)[1], `"`)[0], "the duplicate answer names the first event")
-	apptest.Eventually(t, 10*time.Second, "delivery", func() bool { return len(activity(t, b, src.ID, "?status=delivered")) == 1 })
-	assert.Len(t, activity(t, b, src.ID, ""), 1, "one event in the activity")
+	apptest.Eventually(t, 10*time.Second, "delivery", func() bool { return len(b.Activity(src.ID, "?status=delivered")) == 1 })
+	assert.Len(t, b.Activity(src.ID, ""), 1, "one event in the activity")
 	assert.Equal(t, 1, env.Sim.Count(func(r hubspottest.Request) bool { return r.Endpoint == "contacts.batch.upsert" }))
 }
 
@@ -101,7 +101,7 @@ func TestNothingLostAcrossRestart(t *testing.T) {
 	first := apptest.Start(t, apptest.Options{Redis: ropts})
 	require.NoError(t, first.Redis.FlushDB(context.Background()).Err())
 	b := first.Install(1001, 501)
-	src := createSource(t, b, 1001, "Main")
+	src := b.CreateSource(1001, "Main")
 	for i := 0; i < 25; i++ {
 		status, body := apptest.Post(t, src.WebhookURL, "application/json",
 			[]byte(`{"email":"restart`+itoa(int64(i))+`@example.com","first_name":"R"}`))

@@ -61,11 +61,7 @@ func (a *App) uiRevokeToken(c *gin.Context) {
 	if !sessionOnly(c) {
 		return
 	}
-	err := a.store.RevokeAPIToken(c.Request.Context(), principal(c).WorkspaceID, c.Param("tokenId"))
-	if errors.Is(err, tenants.ErrNotFound) {
-		err = errorf(ENotFound, "no such API token")
-	}
-	if err != nil {
+	if err := a.revokeToken(c); err != nil {
 		_ = c.Error(err)
 		return
 	}

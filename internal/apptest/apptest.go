@@ -326,6 +326,10 @@ type Source struct {
 	ID         string `json:"id"`
 	HubID      int64  `json:"hub_id"`
 	WebhookURL string `json:"webhook_url"`
+	Mapping    struct {
+		Fields     []Field `json:"fields"`
+		OnExisting string  `json:"on_existing"`
+	} `json:"mapping"`
 }
 
 // CreateSource creates a source for hub through the API.
@@ -368,6 +372,10 @@ type Event struct {
 	DeliveredAt  *time.Time `json:"delivered_at"`
 	FirstFailure *time.Time `json:"first_failure"`
 	LastFailure  *time.Time `json:"last_failure"`
+	Payload      []struct {
+		Path  string `json:"path"`
+		Value string `json:"value"`
+	} `json:"payload"`
 }
 
 // Activity returns a source's activity (query like "?status=failed").
