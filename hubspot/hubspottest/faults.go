@@ -1,6 +1,7 @@
 package hubspottest
 
 import (
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -84,6 +85,9 @@ func (s *Server) drawFault() (hang bool, status int) {
 // hangLimit passes, then answers 504.
 func (s *Server) hang(ex *exchange) {
 	ex.injected = true
+	// Read the body first: only then does net/http notice that the client
+	// went away (and cancel the request's context).
+	_, _ = io.Copy(io.Discard, io.LimitReader(ex.r.Body, maxBodyBytes))
 	t := time.NewTimer(hangLimit)
 	defer t.Stop()
 	select {

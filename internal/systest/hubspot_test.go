@@ -25,14 +25,16 @@ import (
 // and the 429s refhub provokes itself stay under 1 % of its calls.
 func TestHubSpotMisbehaving(t *testing.T) {
 	rs := redistest.StartT(t, redistest.StartOptions{})
-	ps, hubs := portals(10, 30001)
+	// Many portals and a steady flow make many small batches: thousands of
+	// calls, so a 10 % fault rate shows.
+	ps, hubs := portals(50, 30001)
 	c := startCluster(t, clusterOptions{replicas: 2, redisURL: "redis://" + rs.Addr + "/0", portals: ps,
 		extraEnv: []string{"REFHUB_HUBSPOT_TIMEOUT=2s"}})
 	a := c.installAll(hubs, 501)
-	srcs := a.createSources(20, hubs)
+	srcs := a.createSources(50, hubs)
 	c.sim.SetFaults(hubspottest.Faults{ErrorRate: 0.07, Statuses: []int{500, 429}, HangRate: 0.03, Seed: 7})
 
-	signups := c.loadGen(srcs).run("flaky", 5000, 16)
+	signups := c.loadGen(srcs).run("flaky", 6000, 8)
 	tl := a.settle(c.sim, signups, srcs, 60*time.Second, 4*time.Minute)
 	c.sim.SetFaults(hubspottest.Faults{})
 
@@ -56,6 +58,7 @@ func TestHubSpotMisbehaving(t *testing.T) {
 		tl, calls, injected, hung, provoked429, 100*float64(provoked429)/float64(calls))
 	assert.Zero(t, tl.Lost)
 	assert.Zero(t, tl.DeadLettered, "transient failures dead-letter nothing")
+	assert.Greater(t, calls, 500, "enough calls for the fault rate to show")
 	assert.Positive(t, hung)
 	assert.Less(t, float64(provoked429), 0.01*float64(calls))
 }
