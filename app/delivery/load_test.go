@@ -189,3 +189,21 @@ func medianGap(ts []time.Time) time.Duration {
 }
 
 var _ = strconv.Itoa
+
+// TestFollowsAnnouncedLimit: when HubSpot announces a lower limit than
+// refhub's configured one (X-HubSpot-RateLimit-Max and -Interval-
+// Milliseconds), refhub follows it and still never provokes a 429.
+func TestFollowsAnnouncedLimit(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{Sim: hubspottest.Options{RateLimit: 11, RateWindow: 2 * time.Second}})
+	b := env.Install(1001, 501)
+	src := b.CreateSource(1001, "Main")
+	apptest.PostMany(t, src.WebhookURL, apptest.Signups("announced", 3000, ""), 8)
+	env.Sim.ResetLog()
+	start := time.Now()
+	env.StartDelivery()
+	apptest.Eventually(t, 30*time.Second, "3,000 contacts", func() bool { return len(env.Sim.Contacts(1001)) == 3000 })
+	t.Logf("3,000 contacts in %s under an announced limit of 11 per 2 s (refhub configured for 100 per 10 s); %d answers 429",
+		time.Since(start).Round(time.Millisecond), env.RateLimited())
+	assert.Zero(t, env.RateLimited())
+	assert.Less(t, time.Since(start), 15*time.Second, "not slower than the announced limit requires (30 calls at 10 per 2 s)")
+}

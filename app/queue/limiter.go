@@ -21,9 +21,9 @@ func announcedKey(hub int64) string { return tenants.PortalKey(hub, "rlmax") }
 // Limiter is a per-portal sliding-window rate limiter in Redis, shared by
 // every replica: at most Max calls in any Window, counted exactly like
 // HubSpot's TEN_SECONDLY_ROLLING policy. Every HubSpot call refhub makes for
-// a portal takes a slot first. When HubSpot announces a lower limit in its
-// X-HubSpot-RateLimit-* headers, the limiter follows it, keeping the same
-// headroom refhub's default keeps below HubSpot's 110 (1 in 11).
+// a portal takes a slot first. When HubSpot announces a limit in its
+// X-HubSpot-RateLimit-* headers, calls must fit that window too, keeping the
+// same headroom refhub's default keeps below HubSpot's 110 (1 in 11).
 type Limiter struct {
 	rdb    redis.UniversalClient
 	now    func() time.Time
@@ -46,26 +46,37 @@ func NewLimiter(rdb redis.UniversalClient, max int, window time.Duration, now fu
 // until it will.
 // KEYS: log zset, announced hash. ARGV: now ms, window ms, max, n, member prefix.
 var reserveScript = redis.NewScript(`
-local now, win, max, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now, n = tonumber(ARGV[1]), tonumber(ARGV[4])
+-- Windows to respect: refhub's own, and HubSpot's announced one (with
+-- headroom) when it has announced one.
+local wins = {{tonumber(ARGV[2]), tonumber(ARGV[3])}}
 local a = redis.call('HMGET', KEYS[2], 'max', 'interval')
 if a[1] and a[2] then
-  local amax, aint = tonumber(a[1]), tonumber(a[2])
+  local amax = tonumber(a[1])
   local safe = amax - math.ceil(amax / 11)
   if safe < 1 then safe = 1 end
-  if safe < max then max = safe end
-  if aint > win then win = aint end
+  wins[2] = {tonumber(a[2]), safe}
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
-local count = redis.call('ZCARD', KEYS[1])
-if n > max then n = max end
-if count + n <= max then
-  for i = 1, n do redis.call('ZADD', KEYS[1], now, ARGV[5] .. i) end
-  redis.call('PEXPIRE', KEYS[1], win + 1000)
-  return {1, 0, n}
+local keep = 0
+for _, w in ipairs(wins) do
+  if w[1] > keep then keep = w[1] end
+  if n > w[2] then n = w[2] end
 end
--- A slot taken at t counts while now - t < win (see ZREMRANGEBYSCORE above).
-local e = redis.call('ZRANGE', KEYS[1], count + n - max - 1, count + n - max - 1, 'WITHSCORES')
-return {0, tonumber(e[2]) + win - now}
+-- A slot taken at t counts in a window w while now - t < w.
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - keep)
+local wait = 0
+for _, w in ipairs(wins) do
+  local count = redis.call('ZCOUNT', KEYS[1], '(' .. (now - w[1]), '+inf')
+  if count + n > w[2] then
+    local e = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. (now - w[1]), '+inf', 'WITHSCORES', 'LIMIT', count + n - w[2] - 1, 1)
+    local d = tonumber(e[2]) + w[1] - now
+    if d > wait then wait = d end
+  end
+end
+if wait > 0 then return {0, wait} end
+for i = 1, n do redis.call('ZADD', KEYS[1], now, ARGV[5] .. i) end
+redis.call('PEXPIRE', KEYS[1], keep + 1000)
+return {1, 0, n}
 `)
 
 // Reservation is a set of call slots taken in advance for one portal.

@@ -244,6 +244,8 @@ func TestLimiterFollowsAnnouncedLimits(t *testing.T) {
 			announced: hubspot.Announced{Max: 1000, Interval: time.Second}, wantMax: 10, wantWindow: time.Second},
 		{name: "a shorter window does not shorten it", max: 10, window: 10 * time.Second,
 			announced: hubspot.Announced{Max: 110, Interval: time.Second}, wantMax: 10, wantWindow: 10 * time.Second},
+		{name: "a lower limit over a shorter window is followed in that window", max: 100, window: 10 * time.Second,
+			announced: hubspot.Announced{Max: 11, Interval: 2 * time.Second}, wantMax: 10, wantWindow: 2 * time.Second},
 		{name: "at least one call", max: 10, window: time.Second,
 			announced: hubspot.Announced{Max: 1, Interval: time.Second}, wantMax: 1, wantWindow: time.Second},
 	}
@@ -333,4 +335,35 @@ func TestObserveWritesOnlyChanges(t *testing.T) {
 
 	l.Observe(1002, hubspot.Announced{Max: 30, Interval: 3 * time.Second})
 	assert.Equal(t, map[string]string{"max": "30", "interval": "3000"}, stored("1002"), "per portal")
+}
+
+// TestLimiterRespectsBothWindows: with refhub's 100 per 10 s and HubSpot
+// announcing 11 per 2 s, calls go out at 10 per 2 s and never more than
+// 100 in any 10 s.
+func TestLimiterRespectsBothWindows(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	l := queue.NewLimiter(e.rdb, 25, 10*time.Second, e.clock.Now)
+	l.Observe(7, hubspot.Announced{Max: 11, Interval: 2 * time.Second})
+	granted := map[int]int{} // per second
+	for ms := 0; ms < 20000; ms += 100 {
+		if r, _, err := l.Reserve(ctx, 7, 1); err == nil && r != nil {
+			granted[ms/1000]++
+		}
+		e.clock.Advance(100 * time.Millisecond)
+	}
+	in := func(from, to int) int {
+		n := 0
+		for s := from; s < to; s++ {
+			n += granted[s]
+		}
+		return n
+	}
+	for s := 0; s+2 <= 20; s++ {
+		assert.LessOrEqual(t, in(s, s+2), 10, "at most 10 in any 2 s from second %d", s)
+	}
+	for s := 0; s+10 <= 20; s++ {
+		assert.LessOrEqual(t, in(s, s+10), 25, "at most 25 in any 10 s from second %d", s)
+	}
+	assert.Equal(t, 25, in(0, 10), "the 10 s budget is used up, at 10 per 2 s")
 }
