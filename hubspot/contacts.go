@@ -2,6 +2,7 @@ package hubspot
 
 import (
 	"context"
+	"strconv"
 	"fmt"
 	"net/http"
 	"strings"
@@ -67,39 +68,77 @@ type UpsertInput struct {
 	Properties map[string]string
 }
 
+// UpsertResult is the outcome of a batch upsert, keyed by lowercased email:
+// the contacts written, and the inputs HubSpot reported as failed (typed
+// errors) when it answers 207.
+type UpsertResult struct {
+	Contacts map[string]Contact
+	Failed   map[string]error
+}
+
 // UpsertByEmail creates or updates contacts keyed by email in one call
 // (batch upsert, idProperty=email). HubSpot fails the whole batch if any
-// input is invalid. Results are keyed by lowercased email.
-func (p *Portal) UpsertByEmail(ctx context.Context, inputs []UpsertInput) (map[string]Contact, error) {
+// input is invalid; should it report failures per input instead (207),
+// they are in Failed.
+func (p *Portal) UpsertByEmail(ctx context.Context, inputs []UpsertInput) (*UpsertResult, error) {
 	if err := checkBatch(len(inputs)); err != nil {
 		return nil, err
 	}
 	type input struct {
-		ID         string            `json:"id"`
-		IDProperty string            `json:"idProperty"`
-		Properties map[string]string `json:"properties"`
+		ID                 string            `json:"id"`
+		IDProperty         string            `json:"idProperty"`
+		Properties         map[string]string `json:"properties"`
+		ObjectWriteTraceID string            `json:"objectWriteTraceId"`
 	}
 	body := struct {
 		Inputs []input `json:"inputs"`
 	}{Inputs: make([]input, len(inputs))}
+	byTrace := make(map[string]string, len(inputs))
 	for i, in := range inputs {
-		body.Inputs[i] = input{ID: in.Email, IDProperty: "email", Properties: orEmpty(in.Properties)}
+		trace := "u" + strconv.Itoa(i)
+		byTrace[trace] = strings.ToLower(in.Email)
+		body.Inputs[i] = input{ID: in.Email, IDProperty: "email", Properties: orEmpty(in.Properties), ObjectWriteTraceID: trace}
 	}
 	var resp batchResponse
 	if _, err := p.call(ctx, http.MethodPost, p.c.crmPath("/batch/upsert"), body, &resp); err != nil {
 		return nil, fmt.Errorf("portal %d: batch upsert: %w", p.hubID, err)
 	}
-	out := make(map[string]Contact, len(resp.Results))
+	out := &UpsertResult{Contacts: make(map[string]Contact, len(resp.Results)), Failed: map[string]error{}}
 	for i, r := range resp.Results {
 		c := r.contact()
-		key := c.Email()
+		key := byTrace[r.ObjectWriteTraceID]
+		if key == "" {
+			key = c.Email()
+		}
 		if key == "" && len(resp.Results) == len(inputs) {
-			// HubSpot echoes the email; fall back to position if it did not.
+			// Neither trace id nor email echoed: fall back to position.
 			key = strings.ToLower(inputs[i].Email)
 		}
-		out[key] = c
+		out.Contacts[key] = c
+	}
+	for _, e := range resp.Errors {
+		for _, key := range failedKeys(e, byTrace) {
+			out.Failed[key] = itemError(e)
+		}
 	}
 	return out, nil
+}
+
+// failedKeys finds the inputs a 207 error names: by objectWriteTraceId, or
+// by the ids (emails) in its context.
+func failedKeys(e errorBody, byTrace map[string]string) []string {
+	var keys []string
+	for _, t := range e.Context["objectWriteTraceId"] {
+		if k, ok := byTrace[t]; ok {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		for _, id := range e.Context["ids"] {
+			keys = append(keys, strings.ToLower(id))
+		}
+	}
+	return keys
 }
 
 // ReadByEmail returns the contacts that exist for emails, keyed by lowercased

@@ -3,6 +3,7 @@ package hubspot_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"testing"
@@ -34,13 +35,15 @@ func TestUpsertByEmail(t *testing.T) {
 	e := newEnv(t)
 	existing := e.sim.SeedContact(hubAcme, map[string]string{"email": "bob@example.com", "firstname": "Old"})
 
-	got, err := e.portal.UpsertByEmail(context.Background(), []hubspot.UpsertInput{
+	res, err := e.portal.UpsertByEmail(context.Background(), []hubspot.UpsertInput{
 		{Email: "Alice@Example.com", Properties: map[string]string{"firstname": "Alice"}},
 		{Email: "bob@example.com", Properties: map[string]string{"firstname": "Bob"}},
 		{Email: "carol@example.com", Properties: map[string]string{"firstname": "Carol", "lastname": "C"}},
 	})
 	require.NoError(t, err)
+	got := res.Contacts
 	require.Len(t, got, 3)
+	assert.Empty(t, res.Failed)
 
 	for _, email := range []string{"alice@example.com", "bob@example.com", "carol@example.com"} {
 		c, ok := got[email]
@@ -82,14 +85,36 @@ func TestUpsertResultsMatchedByEmailWhenOutOfOrder(t *testing.T) {
 		{"id":"3","properties":{"email":"c@example.com","firstname":"C"},"new":true},
 		{"id":"2","properties":{"email":"b@example.com","firstname":"B"},"new":false},
 		{"id":"1","properties":{"email":"A@example.com","firstname":"A"},"new":true}]}`))
-	got, err := c.Portal(1, staticToken("t"), nil).UpsertByEmail(context.Background(), []hubspot.UpsertInput{
+	res, err := c.Portal(1, staticToken("t"), nil).UpsertByEmail(context.Background(), []hubspot.UpsertInput{
 		{Email: "a@example.com"}, {Email: "b@example.com"}, {Email: "c@example.com"},
 	})
 	require.NoError(t, err)
+	got := res.Contacts
 	assert.Equal(t, "1", got["a@example.com"].ID)
 	assert.Equal(t, "2", got["b@example.com"].ID)
 	assert.Equal(t, "3", got["c@example.com"].ID)
 	assert.False(t, got["b@example.com"].New)
+}
+
+// TestUpsertPartialFailures: should HubSpot report failures per input (207,
+// with the input's objectWriteTraceId or its id), they come back typed and
+// keyed by email, and the others as written.
+func TestUpsertPartialFailures(t *testing.T) {
+	c, _ := fakeHubSpot(t, respond(207, `{"status":"COMPLETE","results":[
+		{"id":"1","properties":{"firstname":"A"},"new":true,"objectWriteTraceId":"u0"}],
+		"numErrors":2,"errors":[
+		{"status":"error","category":"VALIDATION_ERROR","message":"Property values were not valid: [{\"isValid\":false,\"message\":\"Email address b@x is invalid\",\"error\":\"INVALID_EMAIL\",\"name\":\"email\"}]","context":{"objectWriteTraceId":["u1"]}},
+		{"status":"error","category":"INTERNAL_ERROR","message":"try again","context":{"ids":["C@example.com"]}}]}`))
+	res, err := c.Portal(1, staticToken("t"), nil).UpsertByEmail(context.Background(), []hubspot.UpsertInput{
+		{Email: "a@example.com"}, {Email: "b@x"}, {Email: "c@example.com"},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "1", res.Contacts["a@example.com"].ID, "matched by trace id though the email was not echoed")
+	var ve *hubspot.ValidationError
+	require.ErrorAs(t, res.Failed["b@x"], &ve)
+	assert.Equal(t, "INVALID_EMAIL", ve.Properties[0].Code)
+	assert.Error(t, res.Failed["c@example.com"])
+	assert.False(t, errors.As(res.Failed["c@example.com"], &ve))
 }
 
 func TestUpsertValidationFailsWholeBatch(t *testing.T) {

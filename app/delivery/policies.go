@@ -13,7 +13,7 @@ import (
 
 // API is the part of a HubSpot portal delivery uses.
 type API interface {
-	UpsertByEmail(ctx context.Context, inputs []hubspot.UpsertInput) (map[string]hubspot.Contact, error)
+	UpsertByEmail(ctx context.Context, inputs []hubspot.UpsertInput) (*hubspot.UpsertResult, error)
 	ReadByEmail(ctx context.Context, emails []string, properties []string) (map[string]hubspot.Contact, error)
 	ReadByID(ctx context.Context, ids []string, properties []string) (map[string]hubspot.Contact, error)
 	Create(ctx context.Context, inputs []hubspot.CreateInput) (*hubspot.CreateResult, error)
@@ -46,6 +46,17 @@ func send(ctx context.Context, api API, policy tenants.Policy, ws []*work) error
 
 func failWith(w *work, err error) { w.fail(explain(err, w.props)) }
 
+// settleItemError settles an input HubSpot reported as failed on its own: a
+// validation error dead-letters it, anything else is retried.
+func settleItemError(w *work, err error) {
+	var ve *hubspot.ValidationError
+	if errors.As(err, &ve) {
+		failWith(w, err)
+		return
+	}
+	w.retryErr = err
+}
+
 // sendUpdate: one batch upsert by email creates new contacts and
 // overwrites the mapped fields of existing ones.
 func sendUpdate(ctx context.Context, api API, ws []*work) error {
@@ -59,14 +70,16 @@ func sendUpdate(ctx context.Context, api API, ws []*work) error {
 			return err
 		}
 		for _, w := range ws {
-			c, ok := res[w.email]
+			c, ok := res.Contacts[w.email]
 			switch {
-			case !ok:
-				w.retryErr = errMissingFromAnswer(w.email)
-			case c.New:
+			case ok && c.New:
 				w.deliver(queue.Created, c.ID)
-			default:
+			case ok:
 				w.deliver(queue.Updated, c.ID)
+			case res.Failed[w.email] != nil:
+				settleItemError(w, res.Failed[w.email])
+			default:
+				w.retryErr = errMissingFromAnswer(w.email)
 			}
 		}
 		return nil
