@@ -17,6 +17,7 @@ const (
 	classRateLimited              // the portal's limit: pause the whole lane
 	classReconnect                // the token is refused: park until reinstalled
 	classInternal                 // refhub's own storage failed (Redis): retry soon, HubSpot is not at fault
+	classBad                      // HubSpot refused the input itself: dead-letter, retrying cannot help
 )
 
 // internalRetry is how soon a round that failed on refhub's side is tried
@@ -53,6 +54,10 @@ func classify(err error) (failureClass, time.Duration) {
 		return classRetry, 0
 	case errors.As(err, &ne):
 		return classRetry, 0
+	}
+	var ve *hubspot.ValidationError
+	if errors.As(err, &ve) {
+		return classBad, 0
 	}
 	var ae2 *hubspot.APIError
 	if errors.As(err, &ae2) {

@@ -89,12 +89,12 @@ func sendUpdate(ctx context.Context, api API, ws []*work) error {
 // sendSkip: read which emails exist, create the others; existing contacts
 // are never modified.
 func sendSkip(ctx context.Context, api API, ws []*work) error {
-	existing, err := api.ReadByEmail(ctx, emails(ws), []string{"email"})
+	existing, err := readExisting(ctx, api, ws, []string{"email"})
 	if err != nil {
 		return err
 	}
 	var fresh []*work
-	for _, w := range ws {
+	for _, w := range pending(ws) {
 		if c, ok := existing[w.email]; ok {
 			w.deliver(queue.Skipped, c.ID)
 		} else {
@@ -108,14 +108,14 @@ func sendSkip(ctx context.Context, api API, ws []*work) error {
 // new ones, and on existing ones set only the properties that are empty.
 func sendFillEmpty(ctx context.Context, api API, ws []*work) error {
 	props := mappedProperties(ws)
-	existing, err := api.ReadByEmail(ctx, emails(ws), props)
+	existing, err := readExisting(ctx, api, ws, props)
 	if err != nil {
 		return err
 	}
 	var fresh []*work
 	conflicts := map[string][]*work{}
 	var toFill []*work
-	for _, w := range ws {
+	for _, w := range pending(ws) {
 		if c, ok := existing[w.email]; ok {
 			if planFill(w, c) {
 				toFill = append(toFill, w)
@@ -150,6 +150,21 @@ func sendFillEmpty(ctx context.Context, api API, ws []*work) error {
 		}
 	}
 	return fill(ctx, api, toFill)
+}
+
+// readExisting reads the contacts that exist for the works' emails. Should
+// HubSpot refuse the read because of some emails, those works are set aside
+// like refused writes (dead-lettered with the reason) and the rest read.
+func readExisting(ctx context.Context, api API, ws []*work, props []string) (map[string]hubspot.Contact, error) {
+	existing := map[string]hubspot.Contact{}
+	err := isolate(ctx, ws, func(ctx context.Context, ws []*work) error {
+		found, err := api.ReadByEmail(ctx, emails(ws), props)
+		for k, c := range found {
+			existing[k] = c
+		}
+		return err
+	}, failWith)
+	return existing, err
 }
 
 // planFill keeps in w only the properties empty on c. It returns false (and

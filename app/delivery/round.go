@@ -172,6 +172,13 @@ func (e *Engine) conclude(ctx context.Context, hub int64, b *batch, lane *laneRe
 	case classRateLimited:
 		e.metrics.rateLimited.Inc()
 		waitFor = delay
+	case classBad:
+		// A refusal that isolation could not pin on single inputs (it only
+		// reaches here from an unexpected call): retrying cannot help.
+		for _, w := range pending(b.works) {
+			failWith(w, laneErr)
+		}
+		retry, laneErr = queue.RetryState{}, nil
 	case classInternal:
 		// Redis failed mid-round: try again soon; nothing is recorded on
 		// the events (the store is likely unreachable anyway).
