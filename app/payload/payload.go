@@ -77,7 +77,9 @@ func (p *Payload) reindex() {
 func normPath(path string) string { return strings.ToLower(strings.TrimSpace(path)) }
 
 // Get returns the value at path, compared case-insensitively. Paths under a
-// well-known envelope also match without it.
+// well-known envelope also match without it, and a path written in another
+// style (firstName, First Name, first-name for first_name) matches when
+// exactly one field does.
 func (p *Payload) Get(path string) (string, bool) {
 	if p.index == nil {
 		p.reindex()
@@ -92,7 +94,30 @@ func (p *Payload) Get(path string) (string, bool) {
 			return f.Value, true
 		}
 	}
-	return "", false
+	return p.getLoose(key)
+}
+
+// getLoose matches key against the fields with separators and case
+// ignored in each path segment, if exactly one field matches.
+func (p *Payload) getLoose(key string) (string, bool) {
+	want := loose(key)
+	found, value := 0, ""
+	for _, f := range p.Fields {
+		if loose(stripEnvelopes(normPath(f.Path))) == want {
+			found, value = found+1, f.Value
+		}
+	}
+	return value, found == 1
+}
+
+// loose drops '_', '-' and spaces from each dot-separated segment.
+func loose(path string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r == ' ' {
+			return -1
+		}
+		return r
+	}, path)
 }
 
 func stripEnvelopes(path string) string {
@@ -149,6 +174,15 @@ func Parse(contentType string, body []byte, query url.Values) (*Payload, error) 
 // FromJSON flattens a JSON object. Duplicate keys, nesting deeper than
 // MaxDepth and more than MaxFields values are refused.
 func FromJSON(body []byte) (*Payload, error) {
+	if fields, ok := fastJSON(body); ok {
+		return finish(fields)
+	}
+	return decodeJSON(body)
+}
+
+// decodeJSON flattens a JSON object token by token: the reference
+// behaviour, and the path that explains what is wrong with a body.
+func decodeJSON(body []byte) (*Payload, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	tok, err := dec.Token()

@@ -330,3 +330,15 @@ func TestNewAndPaths(t *testing.T) {
 	assert.True(t, ok, "a payload decoded from storage indexes itself on first use")
 	assert.Equal(t, "1", got)
 }
+
+func TestGetMatchesOtherKeyStyles(t *testing.T) {
+	pl, err := payload.FromJSON([]byte(`{"firstName":"Ann","Referral-Code":"X1","meta":{"Company Name":"Acme"},"user_id":"1","userId":"2"}`))
+	require.NoError(t, err)
+	for path, want := range map[string]string{"first_name": "Ann", "referral_code": "X1", "meta.company_name": "Acme"} {
+		got, ok := pl.Get(path)
+		assert.True(t, ok, path)
+		assert.Equal(t, want, got, path)
+	}
+	_, ok := pl.Get("user-id")
+	assert.False(t, ok, "two fields match loosely: none is guessed")
+}
