@@ -2,9 +2,9 @@ package hubspot
 
 import (
 	"context"
-	"strconv"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )

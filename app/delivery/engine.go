@@ -277,6 +277,9 @@ func (e *Engine) work(ctx context.Context, l *queue.Lease) {
 		err = e.q.Release(ctx, l)
 	default:
 		err = e.q.Requeue(ctx, l, d.due)
+		if d.due.Sub(e.now()) < e.cfg.IdlePoll {
+			e.Wake() // due before the claim loop would look again
+		}
 	}
 	if err != nil {
 		e.log.Warn("end lease", slog.Int64("portal", l.HubID), slog.Any("err", err))

@@ -141,9 +141,11 @@ func TestFairness(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		time.Sleep(150 * time.Millisecond)
 		email := fmt.Sprintf("b%d@example.com", i)
-		p := probe{accepted: time.Now()}
 		status, body := apptest.Post(t, srcB.WebhookURL, "application/json", []byte(`{"email":"`+email+`"}`))
 		require.Equal(t, http.StatusAccepted, status, string(body))
+		// The 202 comes after the event is stored and its lane signalled:
+		// from here on B is waiting.
+		p := probe{accepted: time.Now()}
 		apptest.Eventually(t, 10*time.Second, "B's signup "+email, func() bool {
 			_, ok := env.Sim.ContactByEmail(2002, email)
 			return ok

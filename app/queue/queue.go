@@ -26,6 +26,7 @@ const statsTTL = 8 * 24 * time.Hour
 type Queue struct {
 	rdb redis.UniversalClient
 	now func() time.Time
+	enq batcher // concurrent Enqueue calls share round trips
 }
 
 // New returns a queue on rdb.
@@ -54,64 +55,6 @@ func sourcesKey(hub int64) string { return tenants.PortalKey(hub, "srcs") }
 func retryKey(hub int64) string   { return tenants.PortalKey(hub, "retry") }
 func statsKey(hub int64, day time.Time) string {
 	return tenants.PortalKey(hub, "stats:"+day.UTC().Format("20060102"))
-}
-
-// enqueueScript stores an event and appends it to the lane, unless the same
-// body was received for the source within the dedupe window.
-// KEYS: seen, events, lane, activity, stats, sources. ARGV: id, json, received ms,
-// dedupe ms, source id, stats ttl ms.
-var enqueueScript = redis.NewScript(`
-local prior = redis.call('GET', KEYS[1])
-if prior then return {0, prior} end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[4])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('XADD', KEYS[3], '*', 'e', ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
-redis.call('SADD', KEYS[6], ARGV[5])
-redis.call('HINCRBY', KEYS[5], 'received', 1)
-redis.call('HINCRBY', KEYS[5], ARGV[5] .. ':received', 1)
-redis.call('PEXPIRE', KEYS[5], ARGV[6])
-return {1, ARGV[1]}
-`)
-
-// Enqueue durably stores ev and queues it on its portal's lane, then marks
-// the lane ready. A body seen for the same source within DedupeWindow
-// (dedupeHash) is not queued again: the first event's id is returned with
-// duplicate true.
-func (q *Queue) Enqueue(ctx context.Context, ev *Event, dedupeHash string) (id string, duplicate bool, err error) {
-	raw, err := json.Marshal(ev)
-	if err != nil {
-		return "", false, err
-	}
-	hub := ev.HubID
-	keys := []string{seenKey(hub, ev.SourceID, dedupeHash), eventsKey(hub), laneKey(hub),
-		activityKey(hub, ev.SourceID), statsKey(hub, ev.ReceivedAt), sourcesKey(hub)}
-	args := []any{ev.ID, raw, ev.ReceivedAt.UnixMilli(), DedupeWindow.Milliseconds(), ev.SourceID, statsTTL.Milliseconds()}
-	var res *redis.Cmd
-	run := func() error {
-		_, err := q.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			res = enqueueScript.EvalSha(ctx, p, keys, args...)
-			signal(ctx, p, hub, q.now())
-			return nil
-		})
-		return err
-	}
-	err = run()
-	if isNoScript(err) {
-		if err = enqueueScript.Load(ctx, q.rdb).Err(); err == nil {
-			err = run()
-		}
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("enqueue event for portal %d: %w", hub, err)
-	}
-	vals, _ := res.Slice()
-	if len(vals) != 2 {
-		return "", false, fmt.Errorf("enqueue event for portal %d: unexpected reply %v", hub, vals)
-	}
-	fresh, _ := vals[0].(int64)
-	id, _ = vals[1].(string)
-	return id, fresh == 0, nil
 }
 
 func isNoScript(err error) bool {

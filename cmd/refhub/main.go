@@ -31,6 +31,8 @@ Usage:
                        REFHUB_ENCRYPTION_KEYS (after adding a new key in front), so the
                        old key can be removed. Safe to run while refhub is serving.
   refhub healthcheck   Probe a running refhub's /healthz (container health checks).
+  refhub bench         Measure refhub beside its baselines on this machine (needs redis-server)
+                       and print a table; -out BENCHMARKS.md writes it, -quick is a smoke run.
   refhub version       Print the version.
   refhub --help        This help.
 `
@@ -58,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = reseal(ctx, stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = benchCmd(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "refhub", app.Version)
 	case "help", "-h", "--help":
