@@ -181,16 +181,8 @@ func (t *Tokens) obtain(ctx context.Context, hubID int64) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*lockTTL)
 	defer cancel()
 	for {
-		s, err := t.load(ctx, hubID)
-		if err != nil {
-			return "", err
-		}
-		if s.revoked != "" {
-			return "", &ReconnectError{HubID: hubID, Reason: s.revoked}
-		}
-		if s.access != "" && t.fresh(s.expiry) {
-			t.remember(hubID, s.access, s.expiry)
-			return s.access, nil
+		if _, access, err := t.stored(ctx, hubID); access != "" || err != nil {
+			return access, err
 		}
 		owner := randomString(12)
 		got, err := t.rdb.SetNX(ctx, lockKey(hubID), owner, lockTTL).Result()
@@ -211,19 +203,30 @@ func (t *Tokens) obtain(ctx context.Context, hubID int64) (string, error) {
 	}
 }
 
-// refreshLocked refreshes while holding the lock, re-reading first in case
-// another process stored a fresh token between our read and our lock.
-func (t *Tokens) refreshLocked(ctx context.Context, hubID int64) (string, error) {
+// stored reads a portal's tokens and returns its access token if it is still
+// fresh (or an error if HubSpot refused the portal's refresh token); an
+// empty access token means a refresh is due.
+func (t *Tokens) stored(ctx context.Context, hubID int64) (stored, string, error) {
 	s, err := t.load(ctx, hubID)
 	if err != nil {
-		return "", err
+		return s, "", err
 	}
 	if s.revoked != "" {
-		return "", &ReconnectError{HubID: hubID, Reason: s.revoked}
+		return s, "", &ReconnectError{HubID: hubID, Reason: s.revoked}
 	}
 	if s.access != "" && t.fresh(s.expiry) {
 		t.remember(hubID, s.access, s.expiry)
-		return s.access, nil
+		return s, s.access, nil
+	}
+	return s, "", nil
+}
+
+// refreshLocked refreshes while holding the lock, re-reading first in case
+// another process stored a fresh token between our read and our lock.
+func (t *Tokens) refreshLocked(ctx context.Context, hubID int64) (string, error) {
+	s, access, err := t.stored(ctx, hubID)
+	if access != "" || err != nil {
+		return access, err
 	}
 	tok, err := t.hs.Refresh(ctx, s.refresh)
 	if err != nil {
