@@ -12,6 +12,7 @@ import (
 
 	"github.com/refhub/refhub/app"
 	"github.com/refhub/refhub/app/delivery"
+	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
 )
@@ -305,4 +306,31 @@ func TestMixedPoliciesOnOneLane(t *testing.T) {
 	assert.Equal(t, "Kept", c.Properties["firstname"], "the skip source left the existing contact alone")
 	depth, _ := env.App.Queue().Depth(context.Background(), 1001)
 	assert.Zero(t, depth)
+}
+
+// TestMissingScopeParksLane: HubSpot answering 403 MISSING_SCOPES (the
+// install lacks a scope) parks the lane and tells the admin to reinstall;
+// the reinstall delivers everything.
+func TestMissingScopeParksLane(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	b := env.Install(1001, 501)
+	src := b.CreateSource(1001, "Main")
+	access, refresh := env.Sim.IssueTokens(1001, 501, []string{"oauth", "crm.objects.contacts.read", "crm.schemas.contacts.read"})
+	require.NoError(t, env.App.Tokens().Save(context.Background(), 1001, &hubspot.Token{AccessToken: access,
+		RefreshToken: refresh, Expiry: time.Now().Add(30 * time.Minute)}))
+	apptest.PostMany(t, src.WebhookURL, apptest.Signups("scope", 3, ""), 1)
+	env.Drain(context.Background())
+	assert.Empty(t, env.Sim.Contacts(1001))
+	var portals struct {
+		Portals []struct {
+			Status       string `json:"status"`
+			StatusReason string `json:"status_reason"`
+		} `json:"portals"`
+	}
+	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &portals)
+	assert.Equal(t, "needs_reconnect", portals.Portals[0].Status)
+	assert.Contains(t, portals.Portals[0].StatusReason, "crm.objects.contacts.write")
+	b.Install(1001, 501)
+	env.Drain(context.Background())
+	assert.Len(t, env.Sim.Contacts(1001), 3)
 }

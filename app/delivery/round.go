@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -137,6 +138,14 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *queue.Re
 			e.tokens.MarkRevoked(ctx, hub, reason)
 			err = &oauth.ReconnectError{HubID: hub, Reason: reason}
 		}
+	}
+	var se *hubspot.ScopeError
+	if errors.As(err, &se) {
+		// Only a new install grants scopes: park until the admin reinstalls.
+		reason := fmt.Sprintf("HubSpot says refhub lacks the scopes %s in this portal: install refhub again to grant them",
+			strings.Join(se.RequiredScopes, ", "))
+		e.tokens.MarkRevoked(ctx, hub, reason)
+		err = &oauth.ReconnectError{HubID: hub, Reason: reason}
 	}
 	e.metrics.batchSeconds.Observe(e.now().Sub(start).Seconds())
 	return &laneResult{err: err, calls: int(counter.n.Load())}
