@@ -169,3 +169,26 @@ func TestHealthAndMetrics(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 }
+
+// TestInstallWithABadCode: a genuine state with a code HubSpot refuses ends
+// on a clear page (502: HubSpot did not complete it), with nobody signed in
+// and no portal stored.
+func TestInstallWithABadCode(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{})
+	b := env.NewBrowser()
+	b.CheckRedirect = noRedirect
+	resp, err := b.Get(env.URL("/oauth/install"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	resp, err = b.Get(env.URL("/oauth/callback?code=bogus&state=" + url.QueryEscape(loc.Query().Get("state"))))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	assert.Contains(t, string(body), "HubSpot did not complete the install")
+	assert.Empty(t, b.CSRF(), "not signed in")
+	_, err = env.App.Store().Portal(context.Background(), 1001)
+	assert.Error(t, err, "no portal stored")
+}
