@@ -125,7 +125,8 @@ func stripEnvelopes(path string) string {
 		changed = false
 		for _, env := range envelopes {
 			if strings.HasPrefix(path, env) {
-				path, changed = path[len(env):], true
+				// An envelope holding a one-element list: data.0.email.
+				path, changed = strings.TrimPrefix(path[len(env):], "0."), true
 			}
 		}
 	}
@@ -156,19 +157,46 @@ func Parse(contentType string, body []byte, query url.Values) (*Payload, error) 
 		}
 		return fromValues(query)
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
+		if trimmed[0] != '{' && trimmed[0] != '[' && looksLikeForm(trimmed) {
+			return fromForm(trimmed) // form fields sent under a JSON content type
+		}
 		return FromJSON(trimmed)
 	case mediaType == "application/x-www-form-urlencoded":
-		vals, err := url.ParseQuery(string(trimmed))
-		if err != nil {
-			return nil, bad(400, "the form body is malformed: %v", err)
+		if trimmed[0] == '{' {
+			return FromJSON(trimmed) // a JSON body sent under a form content type
 		}
-		return fromValues(vals)
+		return fromForm(trimmed)
 	case mediaType == "" || mediaType == "text/plain":
 		if trimmed[0] == '{' { // some senders omit the content type on JSON
 			return FromJSON(trimmed)
 		}
+		if looksLikeForm(trimmed) {
+			return fromForm(trimmed)
+		}
 	}
 	return nil, bad(415, "unsupported content type %q: send application/json or application/x-www-form-urlencoded", mediaType)
+}
+
+func fromForm(body []byte) (*Payload, error) {
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, bad(400, "the form body is malformed: %v", err)
+	}
+	return fromValues(vals)
+}
+
+// looksLikeForm reports whether body reads as key=value pairs.
+func looksLikeForm(body []byte) bool {
+	vals, err := url.ParseQuery(string(body))
+	if err != nil || len(vals) == 0 {
+		return false
+	}
+	for k := range vals {
+		if k == "" || strings.ContainsAny(k, "{}\"\n ") {
+			return false
+		}
+	}
+	return bytes.IndexByte(body, '=') > 0
 }
 
 // FromJSON flattens a JSON object. Duplicate keys, nesting deeper than

@@ -217,7 +217,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "JSON array", ct: jsonType, body: `[{"a":1}]`, status: 400, message: "JSON object"},
 		{name: "JSON string", ct: jsonType, body: `"a"`, status: 400, message: "JSON object"},
 		{name: "JSON number", ct: jsonType, body: `42`, status: 400, message: "JSON object"},
-		{name: "not JSON", ct: jsonType, body: `email=a@example.com`, status: 400, message: "not valid JSON"},
+		{name: "not JSON", ct: jsonType, body: `email: a@example.com`, status: 400, message: "not valid JSON"},
 		{name: "trailing data", ct: jsonType, body: `{"a":1} {"b":2}`, status: 400, message: "after the JSON object"},
 		{name: "trailing garbage", ct: jsonType, body: `{"a":1}]`, status: 400, message: "after the JSON object"},
 		{name: "truncated object", ct: jsonType, body: `{"a":1`, status: 400, message: "not valid JSON"},
@@ -341,4 +341,27 @@ func TestGetMatchesOtherKeyStyles(t *testing.T) {
 	}
 	_, ok := pl.Get("user-id")
 	assert.False(t, ok, "two fields match loosely: none is guessed")
+}
+
+// TestParseForgivesMislabelledBodies: a form body sent as JSON, or a JSON
+// body sent as a form, is read for what it is; an envelope holding a
+// one-element list is looked through.
+func TestParseForgivesMislabelledBodies(t *testing.T) {
+	for name, tc := range map[string]struct{ ctype, body string }{
+		"form under a JSON content type": {"application/json", "email=a%40b.co&first_name=Ann"},
+		"JSON under a form content type": {"application/x-www-form-urlencoded", `{"email":"a@b.co","first_name":"Ann"}`},
+		"form without a content type":    {"", "email=a%40b.co&first_name=Ann"},
+		"list in an envelope":            {"application/json", `{"data":[{"email":"a@b.co","first_name":"Ann"}]}`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			pl, err := payload.Parse(tc.ctype, []byte(tc.body), nil)
+			require.NoError(t, err)
+			email, _ := pl.Get("email")
+			first, _ := pl.Get("first_name")
+			assert.Equal(t, "a@b.co", email)
+			assert.Equal(t, "Ann", first)
+		})
+	}
+	_, err := payload.Parse("application/json", []byte(`not json and not a form`), nil)
+	assert.Error(t, err, "still refused when it is neither")
 }
