@@ -110,7 +110,13 @@ func (i *Installer) Complete(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	info, err := i.hs.Introspect(ctx, tok.AccessToken, "access_token")
 	if err != nil {
-		return nil, fmt.Errorf("ask HubSpot which portal was installed: %w", err)
+		if tok.HubID == 0 {
+			return nil, fmt.Errorf("ask HubSpot which portal was installed: %w", err)
+		}
+		// The token response named the portal (HubSpot, not the browser):
+		// carry on without the domain and user email introspection adds.
+		info = &hubspot.TokenInfo{Active: true, HubID: tok.HubID, UserID: tok.UserID, Scopes: tok.Scopes,
+			HubDomain: fmt.Sprintf("portal %d", tok.HubID)}
 	}
 	if !info.Active || info.HubID == 0 {
 		return nil, errors.New("HubSpot reports the new token as inactive: start the install again")
@@ -123,6 +129,10 @@ func (i *Installer) Complete(ctx context.Context, w http.ResponseWriter, r *http
 	}
 	if info.UserID == 0 {
 		info.UserID = tok.UserID
+	}
+	if info.UserID == 0 {
+		// The user decides the workspace the portal joins: never guess it.
+		return nil, errors.New("HubSpot did not say which user installed the app: start the install again")
 	}
 	return &Grant{Token: tok, Info: info, ReturnTo: returnTo}, nil
 }

@@ -234,6 +234,11 @@ func fakeOAuth(t *testing.T, tokenBody, introspectBody string) *hubspot.Client {
 		case "/oauth/2026-03/token":
 			_, _ = w.Write([]byte(tokenBody))
 		case "/oauth/2026-03/token/introspect":
+			if introspectBody == "" { // not available
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = w.Write([]byte(`{"status":"error","message":"not found","category":"OBJECT_NOT_FOUND"}`))
+				return
+			}
 			_, _ = w.Write([]byte(introspectBody))
 		default:
 			http.NotFound(w, r)
@@ -284,6 +289,31 @@ func TestInstallTrustsIntrospection(t *testing.T) {
 				assert.Nil(t, g)
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "inactive")
+			}},
+		{name: "introspection unavailable: the token response names the portal",
+			token:      token + `,"hub_id":555,"user_id":12,"scopes":["oauth"]}`,
+			introspect: "",
+			check: func(t *testing.T, g *oauth.Grant, err error) {
+				require.NoError(t, err)
+				assert.Equal(t, int64(555), g.Info.HubID)
+				assert.Equal(t, int64(12), g.Info.UserID)
+				assert.Equal(t, "portal 555", g.Info.HubDomain)
+			}},
+		{name: "introspection unavailable and no portal in the token response",
+			token:      token + `}`,
+			introspect: "",
+			check: func(t *testing.T, g *oauth.Grant, err error) {
+				assert.Nil(t, g)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "which portal was installed")
+			}},
+		{name: "no user: the workspace is never guessed",
+			token:      token + `,"hub_id":555}`,
+			introspect: `{"active":true,"hub_id":555,"hub_domain":"real.example.com"}`,
+			check: func(t *testing.T, g *oauth.Grant, err error) {
+				assert.Nil(t, g)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "which user installed")
 			}},
 		{name: "no portal",
 			token:      token + `}`,
