@@ -93,7 +93,7 @@ func (a *App) accept(c *gin.Context, src *tenants.Source, body []byte) {
 	}
 	ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Route: route, Email: props["email"],
 		Status: queue.Queued, ReceivedAt: now, UpdatedAt: now, Payload: pl.Fields}
-	id, dup, err := a.queue.Enqueue(ctx, ev, dedupeHash(c.Request.Method, c.ContentType(), body, c.Request.URL.RawQuery))
+	id, dup, err := a.queue.Enqueue(ctx, ev, dedupeHash(c.ContentType(), body, c.Request.URL.RawQuery))
 	if err != nil {
 		_ = c.Error(&Error{Code: EUnavailable, Message: "refhub could not store the signup right now; send it again", Err: err})
 		return
@@ -129,7 +129,7 @@ func (a *App) reject(c *gin.Context, src *tenants.Source, hub int64, now time.Ti
 
 // dedupeHash identifies a webhook request's content: the same body (or, for
 // a GET, the same query) is the same signup.
-func dedupeHash(method, contentType string, body []byte, rawQuery string) string {
+func dedupeHash(contentType string, body []byte, rawQuery string) string {
 	h := sha256.New()
 	if len(body) == 0 {
 		h.Write([]byte("query\n" + rawQuery))

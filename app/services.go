@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/oauth"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -317,12 +317,11 @@ func hubspotProblem(err error) error {
 	return err
 }
 
+// isReconnect reports whether err means the portal must be installed again.
 func isReconnect(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "needs to be reconnected")
+	var re *oauth.ReconnectError
+	return errors.As(err, &re)
 }
-
-// since is how long ago t was, for status lines.
-func since(now, t time.Time) time.Duration { return now.Sub(t).Round(time.Second) }
 
 // laneSummary is the state of one portal's lane, as a source's activity
 // shows it.

@@ -125,16 +125,6 @@ func checkDuplicates(ex *exchange, keys, shown []string) bool {
 	return false
 }
 
-// invalidValues answers 400 with the issues of one input.
-func (ex *exchange) invalidValues(issues []propIssue) {
-	ex.fail(http.StatusBadRequest, "VALIDATION_ERROR", issuesMessage(issues), nil)
-}
-
-// conflict answers 409 for an email another contact already has.
-func (ex *exchange) conflict(existingID string) {
-	ex.fail(http.StatusConflict, "CONFLICT", "Contact already exists. Existing ID: "+existingID, nil)
-}
-
 // checkIDProperty validates idProperty for update/upsert/read. Record ids
 // ("" or hs_object_id) are always fine; email only where allowEmail.
 func (s *Server) checkIDProperty(ex *exchange, idProp string, allowEmail bool) bool {

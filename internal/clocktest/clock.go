@@ -30,10 +30,3 @@ func (c *Clock) Advance(d time.Duration) time.Time {
 	c.t = c.t.Add(d)
 	return c.t
 }
-
-// Set moves the clock to t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}

@@ -75,15 +75,6 @@ func Options(t testing.TB) *redis.Options {
 	return &redis.Options{Addr: shared.Addr, DB: db}
 }
 
-// URL returns a redis:// URL for a fresh logical database of the package
-// server, flushed.
-func URL(t testing.TB) string {
-	t.Helper()
-	c := Client(t)
-	o := c.Options()
-	return fmt.Sprintf("redis://%s/%d", o.Addr, o.DB)
-}
-
 // StartOptions configures a dedicated server.
 type StartOptions struct {
 	AppendOnly bool     // appendonly yes (appendfsync everysec unless Args say otherwise)

@@ -2,7 +2,6 @@ package systest
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -211,11 +210,4 @@ func (c *cluster) grepLogs(s string) int {
 		}
 	}
 	return n
-}
-
-// ctx is a context bounded for one scenario step.
-func ctx(t *testing.T, d time.Duration) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), d)
-	t.Cleanup(cancel)
-	return c
 }
