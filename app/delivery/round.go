@@ -42,7 +42,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 	}
 	if err != nil {
 		log.Warn("load portal", slog.Any("err", err))
-		return e.at(e.backoff(1))
+		return e.at(internalRetry)
 	}
 	if portal.Status != tenants.Connected {
 		e.metrics.parked.Inc()
@@ -51,7 +51,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 	items, err := e.q.Head(ctx, hub, e.cfg.BatchSize)
 	if err != nil {
 		log.Warn("read lane", slog.Any("err", err))
-		return e.at(e.backoff(1))
+		return e.at(internalRetry)
 	}
 	if len(items) == 0 {
 		return decision{mode: idleLane}
@@ -59,7 +59,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 	items, err = e.dropMissing(ctx, hub, items)
 	if err != nil {
 		log.Warn("drop purged events", slog.Any("err", err))
-		return e.at(e.backoff(1))
+		return e.at(internalRetry)
 	}
 	if len(items) == 0 {
 		return decision{mode: requeueLane, due: e.now()}
@@ -67,14 +67,14 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 	b, err := e.prepare(ctx, hub, items)
 	if err != nil {
 		log.Warn("prepare batch", slog.Any("err", err))
-		return e.at(e.backoff(1))
+		return e.at(internalRetry)
 	}
 	lane := &laneResult{}
 	if len(b.works) > 0 {
 		res, wait, err := e.limiter.Reserve(ctx, hub, callsFor(b.policy))
 		if err != nil {
 			log.Warn("rate limiter", slog.Any("err", err))
-			return e.at(e.backoff(1))
+			return e.at(internalRetry)
 		}
 		if res == nil {
 			e.metrics.throttled.Inc()
@@ -189,9 +189,10 @@ func (e *Engine) conclude(ctx context.Context, hub int64, b *batch, lane *laneRe
 		}
 		retry, laneErr = queue.RetryState{}, nil
 	case classInternal:
-		// Redis failed mid-round: try again soon; nothing is recorded on
-		// the events (the store is likely unreachable anyway).
+		// Redis failed mid-round: try again soon. What HubSpot already
+		// settled is recorded (if Redis lets us); the rest stays as it was.
 		e.log.Warn("delivery round failed on refhub's side", slog.Int64("portal", hub), slog.Any("err", laneErr))
+		e.record(ctx, hub, append(b.settled, settled(b.works)...), nil)
 		return e.at(delay)
 	default:
 		if retry.Attempts == 0 {

@@ -45,6 +45,17 @@ func pending(ws []*work) []*work {
 	return out
 }
 
+// settled returns the works that have a result.
+func settled(ws []*work) []*work {
+	var out []*work
+	for _, w := range ws {
+		if w.settled() {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
 // batch is what one lane round sends: works of one duplicate policy, plus
 // events settled without a HubSpot call (no email, source gone, superseded).
 type batch struct {
