@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -81,7 +82,7 @@ func (s *RedisStore) APITokens(ctx context.Context, wsID string) ([]APIToken, er
 	for i, r := range recs {
 		out[i] = r.APIToken
 	}
-	sortTokens(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
 	return out, nil
 }
 
@@ -99,12 +100,4 @@ func (s *RedisStore) RevokeAPIToken(ctx context.Context, wsID, id string) error 
 	pipe.HDel(ctx, workspaceTokensKey(wsID), id)
 	_, err = pipe.Exec(ctx)
 	return err
-}
-
-func sortTokens(ts []APIToken) {
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && ts[j].CreatedAt.Before(ts[j-1].CreatedAt); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
-		}
-	}
 }

@@ -239,11 +239,7 @@ func (s *RedisStore) ensureUserWorkspace(ctx context.Context, in Installation, n
 // DeletePortal removes a portal record and its membership in the workspace.
 // Keys of the portal's queue and activity are removed by their owners.
 func (s *RedisStore) DeletePortal(ctx context.Context, p Portal) error {
-	_, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		pipe.Del(ctx, PortalTag(p.HubID))
-		return nil
-	})
-	if err != nil {
+	if err := s.rdb.Del(ctx, PortalTag(p.HubID)).Err(); err != nil {
 		return err
 	}
 	return s.rdb.ZRem(ctx, workspacePortalsKey(p.WorkspaceID), p.HubID).Err()
