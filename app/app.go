@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -35,6 +36,8 @@ type Options struct {
 	// OnInstall is called after a portal was installed (refhub dev prints
 	// a ready-to-paste curl from it).
 	OnInstall func(ctx context.Context, ws tenants.Workspace, p tenants.Portal)
+	// OnListening is called once Run accepts connections.
+	OnListening func()
 }
 
 // App is one refhub process.
@@ -60,9 +63,6 @@ type App struct {
 	hooks     *hookLimiter
 	registry  *prometheus.Registry
 	metrics   *httpMetrics
-
-	mu  sync.Mutex
-	srv *http.Server
 }
 
 // New builds an App; nothing runs until Run.
@@ -191,26 +191,29 @@ func (a *App) RunWorkers(ctx context.Context) {
 	wg.Wait()
 }
 
-// Run serves HTTP on cfg.Addr (or on ln) and runs delivery until ctx ends,
+// Run serves HTTP on cfg.Addr and runs delivery until ctx ends,
 // then shuts down gracefully: in-flight requests and batches finish.
 func (a *App) Run(ctx context.Context) error {
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis is not reachable: %w", err)
 	}
 	srv := a.HTTPServer()
-	a.mu.Lock()
-	a.srv = srv
-	a.mu.Unlock()
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.RunWorkers(runCtx) }()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
+	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("refhub is serving", slog.String("addr", a.cfg.Addr), slog.String("public_url", a.cfg.PublicURL),
 		slog.Int("workers", a.cfg.Workers))
-	var err error
+	if a.opts.OnListening != nil {
+		a.opts.OnListening()
+	}
 	select {
 	case <-ctx.Done():
 	case err = <-errc:

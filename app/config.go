@@ -51,6 +51,17 @@ type Env struct {
 // OSEnv is the process environment.
 var OSEnv = Env{Getenv: os.Getenv, ReadFile: os.ReadFile}
 
+// Overlay returns the process environment with vars set on top (for
+// `refhub dev` and tests, which supply what `serve` reads from outside).
+func Overlay(vars map[string]string) Env {
+	return Env{ReadFile: os.ReadFile, Getenv: func(name string) string {
+		if v, ok := vars[name]; ok {
+			return v
+		}
+		return os.Getenv(name)
+	}}
+}
+
 // get returns NAME, or the trimmed content of the file NAME_FILE names.
 func (e Env) get(name string) (string, error) {
 	v := e.Getenv(name)

@@ -33,7 +33,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	rdb, closeRedis, err := devRedis(ctx)
+	rdb, redisURL, closeRedis, err := devRedis(ctx)
 	if err != nil {
 		return err
 	}
@@ -50,20 +50,25 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	go func() { _ = sim.Serve(ctx, simLn) }()
 	simURL := "http://" + simLn.Addr().String()
-	cfg := app.Config{
-		Addr: *addr, PublicURL: public, ClientID: "refhub-dev", ClientSecret: "refhub-dev-secret",
-		EncryptionKeys: oauth.GenerateKeySpec("dev"), SessionSecret: tenants.NewSecret() + tenants.NewSecret(),
-		APIBase: simURL, AppBase: simURL, RateLimit: 100, RateWindow: 10 * time.Second,
-		HubSpotTimeout: 20 * time.Second, Workers: 4, RetryFor: 72 * time.Hour, WebhookRate: 200, LogLevel: "info",
+	cfg, err := app.LoadConfig(app.Overlay(map[string]string{
+		"REFHUB_ADDR": *addr, "REFHUB_PUBLIC_URL": public, "REFHUB_REDIS_URL": redisURL,
+		"HUBSPOT_CLIENT_ID": "refhub-dev", "HUBSPOT_CLIENT_SECRET": "refhub-dev-secret",
+		"REFHUB_ENCRYPTION_KEYS": oauth.GenerateKeySpec("dev"), "REFHUB_SESSION_SECRET": tenants.NewSecret() + tenants.NewSecret(),
+		"HUBSPOT_API_BASE": simURL, "HUBSPOT_APP_BASE": simURL, "REFHUB_WORKERS": envOr("REFHUB_WORKERS", "4"),
+	}))
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
 	}
 	var a *app.App
 	a, err = app.New(cfg, app.Options{Redis: rdb, Logger: newLogger(stderr, envOr("REFHUB_LOG_LEVEL", "warn")),
-		OnInstall: func(ctx context.Context, ws tenants.Workspace, p tenants.Portal) { devInstalled(ctx, stdout, a, ws, p) }})
+		OnInstall: func(ctx context.Context, ws tenants.Workspace, p tenants.Portal) { devInstalled(ctx, stdout, a, ws, p) },
+		OnListening: func() {
+			fmt.Fprintf(stdout, "refhub dev is running.\n\n  Open %s/oauth/install to install refhub into a simulated HubSpot portal.\n\n"+
+				"  (HubSpot simulator at %s; data is kept in memory%s.)\n\n", public, simURL, devRedisNote())
+		}})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "refhub dev is running.\n\n  Open %s/oauth/install to install refhub into a simulated HubSpot portal.\n\n"+
-		"  (HubSpot simulator at %s; data is kept in memory%s.)\n\n", public, simURL, devRedisNote())
 	return a.Run(ctx)
 }
 
@@ -104,14 +109,14 @@ func devRedisNote() string {
 
 // devRedis connects to REFHUB_REDIS_URL, or starts an in-process Redis
 // whose clock a ticker advances (miniredis does not age keys by itself).
-func devRedis(ctx context.Context) (redis.UniversalClient, func(), error) {
+func devRedis(ctx context.Context) (redis.UniversalClient, string, func(), error) {
 	if url := os.Getenv("REFHUB_REDIS_URL"); url != "" {
 		rdb, err := app.NewRedis(url, false)
-		return rdb, func() { _ = rdb.Close() }, err
+		return rdb, url, func() { _ = rdb.Close() }, err
 	}
 	m := miniredis.NewMiniRedis()
 	if err := m.Start(); err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
 	tctx, cancel := context.WithCancel(ctx)
 	go func() {
@@ -127,7 +132,7 @@ func devRedis(ctx context.Context) (redis.UniversalClient, func(), error) {
 		}
 	}()
 	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
-	return rdb, func() { cancel(); _ = rdb.Close(); m.Close() }, nil
+	return rdb, "redis://" + m.Addr(), func() { cancel(); _ = rdb.Close(); m.Close() }, nil
 }
 
 func envOr(name, def string) string {

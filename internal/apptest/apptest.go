@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"encoding/json"
 	"io"
@@ -71,20 +72,29 @@ func Start(t testing.TB, o Options) *Env {
 	for _, p := range portals {
 		sim.AddPortal(p)
 	}
-	cfg := app.Config{Addr: ts.Listener.Addr().String(), PublicURL: public, ClientID: so.ClientID,
-		ClientSecret: so.ClientSecret, EncryptionKeys: oauth.GenerateKeySpec("k1"),
-		SessionSecret: "test-session-secret-0123456789abcdef", APIBase: sim.URL(), AppBase: sim.URL(),
-		RateLimit: 100, RateWindow: 10 * time.Second, HubSpotTimeout: 10 * time.Second, Workers: o.Workers,
-		RetryFor: 72 * time.Hour, WebhookRate: 10000, LogLevel: "warn"}
-	if cfg.Workers == 0 {
-		cfg.Workers = 4
-	}
-	if o.Configure != nil {
-		o.Configure(&cfg)
-	}
 	ropts := o.Redis
 	if ropts == nil {
 		ropts = redistest.Options(t)
+	}
+	workers := o.Workers
+	if workers == 0 {
+		workers = 4
+	}
+	// The configuration `refhub serve` would read, defaults included.
+	vars := map[string]string{
+		"REFHUB_ADDR": ts.Listener.Addr().String(), "REFHUB_PUBLIC_URL": public,
+		"REFHUB_REDIS_URL":  fmt.Sprintf("redis://%s/%d", ropts.Addr, ropts.DB),
+		"HUBSPOT_CLIENT_ID": so.ClientID, "HUBSPOT_CLIENT_SECRET": so.ClientSecret,
+		"REFHUB_ENCRYPTION_KEYS": oauth.GenerateKeySpec("k1"), "REFHUB_SESSION_SECRET": "test-session-secret-0123456789abcdef",
+		"HUBSPOT_API_BASE": sim.URL(), "HUBSPOT_APP_BASE": sim.URL(), "REFHUB_HUBSPOT_TIMEOUT": "10s",
+		"REFHUB_WORKERS": strconv.Itoa(workers), "REFHUB_WEBHOOK_RATE_LIMIT": "10000", "REFHUB_LOG_LEVEL": "warn",
+	}
+	cfg, err := app.LoadConfig(app.Env{Getenv: func(k string) string { return vars[k] }, ReadFile: os.ReadFile})
+	if err != nil {
+		t.Fatalf("apptest: configuration: %v", err)
+	}
+	if o.Configure != nil {
+		o.Configure(&cfg)
 	}
 	rdb := redis.NewClient(ropts)
 	if o.Redis == nil {
