@@ -227,13 +227,11 @@ func (a *App) apiPutMapping(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	src.Mapping = m
-	src, err = a.store.SaveSource(c.Request.Context(), src)
-	if err != nil {
+	if err := a.saveMapping(c.Request.Context(), src, -1, m); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	a.sources.Forget(src.ID)
+	src.Mapping = m
 	c.JSON(http.StatusOK, a.viewSource(src))
 }
 
@@ -382,16 +380,10 @@ func (a *App) apiCreateSecret(c *gin.Context) {
 			return
 		}
 	}
-	if err := validHeaderName(in.Header); err != nil {
+	if src, err = a.setSourceSecret(c.Request.Context(), src, in.Header); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	src.SecretName, src.Secret = in.Header, tenants.NewSecret()
-	if src, err = a.store.SaveSource(c.Request.Context(), src); err != nil {
-		_ = c.Error(err)
-		return
-	}
-	a.sources.Forget(src.ID)
 	v := a.viewSource(src)
 	c.JSON(http.StatusOK, gin.H{"header": v.SecretHeader, "secret": src.Secret})
 }
@@ -402,12 +394,10 @@ func (a *App) apiDeleteSecret(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	src.SecretName, src.Secret = "", ""
-	if src, err = a.store.SaveSource(c.Request.Context(), src); err != nil {
+	if src, err = a.removeSourceSecret(c.Request.Context(), src); err != nil {
 		_ = c.Error(err)
 		return
 	}
-	a.sources.Forget(src.ID)
 	c.JSON(http.StatusOK, a.viewSource(src))
 }
 

@@ -140,9 +140,7 @@ func (a *App) patchSource(ctx context.Context, src tenants.Source, name *string,
 			return src, err
 		}
 	}
-	saved, err := a.store.SaveSource(ctx, src)
-	a.sources.Forget(src.ID)
-	return saved, err
+	return a.sources.Save(ctx, src)
 }
 
 func (a *App) apiDeleteSource(c *gin.Context) {
@@ -174,8 +172,7 @@ func (a *App) apiPutRoutes(c *gin.Context) {
 
 func (a *App) apiRotateURL(c *gin.Context) {
 	a.withSource(func(c *gin.Context, src tenants.Source) {
-		src, err := a.store.RotateSourceToken(c.Request.Context(), src)
-		a.sources.Forget(src.ID)
+		src, err := a.sources.Rotate(c.Request.Context(), src)
 		reply(c, http.StatusOK, a.viewSource(src), err)
 	})(c)
 }

@@ -84,6 +84,29 @@ func (c *sourceCache) put(src *tenants.Source) {
 	c.byTok[tenants.HashSecret(src.Token)] = src.ID
 }
 
+// Save stores changes to a source (tenants.RedisStore.SaveSource) and drops
+// the cached copy here at once; other replicas drop theirs when the change
+// is announced.
+func (c *sourceCache) Save(ctx context.Context, src tenants.Source) (tenants.Source, error) {
+	saved, err := c.store.SaveSource(ctx, src)
+	c.Forget(src.ID)
+	return saved, err
+}
+
+// Rotate gives a source a new webhook token (tenants.RedisStore.RotateSourceToken).
+func (c *sourceCache) Rotate(ctx context.Context, src tenants.Source) (tenants.Source, error) {
+	saved, err := c.store.RotateSourceToken(ctx, src)
+	c.Forget(src.ID)
+	return saved, err
+}
+
+// Delete removes a source (tenants.RedisStore.DeleteSource).
+func (c *sourceCache) Delete(ctx context.Context, src tenants.Source) error {
+	err := c.store.DeleteSource(ctx, src)
+	c.Forget(src.ID)
+	return err
+}
+
 // Forget drops a source from the cache.
 func (c *sourceCache) Forget(id string) {
 	c.mu.Lock()

@@ -131,10 +131,9 @@ func (a *App) deletePortal(ctx context.Context, p tenants.Portal) error {
 			continue
 		}
 		s.Routes = withoutRoutesTo(s.Routes, p.HubID)
-		if _, err := a.store.SaveSource(ctx, s); err != nil {
+		if _, err := a.sources.Save(ctx, s); err != nil {
 			return err
 		}
-		a.sources.Forget(s.ID)
 	}
 	if err := a.queue.PurgePortal(ctx, p.HubID, touched); err != nil {
 		return err
@@ -156,10 +155,9 @@ func withoutRoutesTo(rs []tenants.Route, hub int64) []tenants.Route {
 // deleteSource removes a source and its webhook URL; its activity and dead
 // letters go with it.
 func (a *App) deleteSource(ctx context.Context, src tenants.Source) error {
-	if err := a.store.DeleteSource(ctx, src); err != nil {
+	if err := a.sources.Delete(ctx, src); err != nil {
 		return err
 	}
-	a.sources.Forget(src.ID)
 	a.rdb.Del(ctx, testCounterKey(src.ID))
 	return a.queue.PurgeSource(ctx, src.AllPortals(), src.ID)
 }
@@ -192,11 +190,10 @@ func (a *App) saveRoutes(ctx context.Context, src tenants.Source, routes []tenan
 		routes[i] = r
 	}
 	src.Routes = routes
-	saved, err := a.store.SaveSource(ctx, src)
+	saved, err := a.sources.Save(ctx, src)
 	if err != nil {
 		return src, err
 	}
-	a.sources.Forget(src.ID)
 	for _, h := range saved.Portals() {
 		if err := a.queue.Register(ctx, h); err != nil {
 			return saved, err
@@ -392,4 +389,33 @@ func (a *App) laneSummary(ctx context.Context, hub int64) (laneSummary, error) {
 	st, err := a.queue.Stats(ctx, hub, "", a.now())
 	l.CallsToday, l.RateLimited = st.Calls, st.RateLimited
 	return l, err
+}
+
+// saveMapping stores m as the default mapping (idx -1) or a route's.
+func (a *App) saveMapping(ctx context.Context, src tenants.Source, idx int, m tenants.Mapping) error {
+	if idx >= 0 {
+		routes := append([]tenants.Route(nil), src.Routes...)
+		routes[idx].Mapping = m
+		_, err := a.saveRoutes(ctx, src, routes)
+		return err
+	}
+	src.Mapping = m
+	_, err := a.sources.Save(ctx, src)
+	return err
+}
+
+// setSourceSecret gives a source a new shared secret, required from then on
+// in the header (DefaultSecretHeader when empty) of every webhook request.
+func (a *App) setSourceSecret(ctx context.Context, src tenants.Source, header string) (tenants.Source, error) {
+	if err := validHeaderName(header); err != nil {
+		return src, err
+	}
+	src.SecretName, src.Secret = header, tenants.NewSecret()
+	return a.sources.Save(ctx, src)
+}
+
+// removeSourceSecret stops requiring a shared secret.
+func (a *App) removeSourceSecret(ctx context.Context, src tenants.Source) (tenants.Source, error) {
+	src.SecretName, src.Secret = "", ""
+	return a.sources.Save(ctx, src)
 }

@@ -84,10 +84,9 @@ func (a *App) createRecommended(ctx context.Context, src tenants.Source) (tenant
 		return src, res, err
 	}
 	src.Mapping = withRecommended(src.Mapping, last)
-	if src, err = a.store.SaveSource(ctx, src); err != nil {
+	if src, err = a.sources.Save(ctx, src); err != nil {
 		return src, res, err
 	}
-	a.sources.Forget(src.ID)
 	res.Mapping = src.Mapping
 	return src, res, nil
 }

@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
@@ -35,7 +34,6 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
 	"ago":     ago,
-	"lower":   strings.ToLower,
 	"human":   human,
 	"inc":     func(i int) int { return i + 1 },
 	"outcome": outcomeText,
@@ -93,7 +91,6 @@ type page struct {
 	Nav        string  // the header link marked current: "portals" or "tokens"
 	Crumbs     []crumb // breadcrumb trail above the title
 	Data       any
-	PublicURL  string
 }
 
 // crumb is one link of the breadcrumb trail.
@@ -106,13 +103,12 @@ func (a *App) render(c *gin.Context, status int, name string, p page) {
 	p.User = pr.Email
 	if pr.SessionID != "" {
 		p.CSRF = a.sessions.CSRFToken(pr.SessionID)
-		if p.Flash == "" && c.Request.Method == http.MethodGet {
+		if c.Request.Method == http.MethodGet {
 			if f, ok := a.takeFlash(c.Request.Context(), pr.SessionID); ok {
 				p.Flash, p.FlashError = f.Message, f.Error
 			}
 		}
 	}
-	p.PublicURL = a.cfg.PublicURL
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, name, p); err != nil {
 		a.log.Error("render page", slog.String("template", name), slog.Any("err", err))
@@ -132,9 +128,8 @@ func (a *App) renderErrorPage(c *gin.Context, status int, e *Error) {
 }
 
 func (a *App) static(c *gin.Context) {
-	sub, _ := fs.Sub(staticFS, "web/static")
-	name := strings.TrimPrefix(path.Clean(c.Param("file")), "/")
-	b, err := fs.ReadFile(sub, name)
+	name := path.Join("web/static", path.Clean(c.Param("file")))
+	b, err := staticFS.ReadFile(name)
 	if err != nil {
 		_ = c.Error(errorf(ENotFound, "no such file"))
 		return

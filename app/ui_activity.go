@@ -65,11 +65,10 @@ func (a *App) uiActivity(c *gin.Context, src tenants.Source) {
 // eventPageView is one event in full: the result page of a test signup,
 // and the detail page of an activity entry.
 type eventPageView struct {
-	Ctx       sourceCtx
-	Event     eventView
-	Pending   bool // queued: the page checks again until it is not
-	Retryable bool
-	APIURL    string // what the page's script polls
+	Ctx     sourceCtx
+	Event   eventView
+	Pending bool   // queued: the page checks again until it is not
+	APIURL  string // what the page's script polls
 }
 
 func (a *App) uiEvent(c *gin.Context, src tenants.Source) {
@@ -87,8 +86,7 @@ func (a *App) uiEvent(c *gin.Context, src tenants.Source) {
 		return
 	}
 	v := eventPageView{Ctx: sc, Event: a.viewEvent(evs[0]), Pending: ev.Status == queue.Queued,
-		Retryable: ev.Status == queue.Failed || ev.Status == queue.Rejected,
-		APIURL:    "/api/v1/sources/" + url.PathEscape(src.ID) + "/events/" + url.PathEscape(ev.ID)}
+		APIURL: "/api/v1/sources/" + url.PathEscape(src.ID) + "/events/" + url.PathEscape(ev.ID)}
 	title := "Signup"
 	if ev.Test {
 		title = "Test signup"
@@ -100,10 +98,6 @@ func (a *App) uiRetry(c *gin.Context, src tenants.Source) {
 	id := c.Param("eventId")
 	ev, err := a.retryEvent(c.Request.Context(), src, id)
 	if err != nil {
-		if asError(err).Code == ENotFound {
-			_ = c.Error(err)
-			return
-		}
 		a.redirectError(c, sourceURL(src.ID, "events/"+id), err)
 		return
 	}

@@ -54,14 +54,15 @@ func (a *App) redirectFlash(c *gin.Context, to, msg string, isError bool) {
 }
 
 // redirectError shows a refusal (bad input, a conflict, HubSpot's answer)
-// on the page at to; anything unexpected renders the error page instead,
-// where it is logged.
+// on the page at to; a missing resource, which has no page to go back to,
+// and anything unexpected render the error page instead, where the latter
+// is logged.
 func (a *App) redirectError(c *gin.Context, to string, err error) {
 	e := asError(err)
 	switch {
 	case e.Code == EUpstream:
 		a.log.Warn("HubSpot refused a settings action", "route", c.FullPath(), "err", e)
-	case httpStatus(e.Code) >= 500:
+	case e.Code == ENotFound || httpStatus(e.Code) >= 500:
 		_ = c.Error(err)
 		return
 	}

@@ -53,12 +53,12 @@ func (a *App) uiMapping(c *gin.Context, src tenants.Source) {
 	}
 	m, hub := mappingOf(src, idx)
 	v := &mappingView{Route: route, Refreshed: c.Query("refresh") != ""}
-	a.renderMapping(c, http.StatusOK, src, hub, inputOf(m), v, nil)
+	a.renderMapping(c, http.StatusOK, src, hub, inputOf(m), v)
 }
 
 // renderMapping renders the editor for in (the saved mapping, or the
 // admin's input shown again) with problems attached to their rows.
-func (a *App) renderMapping(c *gin.Context, status int, src tenants.Source, hub int64, in mappingInput, v *mappingView, extra []int) {
+func (a *App) renderMapping(c *gin.Context, status int, src tenants.Source, hub int64, in mappingInput, v *mappingView) {
 	ctx := c.Request.Context()
 	sc, err := a.sourceContext(ctx, src, "mapping")
 	if err != nil {
@@ -70,15 +70,14 @@ func (a *App) renderMapping(c *gin.Context, status int, src tenants.Source, hub 
 		_ = c.Error(err)
 		return
 	}
-	extraFields, extraDefaults := 0, 0
-	if len(extra) == 2 {
-		extraFields, extraDefaults = extra[0], extra[1]
-	}
-	d.fill(v, in, extraFields, extraDefaults)
+	d.fill(v, in)
 	attachProblems(v)
-	v.Ctx, v.HubID, v.Domain = sc, hub, strconv.FormatInt(hub, 10)
-	if p, err := a.store.WorkspacePortal(ctx, src.WorkspaceID, hub); err == nil {
-		v.Domain = p.Domain
+	v.Ctx, v.Domain = sc, sc.Portal.Domain
+	if hub != sc.Portal.HubID {
+		v.Domain = strconv.FormatInt(hub, 10)
+		if p, err := a.store.WorkspacePortal(ctx, src.WorkspaceID, hub); err == nil {
+			v.Domain = p.Domain
+		}
 	}
 	title := "Mapping"
 	if v.Route != "" {
@@ -161,13 +160,15 @@ func (a *App) uiSaveMapping(c *gin.Context, src tenants.Source) {
 	v := &mappingView{Route: route, Unsaved: true}
 	switch {
 	case c.PostForm("action") == "add-field":
-		a.renderMapping(c, http.StatusOK, src, hub, in, v, []int{1, 0})
+		in.Fields = append(in.Fields, tenants.FieldMap{})
+		a.renderMapping(c, http.StatusOK, src, hub, in, v)
 		return
 	case c.PostForm("action") == "add-default":
-		a.renderMapping(c, http.StatusOK, src, hub, in, v, []int{0, 1})
+		in.Defaults = append(in.Defaults, [2]string{})
+		a.renderMapping(c, http.StatusOK, src, hub, in, v)
 		return
 	case c.PostForm("remove_field") != "" || c.PostForm("remove_default") != "":
-		a.renderMapping(c, http.StatusOK, src, hub, in, v, nil)
+		a.renderMapping(c, http.StatusOK, src, hub, in, v)
 		return
 	}
 	m, probs := buildMapping(in)
@@ -176,7 +177,7 @@ func (a *App) uiSaveMapping(c *gin.Context, src tenants.Source) {
 		probs = append(ve.Problems, probs...)
 	}
 	if len(probs) == 0 {
-		if err := a.saveMapping(c, src, idx, m); err != nil {
+		if err := a.saveMapping(c.Request.Context(), src, idx, m); err != nil {
 			if e := asError(err); e.Code != EUnprocessable {
 				_ = c.Error(err)
 				return
@@ -186,25 +187,10 @@ func (a *App) uiSaveMapping(c *gin.Context, src tenants.Source) {
 	}
 	if len(probs) > 0 {
 		v.Problems = probs
-		a.renderMapping(c, http.StatusUnprocessableEntity, src, hub, in, v, nil)
+		a.renderMapping(c, http.StatusUnprocessableEntity, src, hub, in, v)
 		return
 	}
 	a.redirectFlash(c, mappingURL(src.ID, route), "Mapping saved. Send a test signup from the source page to see it work end to end.", false)
-}
-
-// saveMapping stores m as the default mapping (idx -1) or a route's.
-func (a *App) saveMapping(c *gin.Context, src tenants.Source, idx int, m tenants.Mapping) error {
-	ctx := c.Request.Context()
-	if idx >= 0 {
-		routes := append([]tenants.Route(nil), src.Routes...)
-		routes[idx].Mapping = m
-		_, err := a.saveRoutes(ctx, src, routes)
-		return err
-	}
-	src.Mapping = m
-	_, err := a.store.SaveSource(ctx, src)
-	a.sources.Forget(src.ID)
-	return err
 }
 
 func (a *App) uiRecommended(c *gin.Context, src tenants.Source) {

@@ -45,7 +45,6 @@ type policyChoice struct {
 type mappingView struct {
 	Ctx         sourceCtx
 	Route       string // campaign id; empty for the default mapping
-	HubID       int64
 	Domain      string
 	Fields      []fieldRow
 	Defaults    []defaultRow
@@ -111,7 +110,7 @@ func (a *App) loadMappingData(ctx context.Context, src tenants.Source, hub int64
 	props, err := a.portalProperties(ctx, hub, refresh)
 	if err != nil {
 		d.err = asError(err).Message
-		if isReconnect(err) || strings.Contains(d.err, "reconnect") {
+		if isReconnect(err) {
 			d.err = "HubSpot did not list this portal's properties: the portal needs to be reconnected."
 		}
 	}
@@ -142,7 +141,7 @@ func (a *App) loadMappingData(ctx context.Context, src tenants.Source, hub int64
 
 // fill completes v from the admin's input: rows with samples and
 // warnings, one empty row of each kind to add to, and the property data.
-func (d mappingData) fill(v *mappingView, in mappingInput, extraFields, extraDefaults int) {
+func (d mappingData) fill(v *mappingView, in mappingInput) {
 	v.Properties, v.PropsError, v.Policy, v.Policies = d.writable, d.err, in.Policy, policyChoices()
 	if v.Policy == "" {
 		v.Policy = tenants.Update
@@ -153,20 +152,14 @@ func (d mappingData) fill(v *mappingView, in mappingInput, extraFields, extraDef
 			v.EnumOptions[p.Name] = p.Options
 		}
 	}
-	v.Fields = v.Fields[:0]
 	for _, f := range in.Fields {
 		v.Fields = append(v.Fields, d.fieldRow(f))
 	}
-	for range 1 + extraFields {
-		v.Fields = append(v.Fields, fieldRow{})
-	}
-	v.Defaults = v.Defaults[:0]
+	v.Fields = append(v.Fields, fieldRow{})
 	for _, kv := range in.Defaults {
 		v.Defaults = append(v.Defaults, d.defaultRow(kv[0], kv[1]))
 	}
-	for range 1 + extraDefaults {
-		v.Defaults = append(v.Defaults, defaultRow{})
-	}
+	v.Defaults = append(v.Defaults, defaultRow{})
 	for _, r := range v.Fields {
 		if r.Warning != "" {
 			v.Warnings++

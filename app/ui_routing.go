@@ -23,12 +23,11 @@ type routeRow struct {
 // routingView is a source's campaign routing: its default portal and the
 // campaigns sent elsewhere.
 type routingView struct {
-	Ctx        sourceCtx
-	Portals    []tenants.Portal
-	DefaultHub int64
-	Routes     []routeRow
-	Problems   []string
-	Unsaved    bool
+	Ctx      sourceCtx
+	Portals  []tenants.Portal
+	Routes   []routeRow
+	Problems []string
+	Unsaved  bool
 }
 
 func (a *App) uiRouting(c *gin.Context, src tenants.Source) {
@@ -51,7 +50,7 @@ func (a *App) renderRouting(c *gin.Context, status int, src tenants.Source, v ro
 		_ = c.Error(err)
 		return
 	}
-	v.Ctx, v.DefaultHub = sc, src.HubID
+	v.Ctx = sc
 	v.Routes = append(v.Routes, routeRow{})
 	a.renderSourcePage(c, status, "routing.html", "Campaign routing", sc, v)
 }
@@ -112,15 +111,11 @@ func (a *App) uiSaveRoutes(c *gin.Context, src tenants.Source) {
 // routeMapping keeps a saved route's own mapping; a new route starts as a
 // copy of the source's default mapping.
 func routeMapping(src tenants.Source, orig string) tenants.Mapping {
-	if idx, err := routeIndex(src, orig); err == nil && idx >= 0 && orig != "" {
-		return src.Routes[idx].Mapping
+	idx, err := routeIndex(src, orig)
+	if err != nil {
+		idx = -1
 	}
-	m := src.Mapping
-	m.Fields = append([]tenants.FieldMap(nil), m.Fields...)
-	m.Defaults = map[string]string{}
-	for k, v := range src.Mapping.Defaults {
-		m.Defaults[k] = v
-	}
+	m, _ := mappingOf(src, idx)
 	return m
 }
 

@@ -58,7 +58,6 @@ type sourcePageView struct {
 // routeSummary is a campaign route with its portal's domain.
 type routeSummary struct {
 	CampaignID string
-	HubID      int64
 	Domain     string
 }
 
@@ -84,12 +83,17 @@ func (a *App) renderSource(c *gin.Context, status int, src tenants.Source, v sou
 		ev := a.viewEvent(*last)
 		v.Last = &ev
 	}
+	domains := map[int64]string{sc.Portal.HubID: sc.Portal.Domain} // each portal read once
 	for _, r := range src.Routes {
-		rs := routeSummary{CampaignID: r.CampaignID, HubID: r.HubID, Domain: fmt.Sprint(r.HubID)}
-		if p, err := a.store.WorkspacePortal(ctx, src.WorkspaceID, r.HubID); err == nil {
-			rs.Domain = p.Domain
+		d, ok := domains[r.HubID]
+		if !ok {
+			d = fmt.Sprint(r.HubID)
+			if p, err := a.store.WorkspacePortal(ctx, src.WorkspaceID, r.HubID); err == nil {
+				d = p.Domain
+			}
+			domains[r.HubID] = d
 		}
-		v.Routes = append(v.Routes, rs)
+		v.Routes = append(v.Routes, routeSummary{CampaignID: r.CampaignID, Domain: d})
 	}
 	v.Ctx, v.Curl, v.DefaultHeader = sc, CurlSample(sc.Source.WebhookURL), DefaultSecretHeader
 	a.renderSourcePage(c, status, "source.html", "", sc, v)
@@ -131,8 +135,7 @@ func (a *App) uiDeleteSource(c *gin.Context, src tenants.Source) {
 }
 
 func (a *App) uiRotateURL(c *gin.Context, src tenants.Source) {
-	_, err := a.store.RotateSourceToken(c.Request.Context(), src)
-	a.sources.Forget(src.ID)
+	_, err := a.sources.Rotate(c.Request.Context(), src)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -160,26 +163,6 @@ func (a *App) uiDeleteSecret(c *gin.Context, src tenants.Source) {
 	}
 	a.redirectFlash(c, sourceURL(src.ID, "")+"#secret", "The shared secret is removed: the webhook URL alone authenticates Referral Factory again. "+
 		"Remove the header from the webhook in Referral Factory too.", false)
-}
-
-// setSourceSecret gives a source a new shared secret, required from then on
-// in the header (DefaultSecretHeader when empty) of every webhook request.
-func (a *App) setSourceSecret(ctx context.Context, src tenants.Source, header string) (tenants.Source, error) {
-	if err := validHeaderName(header); err != nil {
-		return src, err
-	}
-	src.SecretName, src.Secret = header, tenants.NewSecret()
-	saved, err := a.store.SaveSource(ctx, src)
-	a.sources.Forget(src.ID)
-	return saved, err
-}
-
-// removeSourceSecret stops requiring a shared secret.
-func (a *App) removeSourceSecret(ctx context.Context, src tenants.Source) (tenants.Source, error) {
-	src.SecretName, src.Secret = "", ""
-	saved, err := a.store.SaveSource(ctx, src)
-	a.sources.Forget(src.ID)
-	return saved, err
 }
 
 func (a *App) uiTestSignup(c *gin.Context, src tenants.Source) {

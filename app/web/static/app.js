@@ -59,8 +59,7 @@
     row.querySelectorAll("td.sample").forEach(function (el) { el.textContent = ""; });
     row.querySelectorAll("option[data-extra]").forEach(function (el) { el.remove(); });
     row.querySelectorAll("select[data-default-value]").forEach(function (el) { el.replaceWith(valueControl(el, null)); });
-    row.querySelectorAll("input:not([type=hidden])").forEach(function (el) { el.value = ""; });
-    row.querySelectorAll("input[type=hidden]").forEach(function (el) { el.value = ""; });
+    row.querySelectorAll("input").forEach(function (el) { el.value = ""; });
     row.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; });
     row.querySelectorAll("td:nth-child(3) a").forEach(function (el) { el.parentNode.textContent = "Starts as a copy of the default mapping"; });
     renumber(row, body.rows.length);
@@ -79,7 +78,7 @@
       var target = next.querySelector("input:not([type=hidden]), select");
       if (target) target.focus();
     } else {
-      row.querySelectorAll("input:not([type=hidden])").forEach(function (el) { el.value = ""; });
+      row.querySelectorAll("input").forEach(function (el) { el.value = ""; }); // hidden ones too: a cleared route keeps no old mapping
       row.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; });
     }
     announce("Row removed. Save to keep the change.");
