@@ -22,13 +22,13 @@ const (
 // signal marks a lane due now. ZADD LT only lowers a score: a lane leased
 // with a future visibility time becomes due, which tells its worker (via the
 // conditional removal in completeScript) that new work arrived.
-func signal(ctx context.Context, p redis.Cmdable, hub int64, now time.Time) {
-	p.ZAddLT(ctx, readyKey, redis.Z{Score: float64(now.UnixMilli()), Member: hub})
+func signal(ctx context.Context, p redis.Cmdable, hub int64, now time.Time) *redis.IntCmd {
+	return p.ZAddLT(ctx, readyKey, redis.Z{Score: float64(now.UnixMilli()), Member: hub})
 }
 
 // Signal marks a portal's lane as having work now.
 func (q *Queue) Signal(ctx context.Context, hub int64) error {
-	return q.rdb.ZAddLT(ctx, readyKey, redis.Z{Score: float64(q.now().UnixMilli()), Member: hub}).Err()
+	return signal(ctx, q.rdb, hub, q.now()).Err()
 }
 
 // Register records that a portal has a lane (for the sweeper).

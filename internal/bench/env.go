@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -112,8 +111,7 @@ type benchApp struct {
 	trips *roundTrips
 	srv   *http.Server
 
-	mu      sync.Mutex
-	workers func()
+	workers func() // stops delivery; nil when it is not running
 }
 
 // startApp starts refhub on database db with workers delivery workers
@@ -145,19 +143,14 @@ func (b *benchApp) startWorkers() {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); b.RunWorkers(ctx) }()
-	b.mu.Lock()
 	b.workers = func() { cancel(); <-done }
-	b.mu.Unlock()
 }
 
 // stopWorkers stops delivery, letting rounds in progress finish.
 func (b *benchApp) stopWorkers() {
-	b.mu.Lock()
-	stop := b.workers
-	b.workers = nil
-	b.mu.Unlock()
-	if stop != nil {
-		stop()
+	if b.workers != nil {
+		b.workers()
+		b.workers = nil
 	}
 }
 

@@ -101,8 +101,9 @@ func (e *env) queueThrough(ctx context.Context, base string, ps []portal) (int, 
 
 // serveProc is a `refhub serve` child process.
 type serveProc struct {
-	cmd *exec.Cmd
-	url string
+	cmd    *exec.Cmd
+	url    string
+	exited chan struct{} // closed once the process is reaped
 }
 
 func (e *env) startServe(ctx context.Context) (*serveProc, error) {
@@ -124,12 +125,11 @@ func (e *env) startServe(ctx context.Context) (*serveProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", strings.Join(e.cfg.Serve, " "), err)
 	}
-	p := &serveProc{cmd: cmd, url: "http://" + addr}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	p := &serveProc{cmd: cmd, url: "http://" + addr, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
 	err = waitUntil(ctx, 20*time.Second, func() (bool, error) {
 		select {
-		case <-exited:
+		case <-p.exited:
 			return false, errors.New("refhub serve exited: " + cmd.ProcessState.String())
 		default:
 		}
@@ -164,12 +164,9 @@ func (p *serveProc) rss() float64 {
 
 func (p *serveProc) stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if p.cmd.Process.Signal(syscall.Signal(0)) != nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case <-p.exited:
+	case <-time.After(20 * time.Second):
+		_ = p.cmd.Process.Kill()
 	}
-	_ = p.cmd.Process.Kill()
 }

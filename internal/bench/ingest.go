@@ -93,7 +93,9 @@ func (e *env) ingest(ctx context.Context, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	e.ingestRows(rep, [2]ingestRun{medianP99(constant[0]), medianP99(constant[1])}, [2]ingestRun{median(maxed[0]), median(maxed[1])}, maxed)
+	p99 := func(r ingestRun) time.Duration { return r.res.p(0.99) }
+	rate := func(r ingestRun) float64 { return r.res.rate() }
+	e.ingestRows(rep, [2]ingestRun{medianBy(constant[0], p99), medianBy(constant[1], p99)}, [2]ingestRun{medianBy(maxed[0], rate), medianBy(maxed[1], rate)}, maxed)
 	rep.add(Row{"Ingest", fmt.Sprintf("accepted signups/s at %d connections (one run each)", e.sz.ingestConns),
 		fmt.Sprintf("%s/s (p50 %s)", thousands(fewer[0].res.rate()), ms(fewer[0].res.p(0.5))),
 		fmt.Sprintf("%s/s (p50 %s)", thousands(fewer[1].res.rate()), ms(fewer[1].res.p(0.5))),
@@ -121,17 +123,10 @@ func (e *env) ingestSides(a *benchApp, base *baseline) []ingestSide {
 	return []ingestSide{refhub, baseline}
 }
 
-// medianP99 returns the run with the median p99 latency.
-func medianP99(runs []ingestRun) ingestRun {
+// medianBy returns the run with the median key.
+func medianBy[K cmp.Ordered](runs []ingestRun, key func(ingestRun) K) ingestRun {
 	sorted := slices.Clone(runs)
-	slices.SortFunc(sorted, func(a, b ingestRun) int { return cmp.Compare(a.res.p(0.99), b.res.p(0.99)) })
-	return sorted[len(sorted)/2]
-}
-
-// median returns the run with the median throughput.
-func median(runs []ingestRun) ingestRun {
-	sorted := slices.Clone(runs)
-	slices.SortFunc(sorted, func(a, b ingestRun) int { return cmp.Compare(a.res.rate(), b.res.rate()) })
+	slices.SortFunc(sorted, func(a, b ingestRun) int { return cmp.Compare(key(a), key(b)) })
 	return sorted[len(sorted)/2]
 }
 
