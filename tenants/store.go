@@ -199,11 +199,7 @@ func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, P
 	}
 	p := Portal{HubID: in.HubID, WorkspaceID: ws.ID, ConnectedAt: now}
 	if existing.HubID != 0 {
-		if existing.WorkspaceID != ws.ID {
-			owner, _ := s.Workspace(ctx, existing.WorkspaceID)
-			return ws, Portal{}, fmt.Errorf("%w (owner %s)", ErrPortalElsewhere, owner.OwnerEmail)
-		}
-		p = existing
+		p = existing // the user's own workspace's portal (checked above): reconnect it
 	}
 	p.Domain, p.Scopes, p.Status, p.StatusReason = in.Domain, in.Scopes, Connected, ""
 	p.InstalledByID, p.InstalledByEmail, p.UpdatedAt, p.ConnectedAt = in.UserID, in.UserEmail, now, now
