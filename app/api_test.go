@@ -30,13 +30,7 @@ func TestAgencyCampaignRouting(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{Portals: agencyPortals, Delivery: true})
 	b := env.Install(1001, 501)
 	b.Install(2002, 501) // the same user's second install joins the workspace
-	var portals struct {
-		Portals []struct {
-			HubID int64 `json:"hub_id"`
-		}
-	}
-	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &portals)
-	require.Len(t, portals.Portals, 2)
+	require.Len(t, b.Portals(), 2)
 
 	src := b.CreateSource(1001, "Agency account")
 	route := map[string]any{"campaign_id": "77", "hub_id": 2002, "mapping": map[string]any{

@@ -25,18 +25,11 @@ func TestInstallReceiveDeliver(t *testing.T) {
 		FieldType: "text", GroupName: "contactinformation"})
 	b := env.Install(1001, 501)
 
-	var portals struct {
-		Portals []struct {
-			HubID  int64  `json:"hub_id"`
-			Domain string `json:"domain"`
-			Status string `json:"status"`
-		} `json:"portals"`
-	}
-	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &portals)
-	require.Len(t, portals.Portals, 1)
-	assert.Equal(t, int64(1001), portals.Portals[0].HubID)
-	assert.Equal(t, "acme.hubspot.test", portals.Portals[0].Domain)
-	assert.Equal(t, "connected", portals.Portals[0].Status)
+	portals := b.Portals()
+	require.Len(t, portals, 1)
+	assert.Equal(t, int64(1001), portals[0].HubID)
+	assert.Equal(t, "acme.hubspot.test", portals[0].Domain)
+	assert.Equal(t, "connected", portals[0].Status)
 
 	src := b.CreateSource(1001, "Spring campaign")
 	assert.True(t, strings.HasPrefix(src.WebhookURL, env.URL("/hooks/referral-factory/")), src.WebhookURL)

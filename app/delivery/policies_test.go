@@ -207,16 +207,10 @@ func TestRevokedTokenParksLane(t *testing.T) {
 	env.Drain(context.Background())
 
 	assert.Empty(t, env.Sim.Contacts(1001))
-	var portals struct {
-		Portals []struct {
-			Status       string `json:"status"`
-			StatusReason string `json:"status_reason"`
-		} `json:"portals"`
-	}
-	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &portals)
-	require.Len(t, portals.Portals, 1)
-	assert.Equal(t, "needs_reconnect", portals.Portals[0].Status)
-	assert.Contains(t, portals.Portals[0].StatusReason, "install refhub again")
+	portals := b.Portals()
+	require.Len(t, portals, 1)
+	assert.Equal(t, "needs_reconnect", portals[0].Status)
+	assert.Contains(t, portals[0].StatusReason, "install refhub again")
 	depth, _ := env.App.Queue().Depth(context.Background(), 1001)
 	assert.Equal(t, int64(30), depth, "every event is kept")
 	assert.Len(t, b.Activity(src.ID, "?status=queued"), 30)
@@ -232,8 +226,8 @@ func TestRevokedTokenParksLane(t *testing.T) {
 	b.Install(1001, 501)
 	env.Drain(context.Background())
 	assert.Len(t, env.Sim.Contacts(1001), 35)
-	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &portals)
-	assert.Equal(t, "connected", portals.Portals[0].Status)
+	portals = b.Portals()
+	assert.Equal(t, "connected", portals[0].Status)
 }
 
 // TestLaterSignupIsNotOverwrittenByReplay: a failed older signup replayed
@@ -321,15 +315,9 @@ func TestMissingScopeParksLane(t *testing.T) {
 	apptest.PostMany(t, src.WebhookURL, apptest.Signups("scope", 3, ""), 1)
 	env.Drain(context.Background())
 	assert.Empty(t, env.Sim.Contacts(1001))
-	var portals struct {
-		Portals []struct {
-			Status       string `json:"status"`
-			StatusReason string `json:"status_reason"`
-		} `json:"portals"`
-	}
-	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &portals)
-	assert.Equal(t, "needs_reconnect", portals.Portals[0].Status)
-	assert.Contains(t, portals.Portals[0].StatusReason, "crm.objects.contacts.write")
+	portals := b.Portals()
+	assert.Equal(t, "needs_reconnect", portals[0].Status)
+	assert.Contains(t, portals[0].StatusReason, "crm.objects.contacts.write")
 	b.Install(1001, 501)
 	env.Drain(context.Background())
 	assert.Len(t, env.Sim.Contacts(1001), 3)

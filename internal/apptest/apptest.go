@@ -5,9 +5,9 @@ package apptest
 
 import (
 	"bytes"
-	"fmt"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -444,4 +444,22 @@ func Fields(pairs ...string) []Field {
 		out = append(out, Field{From: pairs[i], To: pairs[i+1]})
 	}
 	return out
+}
+
+// Portal is a portal as the API lists it.
+type Portal struct {
+	HubID        int64  `json:"hub_id"`
+	Domain       string `json:"domain"`
+	Status       string `json:"status"`
+	StatusReason string `json:"status_reason"`
+}
+
+// Portals lists the workspace's portals through the API.
+func (b *Browser) Portals() []Portal {
+	b.env.T.Helper()
+	var out struct {
+		Portals []Portal `json:"portals"`
+	}
+	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &out)
+	return out.Portals
 }
