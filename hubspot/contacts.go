@@ -210,14 +210,7 @@ func orEmpty(props map[string]string) map[string]string {
 	return props
 }
 
-func withEmail(props []string) []string {
-	for _, p := range props {
-		if p == "email" {
-			return props
-		}
-	}
-	return append(append([]string{}, props...), "email")
-}
+func withEmail(props []string) []string { return withProperty(props, "email") }
 
 // CreateInput is one contact to create. TraceID must be unique in the batch;
 // HubSpot then reports failures per input instead of failing the batch.
