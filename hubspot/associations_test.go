@@ -169,3 +169,35 @@ func TestAssociationScopesAreTyped(t *testing.T) {
 	require.True(t, errors.As(err, &scope), "got %v", err)
 	assert.Equal(t, []string{"crm.objects.deals.write"}, scope.RequiredScopes)
 }
+
+func TestAnInputHubSpotDoesNotMentionIsNotTakenForDone(t *testing.T) {
+	client, _ := fakeHubSpot(t, respond(http.StatusOK, `{"status":"COMPLETE","results":[
+		{"fromObjectTypeId":"0-1","fromObjectId":1,"toObjectTypeId":"0-1","toObjectId":2,"labels":["Referred by"]}],
+		"startedAt":"x","completedAt":"y"}`))
+	res, err := client.Portal(hubAcme, staticToken("t"), nil).CreateAssociations(context.Background(),
+		hubspot.ObjectContacts, hubspot.ObjectContacts, []hubspot.AssociationInput{
+			{FromID: "1", ToID: "2", Types: []hubspot.AssociationType{{Category: hubspot.CategoryUserDefined, TypeID: 1}}},
+			{FromID: "3", ToID: "2", Types: []hubspot.AssociationType{{Category: hubspot.CategoryUserDefined, TypeID: 1}}},
+		})
+	require.NoError(t, err)
+	assert.Equal(t, []hubspot.LinkedPair{{FromID: "1", ToID: "2", Labels: []string{"Referred by"}}}, res.Linked, "numeric ids are read too")
+	require.Len(t, res.Failed, 1)
+	assert.ErrorContains(t, res.Failed[1], "no result")
+}
+
+func TestEnsureAssociationLabelBetweenTwoObjectTypes(t *testing.T) {
+	e := newEnv(t, withDealScopes)
+	ctx := context.Background()
+	def := hubspot.LabelDefinition{Name: "referral_deal", Label: "Referral deal of", InverseLabel: "Referral deal"}
+	first, err := e.portal.EnsureAssociationLabel(ctx, hubspot.ObjectDeals, hubspot.ObjectContacts, def)
+	require.NoError(t, err)
+	again, err := e.portal.EnsureAssociationLabel(ctx, hubspot.ObjectDeals, hubspot.ObjectContacts, def)
+	require.NoError(t, err)
+	assert.Equal(t, first, again, "found from both listings, not created twice")
+	back, err := e.portal.ListAssociationTypes(ctx, hubspot.ObjectContacts, hubspot.ObjectDeals)
+	require.NoError(t, err)
+	assert.Contains(t, back, first.Inverse, "the inverse reads from contacts to deals")
+	fwd, err := e.portal.ListAssociationTypes(ctx, hubspot.ObjectDeals, hubspot.ObjectContacts)
+	require.NoError(t, err)
+	assert.NotContains(t, fwd, first.Inverse)
+}
