@@ -71,6 +71,18 @@ func (s *Server) routes() http.Handler {
 		http.MethodGet:  crmEndpoint("groups.list", scopeSchemasRead, false, s.listGroups(contactsKind)),
 		http.MethodPost: crmEndpoint("groups.create", scopeSchemasWrite, true, s.createGroupOf(contactsKind)),
 	})
+	s.dealRoutes(add)
+	s.associationRoutes(add)
+	mux.Handle("/", s.dispatch(nil))
+	return mux
+}
+
+// adder registers the endpoints of one path.
+type adder func(path string, eps map[string]endpoint)
+
+// dealRoutes registers GDPR deletion, deals, their properties and
+// pipelines.
+func (s *Server) dealRoutes(add adder) {
 	add("/crm/objects/{v}/contacts/gdpr-delete", map[string]endpoint{
 		http.MethodPost: crmEndpoint("contacts.gdpr-delete", scopeContactsWrite, true, s.handleGDPRDelete),
 	})
@@ -91,6 +103,11 @@ func (s *Server) routes() http.Handler {
 	add("/crm/pipelines/{v}/deals", map[string]endpoint{
 		http.MethodGet: scopedEndpoint("pipelines.list", false, accept(dealsKind.schemaReadScopes()...), s.handleListPipelines),
 	})
+}
+
+// associationRoutes registers association labels and batches; their
+// scopes follow the {from} object type.
+func (s *Server) associationRoutes(add adder) {
 	objectScopes := fromScopes((*objectKind).anyScopeOf)
 	writeScope := fromScopes(func(k *objectKind) []string { return []string{k.writeScope} })
 	add("/crm/associations/{v}/{from}/{to}/labels", map[string]endpoint{
@@ -106,8 +123,6 @@ func (s *Server) routes() http.Handler {
 	add("/crm/associations/{v}/{from}/{to}/batch/read", map[string]endpoint{
 		http.MethodPost: scopedEndpoint("associations.batch.read", true, objectScopes, s.handleAssocRead),
 	})
-	mux.Handle("/", s.dispatch(nil))
-	return mux
 }
 
 func crmEndpoint(name, scope string, jsonBody bool, h func(*exchange)) endpoint {
