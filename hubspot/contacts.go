@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -84,23 +83,12 @@ func (p *Portal) UpsertByEmail(ctx context.Context, inputs []UpsertInput) (*Upse
 	if err := checkBatch(len(inputs)); err != nil {
 		return nil, err
 	}
-	type input struct {
-		ID                 string            `json:"id"`
-		IDProperty         string            `json:"idProperty"`
-		Properties         map[string]string `json:"properties"`
-		ObjectWriteTraceID string            `json:"objectWriteTraceId"`
-	}
-	body := struct {
-		Inputs []input `json:"inputs"`
-	}{Inputs: make([]input, len(inputs))}
-	byTrace := make(map[string]string, len(inputs))
+	items := make([]upsertItem, len(inputs))
 	for i, in := range inputs {
-		trace := "u" + strconv.Itoa(i)
-		byTrace[trace] = strings.ToLower(in.Email)
-		body.Inputs[i] = input{ID: in.Email, IDProperty: "email", Properties: orEmpty(in.Properties), ObjectWriteTraceID: trace}
+		items[i] = upsertItem{id: in.Email, key: strings.ToLower(in.Email), props: in.Properties}
 	}
-	var resp batchResponse
-	if _, err := p.call(ctx, http.MethodPost, p.c.crmPath("/batch/upsert"), body, &resp); err != nil {
+	resp, byTrace, err := p.batchUpsert(ctx, ObjectContacts, "email", items)
+	if err != nil {
 		return nil, fmt.Errorf("portal %d: batch upsert: %w", p.hubID, err)
 	}
 	out := &UpsertResult{Contacts: make(map[string]Contact, len(resp.Results)), Failed: map[string]error{}}

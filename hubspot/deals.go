@@ -36,23 +36,12 @@ func (p *Portal) UpsertDeals(ctx context.Context, idProperty string, inputs []De
 	if err := checkBatch(len(inputs)); err != nil {
 		return nil, err
 	}
-	type input struct {
-		ID                 string            `json:"id"`
-		IDProperty         string            `json:"idProperty"`
-		Properties         map[string]string `json:"properties"`
-		ObjectWriteTraceID string            `json:"objectWriteTraceId"`
-	}
-	body := struct {
-		Inputs []input `json:"inputs"`
-	}{Inputs: make([]input, len(inputs))}
-	byTrace := make(map[string]string, len(inputs))
+	items := make([]upsertItem, len(inputs))
 	for i, in := range inputs {
-		trace := "d" + strconv.Itoa(i)
-		byTrace[trace] = in.Key
-		body.Inputs[i] = input{ID: in.Key, IDProperty: idProperty, Properties: orEmpty(in.Properties), ObjectWriteTraceID: trace}
+		items[i] = upsertItem{id: in.Key, key: in.Key, props: in.Properties}
 	}
-	var resp batchResponse
-	if _, err := p.call(ctx, http.MethodPost, p.c.objectPath(ObjectDeals, "/batch/upsert"), body, &resp); err != nil {
+	resp, byTrace, err := p.batchUpsert(ctx, ObjectDeals, idProperty, items)
+	if err != nil {
 		return nil, fmt.Errorf("portal %d: deal batch upsert: %w", p.hubID, err)
 	}
 	out := &DealUpsertResult{Deals: make(map[string]Deal, len(resp.Results)), Failed: map[string]error{}}
@@ -132,6 +121,36 @@ func (p *Portal) ReadDeals(ctx context.Context, idProperty string, keys []string
 // defaultDealProperties are what HubSpot returns for a deal when no
 // properties are asked for.
 var defaultDealProperties = []string{"amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id", "pipeline"}
+
+// upsertItem is one input of a batch upsert: the idProperty value sent,
+// and the caller's key for it.
+type upsertItem struct {
+	id, key string
+	props   map[string]string
+}
+
+// batchUpsert sends one batch upsert of objectType by idProperty. Every
+// input carries a trace id so that results and per-input errors can be
+// matched to inputs; byTrace maps trace ids to keys.
+func (p *Portal) batchUpsert(ctx context.Context, objectType, idProperty string, items []upsertItem) (resp batchResponse, byTrace map[string]string, err error) {
+	type input struct {
+		ID                 string            `json:"id"`
+		IDProperty         string            `json:"idProperty"`
+		Properties         map[string]string `json:"properties"`
+		ObjectWriteTraceID string            `json:"objectWriteTraceId"`
+	}
+	body := struct {
+		Inputs []input `json:"inputs"`
+	}{Inputs: make([]input, len(items))}
+	byTrace = make(map[string]string, len(items))
+	for i, it := range items {
+		trace := "u" + strconv.Itoa(i)
+		byTrace[trace] = it.key
+		body.Inputs[i] = input{ID: it.id, IDProperty: idProperty, Properties: orEmpty(it.props), ObjectWriteTraceID: trace}
+	}
+	_, err = p.call(ctx, http.MethodPost, p.c.objectPath(objectType, "/batch/upsert"), body, &resp)
+	return resp, byTrace, err
+}
 
 // withProperty adds name to props unless it is there.
 func withProperty(props []string, name string) []string {
