@@ -159,6 +159,12 @@ func (p *Portal) ReadByID(ctx context.Context, ids []string, properties []string
 }
 
 func (p *Portal) read(ctx context.Context, idProperty string, ids []string, properties []string) ([]Contact, error) {
+	return p.readObjects(ctx, ObjectContacts, idProperty, ids, properties)
+}
+
+// readObjects batch-reads records of objectType by record id (idProperty
+// "") or by a unique property; missing ids are simply absent.
+func (p *Portal) readObjects(ctx context.Context, objectType, idProperty string, ids []string, properties []string) ([]Contact, error) {
 	if err := checkBatch(len(ids)); err != nil {
 		return nil, err
 	}
@@ -171,16 +177,19 @@ func (p *Portal) read(ctx context.Context, idProperty string, ids []string, prop
 		Properties            []string `json:"properties"`
 		PropertiesWithHistory []string `json:"propertiesWithHistory"`
 	}{IDProperty: idProperty, Inputs: make([]id, len(ids)), Properties: properties, PropertiesWithHistory: []string{}}
+	if body.Properties == nil {
+		body.Properties = []string{}
+	}
 	for i, v := range ids {
 		body.Inputs[i] = id{ID: v}
 	}
 	var resp batchResponse
-	if _, err := p.call(ctx, http.MethodPost, p.c.crmPath("/batch/read"), body, &resp); err != nil {
-		return nil, fmt.Errorf("portal %d: batch read: %w", p.hubID, err)
+	if _, err := p.call(ctx, http.MethodPost, p.c.objectPath(objectType, "/batch/read"), body, &resp); err != nil {
+		return nil, fmt.Errorf("portal %d: %s batch read: %w", p.hubID, objectType, err)
 	}
 	for _, e := range resp.Errors {
 		if e.Category != "OBJECT_NOT_FOUND" {
-			return nil, fmt.Errorf("portal %d: batch read: %w", p.hubID, itemError(e))
+			return nil, fmt.Errorf("portal %d: %s batch read: %w", p.hubID, objectType, itemError(e))
 		}
 	}
 	out := make([]Contact, len(resp.Results))

@@ -72,48 +72,24 @@ func (p *Portal) UpsertDeals(ctx context.Context, idProperty string, inputs []De
 // properties (HubSpot's defaults when none). Keys HubSpot does not have are
 // absent.
 func (p *Portal) ReadDeals(ctx context.Context, idProperty string, keys []string, properties []string) (map[string]Deal, error) {
-	if err := checkBatch(len(keys)); err != nil {
-		return nil, err
-	}
-	type id struct {
-		ID string `json:"id"`
-	}
-	body := struct {
-		IDProperty            string   `json:"idProperty,omitempty"`
-		Inputs                []id     `json:"inputs"`
-		Properties            []string `json:"properties"`
-		PropertiesWithHistory []string `json:"propertiesWithHistory"`
-	}{IDProperty: idProperty, Inputs: make([]id, len(keys)), Properties: properties, PropertiesWithHistory: []string{}}
 	if idProperty != "" {
 		// The key must come back to match results to keys.
 		if len(properties) == 0 {
 			properties = defaultDealProperties
 		}
-		body.Properties = withProperty(properties, idProperty)
+		properties = withProperty(properties, idProperty)
 	}
-	if body.Properties == nil {
-		body.Properties = []string{}
+	res, err := p.readObjects(ctx, ObjectDeals, idProperty, keys, properties)
+	if err != nil {
+		return nil, err
 	}
-	for i, k := range keys {
-		body.Inputs[i] = id{ID: k}
-	}
-	var resp batchResponse
-	if _, err := p.call(ctx, http.MethodPost, p.c.objectPath(ObjectDeals, "/batch/read"), body, &resp); err != nil {
-		return nil, fmt.Errorf("portal %d: deal batch read: %w", p.hubID, err)
-	}
-	for _, e := range resp.Errors {
-		if e.Category != "OBJECT_NOT_FOUND" {
-			return nil, fmt.Errorf("portal %d: deal batch read: %w", p.hubID, itemError(e))
-		}
-	}
-	out := make(map[string]Deal, len(resp.Results))
-	for _, r := range resp.Results {
-		d := Deal(r.contact())
-		key := d.ID
+	out := make(map[string]Deal, len(res))
+	for _, r := range res {
+		key := r.ID
 		if idProperty != "" {
-			key = d.Properties[idProperty]
+			key = r.Properties[idProperty]
 		}
-		out[key] = d
+		out[key] = Deal(r)
 	}
 	return out, nil
 }
