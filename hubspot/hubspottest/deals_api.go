@@ -17,92 +17,150 @@ type dealUpsertInput struct {
 
 // handleDealUpsert serves POST /crm/objects/{v}/deals/batch/upsert. The
 // idProperty must be a unique-value property (or hs_object_id, which only
-// updates); anything else fails the whole batch. Unlike an upsert of
-// contacts by email, an upsert by a custom unique property is partial: each
-// input succeeds or fails on its own and failures come back in a 207.
+// updates); anything else fails the whole batch. As with batch create,
+// per-input results are opt-in: when every input carries an
+// objectWriteTraceId, each succeeds or fails on its own and failures come
+// back in a 207 (an upsert by a custom unique property can be partial,
+// unlike one by email); otherwise the first invalid input fails the batch
+// with 400 (or 409) and nothing is written.
 func (s *Server) handleDealUpsert(ex *exchange) {
 	var body struct {
 		Inputs []dealUpsertInput `json:"inputs"`
 	}
-	if !decodeJSON(ex, &body) || !checkBatchSize(ex, len(body.Inputs)) {
+	if !decodeJSON(ex, &body) || !checkBatchSize(ex, len(body.Inputs)) || !s.checkDealInputs(ex, body.Inputs) {
 		return
 	}
-	keys := make([]string, len(body.Inputs))
-	shown := make([]string, len(body.Inputs))
-	for i, in := range body.Inputs {
-		switch {
-		case in.IDProperty == "":
-			ex.failure(badRequest("idProperty is required for batch upsert; use a unique-value property or hs_object_id"))
-			return
-		case in.IDProperty == "hs_object_id" && !digitsPattern.MatchString(in.ID):
-			ex.failure(badRequest("%q is not a valid hs_object_id", in.ID))
-			return
-		case in.Properties == nil:
-			ex.failure(badRequest("Some required fields were not set: [properties]"))
-			return
-		case !s.checkUniqueIDProperty(ex, dealsKind, in.IDProperty):
-			return
-		}
-		keys[i], shown[i] = in.IDProperty+":"+in.ID, in.ID
-	}
-	if !checkDuplicates(ex, keys, shown) {
-		return
+	traced := true
+	for _, in := range body.Inputs {
+		traced = traced && in.ObjectWriteTraceID != ""
 	}
 	s.mu.Lock()
-	pt := s.portals[ex.hubID]
-	now := s.now()
-	var results []objectResult
-	var errs []batchError
-	for _, in := range body.Inputs {
-		r, f := pt.upsertDeal(in, now)
-		if f != nil {
-			errs = append(errs, inputError(f, in.ID, in.ObjectWriteTraceID))
-			continue
-		}
-		results = append(results, r)
-	}
+	results, errs, f := s.portals[ex.hubID].upsertDeals(body.Inputs, traced, s.now())
 	s.mu.Unlock()
-	if results == nil {
-		results = []objectResult{}
+	if f != nil {
+		ex.failure(f)
+		return
 	}
 	sortResults(results, func(r objectResult) string { return r.ID })
 	ex.respondBatch(http.StatusOK, results, errs)
 }
 
-// upsertDeal validates and writes one input; callers hold s.mu.
-func (pt *portal) upsertDeal(in dealUpsertInput, now time.Time) (objectResult, *failure) {
+// checkDealInputs refuses the batch for a missing or non-unique
+// idProperty, missing properties or repeated ids.
+func (s *Server) checkDealInputs(ex *exchange, ins []dealUpsertInput) bool {
+	keys := make([]string, len(ins))
+	shown := make([]string, len(ins))
+	for i, in := range ins {
+		switch {
+		case in.IDProperty == "":
+			ex.failure(badRequest("idProperty is required for batch upsert; use a unique-value property or hs_object_id"))
+			return false
+		case in.IDProperty == "hs_object_id" && !digitsPattern.MatchString(in.ID):
+			ex.failure(badRequest("%q is not a valid hs_object_id", in.ID))
+			return false
+		case in.Properties == nil:
+			ex.failure(badRequest("Some required fields were not set: [properties]"))
+			return false
+		case !s.checkUniqueIDProperty(ex, dealsKind, in.IDProperty):
+			return false
+		}
+		keys[i], shown[i] = in.IDProperty+":"+in.ID, in.ID
+	}
+	return checkDuplicates(ex, keys, shown)
+}
+
+// upsertDeals writes the inputs: traced, one by one with failures per
+// input; untraced, all or nothing. Callers hold s.mu.
+func (pt *portal) upsertDeals(ins []dealUpsertInput, traced bool, now time.Time) ([]objectResult, []batchError, *failure) {
+	results := []objectResult{}
+	if traced {
+		var errs []batchError
+		for _, in := range ins {
+			plan, f := pt.planDeal(in, nil)
+			if f != nil {
+				errs = append(errs, inputError(f, in.ID, in.ObjectWriteTraceID))
+				continue
+			}
+			results = append(results, pt.writeDeal(plan, now))
+		}
+		return results, errs, nil
+	}
+	claims := map[string]int{}
+	plans := make([]dealPlan, len(ins))
+	for i, in := range ins {
+		plan, f := pt.planDeal(in, claims)
+		if f != nil {
+			return nil, nil, f
+		}
+		plans[i] = plan
+	}
+	for _, plan := range plans {
+		results = append(results, pt.writeDeal(plan, now))
+	}
+	return results, nil, nil
+}
+
+// dealPlan is a validated upsert input ready to be written.
+type dealPlan struct {
+	existing *record
+	values   map[string]string
+	trace    string
+}
+
+// planDeal validates one input. claims, when set, holds the unique values
+// earlier inputs of an all-or-nothing batch will write, so that two of them
+// cannot take one value; callers hold s.mu.
+func (pt *portal) planDeal(in dealUpsertInput, claims map[string]int) (dealPlan, *failure) {
 	props := maps.Clone(in.Properties)
-	var existing *record
+	plan := dealPlan{trace: in.ObjectWriteTraceID}
 	if in.IDProperty == "hs_object_id" {
 		d, ok := pt.findDeal(in.ID)
 		if !ok {
-			return objectResult{}, badRequest("Could not find DEAL %s; an upsert by hs_object_id cannot create records", in.ID)
+			return plan, badRequest("Could not find DEAL %s; an upsert by hs_object_id cannot create records", in.ID)
 		}
-		existing = d
+		plan.existing = d
 	} else {
 		if v, ok := props[in.IDProperty]; ok && v != in.ID {
-			return objectResult{}, badRequest("The %s property %q does not match the id %q of the upsert", in.IDProperty, v, in.ID)
+			return plan, badRequest("The %s property %q does not match the id %q of the upsert", in.IDProperty, v, in.ID)
 		}
-		existing, _ = pt.dealByUnique(in.IDProperty, in.ID)
-		if existing == nil {
+		plan.existing, _ = pt.dealByUnique(in.IDProperty, in.ID)
+		if plan.existing == nil {
 			props[in.IDProperty] = in.ID
 		}
 	}
-	values, f := pt.checkDealWrite(existing, props)
+	values, f := pt.checkDealWrite(plan.existing, props)
 	if f != nil {
-		return objectResult{}, f
+		return plan, f
 	}
-	isNew := existing == nil
-	d := existing
+	plan.values = values
+	if claims != nil {
+		for name, v := range values {
+			if def := pt.dealSchema.props[name]; !def.HasUniqueValue || v == "" {
+				continue
+			}
+			if _, taken := claims[name+"\x00"+v]; taken {
+				return plan, &failure{http.StatusConflict, "CONFLICT",
+					fmt.Sprintf("A deal with %s %q already exists. Duplicate value in batch input", name, v)}
+			}
+			claims[name+"\x00"+v] = len(claims)
+		}
+	}
+	return plan, nil
+}
+
+// writeDeal writes a plan; callers hold s.mu.
+func (pt *portal) writeDeal(p dealPlan, now time.Time) objectResult {
+	isNew := p.existing == nil
+	d := p.existing
 	if isNew {
-		d = pt.createDeal(values, now)
+		d = pt.createDeal(p.values, now)
 	} else {
-		pt.applyDealProps(d, values, now)
+		pt.applyDealProps(d, p.values, now)
 	}
 	r := fullResult(d)
 	r.New = &isNew
-	r.ObjectWriteTraceID = in.ObjectWriteTraceID
-	return r, nil
+	r.ObjectWriteTraceID = p.trace
+	return r
 }
 
 // inputError reports one failed input of a partial batch, naming it by id

@@ -40,8 +40,15 @@ func (e *env) withReferralCode(at string) {
 	require.Equal(e.t, http.StatusCreated, res.status, "body: %s", res.body)
 }
 
+// dealInput is a traced input: HubSpot then reports failures per input.
 func dealInput(code string, props map[string]string) map[string]any {
-	return map[string]any{"id": code, "idProperty": "referral_code", "properties": props}
+	return map[string]any{"id": code, "idProperty": "referral_code", "properties": props, "objectWriteTraceId": "t-" + code}
+}
+
+// untraced drops the trace id: the batch is then all or nothing.
+func untraced(in map[string]any) map[string]any {
+	delete(in, "objectWriteTraceId")
+	return in
 }
 
 func TestDealUpsertByUniqueProperty(t *testing.T) {
@@ -185,6 +192,31 @@ func TestDealUniqueValuesStayUnique(t *testing.T) {
 	mismatch := e.postJSON(dealUpsertPath, at, inputs(dealInput("C", map[string]string{"referral_code": "D", "dealstage": "closedwon"}))).batch(t)
 	require.Len(t, mismatch.Errors, 1, "a body value contradicting the id is refused")
 	assert.Len(t, e.s.Deals(hubAcme), 1)
+
+	whole := e.postJSON(dealUpsertPath, at, inputs(untraced(dealInput("F", stage("E-2"))), untraced(dealInput("G", stage("E-2")))))
+	body := whole.apiError(t, http.StatusConflict, "CONFLICT")
+	assert.Contains(t, body.Message, "Duplicate value in batch input", "two inputs of one batch cannot take one value")
+	assert.Len(t, e.s.Deals(hubAcme), 1, "an all-or-nothing batch writes nothing")
+}
+
+func TestUntracedDealUpsertIsAllOrNothing(t *testing.T) {
+	e := newEnv(t)
+	at := e.dealToken(hubAcme)
+	e.withReferralCode(at)
+	res := e.postJSON(dealUpsertPath, at, inputs(
+		untraced(dealInput("OK", map[string]string{"dealname": "ok", "dealstage": "qualifiedtobuy"})),
+		untraced(dealInput("BAD", map[string]string{"dealname": "x", "dealstage": "nope"})),
+	))
+	body := res.apiError(t, http.StatusBadRequest, "VALIDATION_ERROR")
+	is := issues(t, body.Message)
+	require.Len(t, is, 1)
+	assert.Equal(t, "INVALID_OPTION", is[0].Error)
+	assert.Equal(t, "dealstage", is[0].Name)
+	assert.Empty(t, e.s.Deals(hubAcme), "the valid input was not written either")
+
+	ok := e.postJSON(dealUpsertPath, at, inputs(untraced(dealInput("OK", map[string]string{"dealname": "ok", "dealstage": "qualifiedtobuy"}))))
+	require.Equal(t, http.StatusOK, ok.status, "body: %s", ok.body)
+	assert.Empty(t, ok.batch(t).Results[0].ObjectWriteTraceID)
 }
 
 func TestDealUpsertByRecordID(t *testing.T) {
@@ -192,8 +224,8 @@ func TestDealUpsertByRecordID(t *testing.T) {
 	at := e.dealToken(hubAcme)
 	d := e.s.SeedDeal(hubAcme, map[string]string{"dealname": "seeded", "dealstage": "qualifiedtobuy"})
 	b := e.postJSON(dealUpsertPath, at, inputs(
-		map[string]any{"id": d.ID, "idProperty": "hs_object_id", "properties": map[string]string{"dealstage": "closedwon"}},
-		map[string]any{"id": "999", "idProperty": "hs_object_id", "properties": map[string]string{"dealstage": "closedwon"}},
+		map[string]any{"id": d.ID, "idProperty": "hs_object_id", "properties": map[string]string{"dealstage": "closedwon"}, "objectWriteTraceId": "a"},
+		map[string]any{"id": "999", "idProperty": "hs_object_id", "properties": map[string]string{"dealstage": "closedwon"}, "objectWriteTraceId": "b"},
 	)).batch(t)
 	require.Len(t, b.Results, 1)
 	assert.False(t, *b.Results[0].New)
