@@ -106,11 +106,13 @@ func (p *Portal) EnsureAssociationLabel(ctx context.Context, fromType, toType st
 	switch {
 	case ferr != nil:
 		return LabelPair{}, ferr
-	case !ok:
+	case ok:
+		return found, nil
+	case conflict != nil:
 		return LabelPair{}, fmt.Errorf("portal %d: association label %q exists with other labels than %q/%q (renamed in HubSpot?): %w",
 			p.hubID, def.Name, def.Label, def.InverseLabel, err)
 	}
-	return found, nil
+	return LabelPair{}, err
 }
 
 func (p *Portal) findLabelPair(ctx context.Context, fromType, toType string, def LabelDefinition) (LabelPair, bool, error) {

@@ -201,3 +201,12 @@ func TestEnsureAssociationLabelBetweenTwoObjectTypes(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, fwd, first.Inverse)
 }
+
+func TestEnsureAssociationLabelPassesOnARefusal(t *testing.T) {
+	e := newEnv(t)
+	_, err := e.portal.EnsureAssociationLabel(context.Background(), hubspot.ObjectContacts, hubspot.ObjectContacts,
+		hubspot.LabelDefinition{Name: "Referred By", Label: "Referred by", InverseLabel: "Referrer"})
+	var invalid *hubspot.ValidationError
+	require.ErrorAs(t, err, &invalid, "HubSpot's refusal of the name, as it is")
+	assert.NotContains(t, err.Error(), "renamed")
+}
