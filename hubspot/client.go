@@ -1,8 +1,11 @@
 // Package hubspot is a thin client for the HubSpot endpoints refhub uses:
 // OAuth token, introspect and revoke; contact batch read, create, update and
-// upsert; contact properties and property groups. HubSpot's error bodies
-// become typed errors (see errors.go) so callers decide on retry, dead-letter
-// or reconnect by type, not by string matching.
+// upsert; deal batch upsert (by a unique-value property) and read; pipelines;
+// association labels and batch associations; properties and property groups
+// of contacts and deals; and the v3 signature of HubSpot's webhooks.
+// HubSpot's error bodies become typed errors (see errors.go) so callers
+// decide on retry, dead-letter or reconnect by type, not by string matching.
+// The scopes each call needs are listed in scopes.md.
 package hubspot
 
 import (
@@ -12,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -190,11 +194,31 @@ func announcedLimit(h http.Header) (Announced, bool) {
 }
 
 func (c *Client) crmPath(format string, args ...any) string {
-	return fmt.Sprintf("/crm/objects/%s/contacts", c.version) + fmt.Sprintf(format, args...)
+	return c.objectPath(ObjectContacts, fmt.Sprintf(format, args...))
 }
 
 func (c *Client) propertiesPath(suffix string) string {
-	return fmt.Sprintf("/crm/properties/%s/contacts", c.version) + suffix
+	return c.propertiesPathOf(ObjectContacts, suffix)
+}
+
+// objectPath is /crm/objects/{version}/{objectType}{suffix}.
+func (c *Client) objectPath(objectType, suffix string) string {
+	return fmt.Sprintf("/crm/objects/%s/%s", c.version, url.PathEscape(objectType)) + suffix
+}
+
+// propertiesPathOf is /crm/properties/{version}/{objectType}{suffix}.
+func (c *Client) propertiesPathOf(objectType, suffix string) string {
+	return fmt.Sprintf("/crm/properties/%s/%s", c.version, url.PathEscape(objectType)) + suffix
+}
+
+// associationsPath is /crm/associations/{version}/{from}/{to}{suffix}.
+func (c *Client) associationsPath(from, to, suffix string) string {
+	return fmt.Sprintf("/crm/associations/%s/%s/%s", c.version, url.PathEscape(from), url.PathEscape(to)) + suffix
+}
+
+// pipelinesPath is /crm/pipelines/{version}/{objectType}.
+func (c *Client) pipelinesPath(objectType string) string {
+	return fmt.Sprintf("/crm/pipelines/%s/%s", c.version, url.PathEscape(objectType))
 }
 
 func (c *Client) oauthPath(suffix string) string {

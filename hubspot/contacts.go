@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -84,23 +83,12 @@ func (p *Portal) UpsertByEmail(ctx context.Context, inputs []UpsertInput) (*Upse
 	if err := checkBatch(len(inputs)); err != nil {
 		return nil, err
 	}
-	type input struct {
-		ID                 string            `json:"id"`
-		IDProperty         string            `json:"idProperty"`
-		Properties         map[string]string `json:"properties"`
-		ObjectWriteTraceID string            `json:"objectWriteTraceId"`
-	}
-	body := struct {
-		Inputs []input `json:"inputs"`
-	}{Inputs: make([]input, len(inputs))}
-	byTrace := make(map[string]string, len(inputs))
+	items := make([]upsertItem, len(inputs))
 	for i, in := range inputs {
-		trace := "u" + strconv.Itoa(i)
-		byTrace[trace] = strings.ToLower(in.Email)
-		body.Inputs[i] = input{ID: in.Email, IDProperty: "email", Properties: orEmpty(in.Properties), ObjectWriteTraceID: trace}
+		items[i] = upsertItem{id: in.Email, key: strings.ToLower(in.Email), props: in.Properties}
 	}
-	var resp batchResponse
-	if _, err := p.call(ctx, http.MethodPost, p.c.crmPath("/batch/upsert"), body, &resp); err != nil {
+	resp, byTrace, err := p.batchUpsert(ctx, ObjectContacts, "email", items)
+	if err != nil {
 		return nil, fmt.Errorf("portal %d: batch upsert: %w", p.hubID, err)
 	}
 	out := &UpsertResult{Contacts: make(map[string]Contact, len(resp.Results)), Failed: map[string]error{}}
@@ -171,6 +159,12 @@ func (p *Portal) ReadByID(ctx context.Context, ids []string, properties []string
 }
 
 func (p *Portal) read(ctx context.Context, idProperty string, ids []string, properties []string) ([]Contact, error) {
+	return p.readObjects(ctx, ObjectContacts, idProperty, ids, properties)
+}
+
+// readObjects batch-reads records of objectType by record id (idProperty
+// "") or by a unique property; missing ids are simply absent.
+func (p *Portal) readObjects(ctx context.Context, objectType, idProperty string, ids []string, properties []string) ([]Contact, error) {
 	if err := checkBatch(len(ids)); err != nil {
 		return nil, err
 	}
@@ -183,16 +177,19 @@ func (p *Portal) read(ctx context.Context, idProperty string, ids []string, prop
 		Properties            []string `json:"properties"`
 		PropertiesWithHistory []string `json:"propertiesWithHistory"`
 	}{IDProperty: idProperty, Inputs: make([]id, len(ids)), Properties: properties, PropertiesWithHistory: []string{}}
+	if body.Properties == nil {
+		body.Properties = []string{}
+	}
 	for i, v := range ids {
 		body.Inputs[i] = id{ID: v}
 	}
 	var resp batchResponse
-	if _, err := p.call(ctx, http.MethodPost, p.c.crmPath("/batch/read"), body, &resp); err != nil {
-		return nil, fmt.Errorf("portal %d: batch read: %w", p.hubID, err)
+	if _, err := p.call(ctx, http.MethodPost, p.c.objectPath(objectType, "/batch/read"), body, &resp); err != nil {
+		return nil, fmt.Errorf("portal %d: %s batch read: %w", p.hubID, objectType, err)
 	}
 	for _, e := range resp.Errors {
 		if e.Category != "OBJECT_NOT_FOUND" {
-			return nil, fmt.Errorf("portal %d: batch read: %w", p.hubID, itemError(e))
+			return nil, fmt.Errorf("portal %d: %s batch read: %w", p.hubID, objectType, itemError(e))
 		}
 	}
 	out := make([]Contact, len(resp.Results))
@@ -210,14 +207,7 @@ func orEmpty(props map[string]string) map[string]string {
 	return props
 }
 
-func withEmail(props []string) []string {
-	for _, p := range props {
-		if p == "email" {
-			return props
-		}
-	}
-	return append(append([]string{}, props...), "email")
-}
+func withEmail(props []string) []string { return withProperty(props, "email") }
 
 // CreateInput is one contact to create. TraceID must be unique in the batch;
 // HubSpot then reports failures per input instead of failing the batch.

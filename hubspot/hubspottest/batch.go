@@ -11,8 +11,6 @@ import (
 // maxBatchInputs is HubSpot's limit for every contacts batch endpoint.
 const maxBatchInputs = 100
 
-const notFoundMessage = "Could not get some CONTACT objects, they may be deleted or not exist. Check that ids are valid."
-
 const nonUniqueMessage = "Unable to perform update/upsert by non-unique 0-1 property"
 
 // objectResult is a SimplePublicObject in a batch response.
@@ -28,10 +26,11 @@ type objectResult struct {
 
 // batchError is one StandardError of a 207 response.
 type batchError struct {
-	Status   string              `json:"status"`
-	Category string              `json:"category"`
-	Message  string              `json:"message"`
-	Context  map[string][]string `json:"context"`
+	Status      string              `json:"status"`
+	Category    string              `json:"category"`
+	SubCategory string              `json:"subCategory,omitempty"`
+	Message     string              `json:"message"`
+	Context     map[string][]string `json:"context"`
 }
 
 // batchResponse is BatchResponseSimplePublicObject(WithErrors).
@@ -58,8 +57,11 @@ func (ex *exchange) respondBatch(okStatus int, results any, errs []batchError) {
 	})
 }
 
-func notFoundError(ids []string) batchError {
-	return batchError{Status: "error", Category: "OBJECT_NOT_FOUND", Message: notFoundMessage,
+func notFoundError(ids []string) batchError { return notFoundErrorOf(contactsKind, ids) }
+
+func notFoundErrorOf(k *objectKind, ids []string) batchError {
+	return batchError{Status: "error", Category: "OBJECT_NOT_FOUND",
+		Message: fmt.Sprintf("Could not get some %s objects, they may be deleted or not exist. Check that ids are valid.", k.upper),
 		Context: map[string][]string{"ids": ids}}
 }
 

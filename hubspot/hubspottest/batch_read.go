@@ -75,7 +75,8 @@ func (s *Server) handleRead(ex *exchange) {
 			missing = append(missing, in.ID)
 			continue
 		}
-		results = append(results, renderRead(pt, c, body.Properties, body.PropertiesWithHistory, s.opts.AppID))
+		results = append(results, renderRead(&pt.schema, c, body.Properties, body.PropertiesWithHistory,
+			defaultReadProperties, s.opts.AppID))
 	}
 	s.mu.Unlock()
 	if results == nil {
@@ -101,18 +102,19 @@ func lookupForRead(pt *portal, id string, byEmail bool) (*contact, bool) {
 	return pt.findByID(id)
 }
 
-// renderRead renders the requested properties of c plus the system ones.
-// Names that are not defined properties are ignored, as HubSpot does.
-func renderRead(pt *portal, c *contact, props, withHistory []string, appID int64) readResult {
+// renderRead renders the requested properties of c plus the system ones
+// (defaults when none are requested). Names that are not defined
+// properties are ignored, as HubSpot does.
+func renderRead(sc *schema, c *record, props, withHistory, defaults []string, appID int64) readResult {
 	if len(props) == 0 && len(withHistory) == 0 {
-		props = defaultReadProperties
+		props = defaults
 	}
 	out := readResult{
 		ID: c.idString(), Properties: make(map[string]*string),
 		CreatedAt: hsTime(c.created), UpdatedAt: hsTime(c.updated),
 	}
-	for _, n := range append([]string{"hs_object_id", "createdate", "lastmodifieddate"}, props...) {
-		if _, defined := pt.props[n]; !defined {
+	for _, n := range append([]string{"hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate"}, props...) {
+		if _, defined := sc.props[n]; !defined {
 			continue
 		}
 		if v, ok := c.props[n]; ok {
@@ -122,7 +124,7 @@ func renderRead(pt *portal, c *contact, props, withHistory []string, appID int64
 		}
 	}
 	for _, n := range withHistory {
-		if _, defined := pt.props[n]; !defined {
+		if _, defined := sc.props[n]; !defined {
 			continue
 		}
 		if out.PropertiesWithHistory == nil {

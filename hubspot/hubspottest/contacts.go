@@ -82,8 +82,8 @@ func (pt *portal) applyProps(c *contact, props map[string]string, now time.Time)
 	c.props["lastmodifieddate"] = hsTime(now)
 }
 
-func (pt *portal) isCheckbox(name string) bool {
-	def, ok := pt.props[name]
+func (sc *schema) isCheckbox(name string) bool {
+	def, ok := sc.props[name]
 	return ok && def.FieldType == "checkbox"
 }
 

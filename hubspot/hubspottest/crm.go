@@ -53,8 +53,8 @@ func (s *Server) serveCRM(ex *exchange, ep endpoint) {
 		s.rateLimited(ex, at.hubID)
 		return
 	}
-	if !slices.Contains(at.scopes, ep.scope) {
-		s.missingScope(ex, ep.scope)
+	if need, ok := ep.permits(ex.r, at.scopes); !ok {
+		s.missingScope(ex, need)
 		return
 	}
 	if ep.jsonBody && !isJSON(ex.r) {
@@ -64,6 +64,24 @@ func (s *Server) serveCRM(ex *exchange, ep endpoint) {
 		return
 	}
 	ep.handle(ex)
+}
+
+// permits reports whether granted scopes allow the call, and otherwise the
+// scope to name in the 403.
+func (ep endpoint) permits(r *http.Request, granted []string) (string, bool) {
+	if ep.accept == nil {
+		return ep.scope, slices.Contains(granted, ep.scope)
+	}
+	accepted := ep.accept(r)
+	if len(accepted) == 0 {
+		return "", true
+	}
+	for _, sc := range accepted {
+		if slices.Contains(granted, sc) {
+			return "", true
+		}
+	}
+	return accepted[0], false
 }
 
 // authenticate resolves the bearer token.

@@ -25,13 +25,16 @@ type portal struct {
 	installGen int
 	refreshGen int
 
-	props     map[string]*Property
-	propOrder []string
-	groups    map[string]*propertyGroup
-	grpOrder  []string
+	// schema holds the contact properties; it is embedded because most of
+	// the simulator is about contacts.
+	schema
+	dealSchema schema
 
 	contacts map[int64]*contact
 	byEmail  map[string]int64
+
+	deals deals
+	assoc associations
 
 	window rollingWindow
 }
@@ -77,6 +80,7 @@ func (s *Server) AddPortal(p Portal) {
 		byEmail:  make(map[string]int64),
 	}
 	pt.seedStandardSchema(s.now())
+	pt.seedDeals(s.now())
 	s.portals[p.HubID] = pt
 	s.portalOrder = append(s.portalOrder, p.HubID)
 }

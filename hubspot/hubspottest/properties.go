@@ -78,34 +78,34 @@ func (p *Property) hasOption(v string) bool {
 }
 
 // putProperty stores a definition, keeping list order stable.
-func (pt *portal) putProperty(p Property) {
-	if _, ok := pt.props[p.Name]; !ok {
-		pt.propOrder = append(pt.propOrder, p.Name)
+func (sc *schema) putProperty(p Property) {
+	if _, ok := sc.props[p.Name]; !ok {
+		sc.propOrder = append(sc.propOrder, p.Name)
 	}
 	cp := p.clone()
-	pt.props[p.Name] = &cp
+	sc.props[p.Name] = &cp
 }
 
 // putGroup stores a group, keeping list order stable.
-func (pt *portal) putGroup(g propertyGroup) {
-	if _, ok := pt.groups[g.Name]; !ok {
-		pt.grpOrder = append(pt.grpOrder, g.Name)
+func (sc *schema) putGroup(g propertyGroup) {
+	if _, ok := sc.groups[g.Name]; !ok {
+		sc.grpOrder = append(sc.grpOrder, g.Name)
 	}
-	pt.groups[g.Name] = &g
+	sc.groups[g.Name] = &g
 }
 
-func (pt *portal) propertyList() []Property {
-	out := make([]Property, 0, len(pt.propOrder))
-	for _, n := range pt.propOrder {
-		out = append(out, pt.props[n].clone())
+func (sc *schema) propertyList() []Property {
+	out := make([]Property, 0, len(sc.propOrder))
+	for _, n := range sc.propOrder {
+		out = append(out, sc.props[n].clone())
 	}
 	return out
 }
 
-func (pt *portal) groupList() []propertyGroup {
-	out := make([]propertyGroup, 0, len(pt.grpOrder))
-	for _, n := range pt.grpOrder {
-		out = append(out, *pt.groups[n])
+func (sc *schema) groupList() []propertyGroup {
+	out := make([]propertyGroup, 0, len(sc.grpOrder))
+	for _, n := range sc.grpOrder {
+		out = append(out, *sc.groups[n])
 	}
 	return out
 }

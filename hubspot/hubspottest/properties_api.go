@@ -44,40 +44,44 @@ type propertyCreate struct {
 	CurrencyPropertyName string           `json:"currencyPropertyName"`
 }
 
-// handleListProperties serves GET /crm/properties/{v}/contacts.
-func (s *Server) handleListProperties(ex *exchange) {
-	s.mu.Lock()
-	props := s.portals[ex.hubID].propertyList()
-	s.mu.Unlock()
-	if ex.r.URL.Query().Get("archived") == "true" {
-		props = []Property{}
+// listProperties serves GET /crm/properties/{v}/<object>.
+func (s *Server) listProperties(k *objectKind) func(*exchange) {
+	return func(ex *exchange) {
+		s.mu.Lock()
+		props := s.portals[ex.hubID].schemaOf(k).propertyList()
+		s.mu.Unlock()
+		if ex.r.URL.Query().Get("archived") == "true" {
+			props = []Property{}
+		}
+		ex.json(http.StatusOK, map[string]any{"results": props})
 	}
-	ex.json(http.StatusOK, map[string]any{"results": props})
 }
 
-// handleCreateProperty serves POST /crm/properties/{v}/contacts.
-func (s *Server) handleCreateProperty(ex *exchange) {
-	var in propertyCreate
-	if !decodeJSON(ex, &in) {
-		return
+// createPropertyOf serves POST /crm/properties/{v}/<object>.
+func (s *Server) createPropertyOf(k *objectKind) func(*exchange) {
+	return func(ex *exchange) {
+		var in propertyCreate
+		if !decodeJSON(ex, &in) {
+			return
+		}
+		if f := checkPropertyCreate(in); f != nil {
+			ex.failure(f)
+			return
+		}
+		s.mu.Lock()
+		sc := s.portals[ex.hubID].schemaOf(k)
+		p, f := createProperty(sc, in)
+		if f == nil {
+			p.CreatedAt, p.UpdatedAt = s.now(), s.now()
+			sc.putProperty(p)
+		}
+		s.mu.Unlock()
+		if f != nil {
+			ex.failure(f)
+			return
+		}
+		ex.json(http.StatusCreated, p.clone())
 	}
-	if f := checkPropertyCreate(in); f != nil {
-		ex.failure(f)
-		return
-	}
-	s.mu.Lock()
-	pt := s.portals[ex.hubID]
-	p, f := createProperty(pt, in)
-	if f == nil {
-		p.CreatedAt, p.UpdatedAt = s.now(), s.now()
-		pt.putProperty(p)
-	}
-	s.mu.Unlock()
-	if f != nil {
-		ex.failure(f)
-		return
-	}
-	ex.json(http.StatusCreated, p.clone())
 }
 
 // checkPropertyCreate validates the definition on its own.
@@ -138,11 +142,11 @@ func checkOptions(in propertyCreate) *failure {
 
 // createProperty checks the definition against the portal and builds it;
 // callers hold s.mu.
-func createProperty(pt *portal, in propertyCreate) (Property, *failure) {
-	if _, ok := pt.groups[in.GroupName]; !ok {
+func createProperty(sc *schema, in propertyCreate) (Property, *failure) {
+	if _, ok := sc.groups[in.GroupName]; !ok {
 		return Property{}, badRequest("Property group %q does not exist", in.GroupName)
 	}
-	if _, ok := pt.props[in.Name]; ok {
+	if _, ok := sc.props[in.Name]; ok {
 		return Property{}, &failure{http.StatusConflict, "OBJECT_ALREADY_EXISTS",
 			fmt.Sprintf("A property named '%s' already exists.", in.Name)}
 	}
@@ -163,16 +167,22 @@ func createProperty(pt *portal, in propertyCreate) (Property, *failure) {
 	}, nil
 }
 
-// handleListGroups serves GET /crm/properties/{v}/contacts/groups.
-func (s *Server) handleListGroups(ex *exchange) {
-	s.mu.Lock()
-	groups := s.portals[ex.hubID].groupList()
-	s.mu.Unlock()
-	ex.json(http.StatusOK, map[string]any{"results": groups})
+// listGroups serves GET /crm/properties/{v}/<object>/groups.
+func (s *Server) listGroups(k *objectKind) func(*exchange) {
+	return func(ex *exchange) {
+		s.mu.Lock()
+		groups := s.portals[ex.hubID].schemaOf(k).groupList()
+		s.mu.Unlock()
+		ex.json(http.StatusOK, map[string]any{"results": groups})
+	}
 }
 
-// handleCreateGroup serves POST /crm/properties/{v}/contacts/groups.
-func (s *Server) handleCreateGroup(ex *exchange) {
+// createGroupOf serves POST /crm/properties/{v}/<object>/groups.
+func (s *Server) createGroupOf(k *objectKind) func(*exchange) {
+	return func(ex *exchange) { s.createGroup(ex, k) }
+}
+
+func (s *Server) createGroup(ex *exchange, k *objectKind) {
 	var in struct {
 		Name         string `json:"name"`
 		Label        string `json:"label"`
@@ -197,10 +207,10 @@ func (s *Server) handleCreateGroup(ex *exchange) {
 		g.DisplayOrder = *in.DisplayOrder
 	}
 	s.mu.Lock()
-	pt := s.portals[ex.hubID]
-	_, exists := pt.groups[g.Name]
+	sc := s.portals[ex.hubID].schemaOf(k)
+	_, exists := sc.groups[g.Name]
 	if !exists {
-		pt.putGroup(g)
+		sc.putGroup(g)
 	}
 	s.mu.Unlock()
 	if exists {

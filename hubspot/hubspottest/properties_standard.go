@@ -116,16 +116,7 @@ func standardProperties() []Property {
 	}
 }
 
-// seedStandardSchema installs the standard groups and properties.
+// seedStandardSchema installs the standard contact groups and properties.
 func (pt *portal) seedStandardSchema(now time.Time) {
-	pt.props = make(map[string]*Property)
-	pt.groups = make(map[string]*propertyGroup)
-	for _, g := range standardGroups() {
-		pt.putGroup(g)
-	}
-	for i, p := range standardProperties() {
-		p.DisplayOrder = i
-		p.CreatedAt, p.UpdatedAt = now, now
-		pt.putProperty(p)
-	}
+	pt.schema = newSchema(standardGroups(), standardProperties(), now)
 }

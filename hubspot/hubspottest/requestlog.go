@@ -11,8 +11,13 @@ type Request struct {
 	// Endpoint names the simulated endpoint: "oauth.authorize",
 	// "oauth.token", "oauth.introspect", "oauth.revoke",
 	// "contacts.batch.upsert", "contacts.batch.read", "contacts.batch.create",
-	// "contacts.batch.update", "properties.list", "properties.create",
-	// "groups.list", "groups.create" or "unknown".
+	// "contacts.batch.update", "contacts.gdpr-delete", "properties.list",
+	// "properties.create", "groups.list", "groups.create",
+	// "deals.batch.upsert", "deals.batch.read", "deals.properties.list",
+	// "deals.properties.create", "deals.groups.list", "deals.groups.create",
+	// "pipelines.list", "associations.labels.list",
+	// "associations.labels.create", "associations.batch.create",
+	// "associations.batch.default", "associations.batch.read" or "unknown".
 	Endpoint string
 	// HubID is the portal the request acted for, 0 when unknown.
 	HubID int64

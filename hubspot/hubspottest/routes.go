@@ -25,8 +25,12 @@ type endpoint struct {
 	crm       bool   // bearer auth, rate limit, faults
 	versioned bool   // path carries an API version in {v}
 	scope     string // scope required for CRM endpoints
-	jsonBody  bool   // requires Content-Type application/json
-	handle    func(*exchange)
+	// accept, when set, replaces scope: any one of the scopes it returns
+	// for the request suffices and the first is the one a 403 names; none
+	// means no scope is needed (the handler refuses the request itself).
+	accept   func(*http.Request) []string
+	jsonBody bool // requires Content-Type application/json
+	handle   func(*exchange)
 }
 
 // routes registers every endpoint in one place so grep finds them all.
@@ -60,19 +64,79 @@ func (s *Server) routes() http.Handler {
 	batch("create", scopeContactsWrite, s.handleCreate)
 	batch("update", scopeContactsWrite, s.handleUpdate)
 	add("/crm/properties/{v}/contacts", map[string]endpoint{
-		http.MethodGet:  crmEndpoint("properties.list", scopeSchemasRead, false, s.handleListProperties),
-		http.MethodPost: crmEndpoint("properties.create", scopeSchemasWrite, true, s.handleCreateProperty),
+		http.MethodGet:  crmEndpoint("properties.list", scopeSchemasRead, false, s.listProperties(contactsKind)),
+		http.MethodPost: crmEndpoint("properties.create", scopeSchemasWrite, true, s.createPropertyOf(contactsKind)),
 	})
 	add("/crm/properties/{v}/contacts/groups", map[string]endpoint{
-		http.MethodGet:  crmEndpoint("groups.list", scopeSchemasRead, false, s.handleListGroups),
-		http.MethodPost: crmEndpoint("groups.create", scopeSchemasWrite, true, s.handleCreateGroup),
+		http.MethodGet:  crmEndpoint("groups.list", scopeSchemasRead, false, s.listGroups(contactsKind)),
+		http.MethodPost: crmEndpoint("groups.create", scopeSchemasWrite, true, s.createGroupOf(contactsKind)),
 	})
+	s.dealRoutes(add)
+	s.associationRoutes(add)
 	mux.Handle("/", s.dispatch(nil))
 	return mux
 }
 
+// adder registers the endpoints of one path.
+type adder func(path string, eps map[string]endpoint)
+
+// dealRoutes registers GDPR deletion, deals, their properties and
+// pipelines.
+func (s *Server) dealRoutes(add adder) {
+	add("/crm/objects/{v}/contacts/gdpr-delete", map[string]endpoint{
+		http.MethodPost: crmEndpoint("contacts.gdpr-delete", scopeContactsWrite, true, s.handleGDPRDelete),
+	})
+	add("/crm/objects/{v}/deals/batch/upsert", map[string]endpoint{
+		http.MethodPost: crmEndpoint("deals.batch.upsert", dealsKind.writeScope, true, s.handleDealUpsert),
+	})
+	add("/crm/objects/{v}/deals/batch/read", map[string]endpoint{
+		http.MethodPost: crmEndpoint("deals.batch.read", dealsKind.readScope, true, s.handleDealRead),
+	})
+	add("/crm/properties/{v}/deals", map[string]endpoint{
+		http.MethodGet:  scopedEndpoint("deals.properties.list", false, accept(dealsKind.schemaReadScopes()...), s.listProperties(dealsKind)),
+		http.MethodPost: crmEndpoint("deals.properties.create", dealsKind.schemaWrite, true, s.createPropertyOf(dealsKind)),
+	})
+	add("/crm/properties/{v}/deals/groups", map[string]endpoint{
+		http.MethodGet:  scopedEndpoint("deals.groups.list", false, accept(dealsKind.schemaReadScopes()...), s.listGroups(dealsKind)),
+		http.MethodPost: crmEndpoint("deals.groups.create", dealsKind.schemaWrite, true, s.createGroupOf(dealsKind)),
+	})
+	add("/crm/pipelines/{v}/deals", map[string]endpoint{
+		http.MethodGet: scopedEndpoint("pipelines.list", false, accept(dealsKind.schemaReadScopes()...), s.handleListPipelines),
+	})
+}
+
+// associationRoutes registers association labels and batches; their
+// scopes follow the {from} object type.
+func (s *Server) associationRoutes(add adder) {
+	objectScopes := fromScopes((*objectKind).anyScopeOf)
+	writeScope := fromScopes(func(k *objectKind) []string { return []string{k.writeScope} })
+	add("/crm/associations/{v}/{from}/{to}/labels", map[string]endpoint{
+		http.MethodGet:  scopedEndpoint("associations.labels.list", false, objectScopes, s.handleListLabels),
+		http.MethodPost: scopedEndpoint("associations.labels.create", true, writeScope, s.handleCreateLabel),
+	})
+	add("/crm/associations/{v}/{from}/{to}/batch/create", map[string]endpoint{
+		http.MethodPost: scopedEndpoint("associations.batch.create", true, writeScope, s.handleAssocCreate),
+	})
+	add("/crm/associations/{v}/{from}/{to}/batch/associate/default", map[string]endpoint{
+		http.MethodPost: scopedEndpoint("associations.batch.default", true, writeScope, s.handleAssocDefault),
+	})
+	add("/crm/associations/{v}/{from}/{to}/batch/read", map[string]endpoint{
+		http.MethodPost: scopedEndpoint("associations.batch.read", true, objectScopes, s.handleAssocRead),
+	})
+}
+
 func crmEndpoint(name, scope string, jsonBody bool, h func(*exchange)) endpoint {
 	return endpoint{name: name, crm: true, versioned: true, scope: scope, jsonBody: jsonBody, handle: h}
+}
+
+// scopedEndpoint is a CRM endpoint that any of several scopes opens.
+func scopedEndpoint(name string, jsonBody bool, scopes func(*http.Request) []string, h func(*exchange)) endpoint {
+	return endpoint{name: name, crm: true, versioned: true, accept: scopes, jsonBody: jsonBody, handle: h}
+}
+
+// accept is a fixed list of alternative scopes.
+func accept(scopes ...string) func(*http.Request) []string {
+	return func(*http.Request) []string { return scopes }
 }
 
 // dispatch picks the endpoint for the request method and runs it inside the

@@ -109,6 +109,7 @@ type Server struct {
 	log           []Request
 	grants        map[grantKey]int
 	nextContactID int64
+	hooks         webhookState
 }
 
 // New returns a ready-to-serve simulator that is not listening anywhere;
@@ -130,6 +131,7 @@ func New(opts Options) *Server {
 		nextContactID: 10000,
 	}
 	s.faults = Faults{Statuses: []int{http.StatusInternalServerError}}
+	s.hooks.rng = rand.New(rand.NewPCG(1, 0x600c))
 	s.handler = s.routes()
 	return s
 }

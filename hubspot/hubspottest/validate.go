@@ -46,7 +46,7 @@ const dayMillis = 24 * 60 * 60 * 1000
 // validateProps checks every value against the portal's definitions and
 // returns the issues (sorted by property name) and the normalized values
 // to store. Callers hold s.mu.
-func (pt *portal) validateProps(props map[string]string) ([]propIssue, map[string]string) {
+func (sc *schema) validateProps(props map[string]string) ([]propIssue, map[string]string) {
 	names := make([]string, 0, len(props))
 	for n := range props {
 		names = append(names, n)
@@ -55,7 +55,7 @@ func (pt *portal) validateProps(props map[string]string) ([]propIssue, map[strin
 	var issues []propIssue
 	out := make(map[string]string, len(props))
 	for _, n := range names {
-		def, ok := pt.props[n]
+		def, ok := sc.props[n]
 		if !ok {
 			issues = append(issues, issue(n, "PROPERTY_DOESNT_EXIST", fmt.Sprintf("Property %q does not exist", n)))
 			continue

@@ -1,0 +1,151 @@
+package hubspot_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/hubspot/hubspottest"
+)
+
+// withReferralCode creates the unique-value deal property through the client.
+func (e *env) withReferralCode(ctx context.Context) {
+	e.t.Helper()
+	_, err := e.portal.CreatePropertyOf(ctx, hubspot.ObjectDeals, hubspot.Property{Name: "referral_code",
+		Label: "Referral code", Type: "string", FieldType: "text", GroupName: "dealinformation", HasUniqueValue: true})
+	require.NoError(e.t, err)
+}
+
+func TestUpsertDealsByUniqueProperty(t *testing.T) {
+	e := newEnv(t, withDealScopes)
+	ctx := context.Background()
+	e.withReferralCode(ctx)
+	in := []hubspot.DealInput{
+		{Key: "RF-1", Properties: map[string]string{"dealname": "Referral: Ann", "dealstage": "appointmentscheduled", "amount": "100"}},
+		{Key: "RF-2", Properties: map[string]string{"dealname": "Referral: Bob", "dealstage": "qualifiedtobuy"}},
+	}
+	res, err := e.portal.UpsertDeals(ctx, "referral_code", in)
+	require.NoError(t, err)
+	require.Len(t, res.Deals, 2)
+	assert.Empty(t, res.Failed)
+	assert.True(t, res.Deals["RF-1"].New)
+	assert.Equal(t, "Referral: Ann", res.Deals["RF-1"].Properties["dealname"])
+	var sent struct {
+		Inputs []map[string]any `json:"inputs"`
+	}
+	require.NoError(t, json.Unmarshal(e.rec.Last(t).Body, &sent))
+	assert.Equal(t, "referral_code", sent.Inputs[0]["idProperty"])
+	assert.Equal(t, "RF-1", sent.Inputs[0]["id"])
+
+	again, err := e.portal.UpsertDeals(ctx, "referral_code", []hubspot.DealInput{
+		{Key: "RF-1", Properties: map[string]string{"amount": "150"}},
+		{Key: "RF-3", Properties: map[string]string{"dealname": "x", "dealstage": "not_a_stage"}},
+		{Key: "RF-4", Properties: map[string]string{"dealname": "y", "dealstage": "qualifiedtobuy", "amount": "1,5"}},
+	})
+	require.NoError(t, err)
+	require.Contains(t, again.Deals, "RF-1")
+	assert.False(t, again.Deals["RF-1"].New, "the same key is the same deal")
+	assert.Equal(t, res.Deals["RF-1"].ID, again.Deals["RF-1"].ID)
+	require.Len(t, again.Failed, 2)
+	var invalid *hubspot.ValidationError
+	require.ErrorAs(t, again.Failed["RF-3"], &invalid)
+	require.Len(t, invalid.Properties, 1)
+	assert.Equal(t, hubspot.PropertyError{Code: "INVALID_OPTION", Property: "dealstage", Message: invalid.Properties[0].Message}, invalid.Properties[0])
+	require.ErrorAs(t, again.Failed["RF-4"], &invalid)
+	assert.Equal(t, "amount", invalid.Properties[0].Property)
+	assert.Len(t, e.sim.Deals(hubAcme), 2, "refused inputs write nothing")
+
+	_, err = e.portal.UpsertDeals(ctx, "dealname", in)
+	require.ErrorAs(t, err, &invalid, "an idProperty without unique values fails the call")
+	assert.Contains(t, invalid.Message, "non-unique")
+}
+
+func TestReadDeals(t *testing.T) {
+	e := newEnv(t, withDealScopes)
+	ctx := context.Background()
+	e.withReferralCode(ctx)
+	up, err := e.portal.UpsertDeals(ctx, "referral_code", []hubspot.DealInput{
+		{Key: "RF-9", Properties: map[string]string{"dealname": "nine", "dealstage": "contractsent"}}})
+	require.NoError(t, err)
+	id := up.Deals["RF-9"].ID
+
+	byCode, err := e.portal.ReadDeals(ctx, "referral_code", []string{"RF-9", "RF-missing"}, []string{"dealstage"})
+	require.NoError(t, err)
+	require.Len(t, byCode, 1)
+	assert.Equal(t, id, byCode["RF-9"].ID)
+	assert.Equal(t, "contractsent", byCode["RF-9"].Properties["dealstage"])
+
+	defaults, err := e.portal.ReadDeals(ctx, "referral_code", []string{"RF-9"}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "nine", defaults["RF-9"].Properties["dealname"], "HubSpot's default properties plus the key")
+
+	byID, err := e.portal.ReadDeals(ctx, "", []string{id, "1"}, []string{"dealname"})
+	require.NoError(t, err)
+	require.Len(t, byID, 1)
+	assert.Equal(t, "nine", byID[id].Properties["dealname"])
+}
+
+func TestDealPropertiesAndPipelines(t *testing.T) {
+	e := newEnv(t, withDealScopes)
+	ctx := context.Background()
+	_, err := e.portal.CreateGroupOf(ctx, hubspot.ObjectDeals, hubspot.PropertyGroup{Name: "refhub", Label: "refhub"})
+	require.NoError(t, err)
+	groups, err := e.portal.ListGroupsOf(ctx, hubspot.ObjectDeals)
+	require.NoError(t, err)
+	assert.Contains(t, groups, hubspot.PropertyGroup{Name: "refhub", Label: "refhub", DisplayOrder: -1})
+	_, err = e.portal.CreateGroupOf(ctx, hubspot.ObjectDeals, hubspot.PropertyGroup{Name: "refhub", Label: "refhub"})
+	var conflict *hubspot.ConflictError
+	assert.ErrorAs(t, err, &conflict)
+
+	props, err := e.portal.ListPropertiesOf(ctx, hubspot.ObjectDeals)
+	require.NoError(t, err)
+	writable := map[string]bool{}
+	for _, p := range props {
+		writable[p.Name] = p.Writable()
+	}
+	assert.True(t, writable["dealname"])
+	assert.False(t, writable["hs_object_id"])
+	assert.False(t, writable["days_to_close"], "calculated")
+	contactProps, err := e.portal.ListProperties(ctx)
+	require.NoError(t, err)
+	for _, p := range contactProps {
+		assert.NotEqual(t, "dealname", p.Name)
+	}
+
+	added := e.sim.AddPipeline(hubAcme, hubspottest.Pipeline{Label: "Partners", Stages: []hubspottest.PipelineStage{
+		{Label: "Introduced", Probability: 0.1}, {Label: "Signed", Probability: 1, Closed: true}}})
+	pipes, err := e.portal.ListPipelines(ctx, hubspot.ObjectDeals)
+	require.NoError(t, err)
+	require.Len(t, pipes, 2)
+	sales := pipes[0]
+	assert.Equal(t, "default", sales.ID)
+	won, ok := sales.Stage("closedwon")
+	require.True(t, ok)
+	assert.True(t, won.Closed())
+	p, ok := won.Probability()
+	assert.True(t, ok)
+	assert.Equal(t, 1.0, p)
+	first, _ := sales.Stage("appointmentscheduled")
+	assert.False(t, first.Closed())
+	assert.Equal(t, added.ID, pipes[1].ID)
+	assert.Equal(t, "Signed", pipes[1].Stages[1].Label)
+	_, ok = sales.Stage(added.Stages[0].ID)
+	assert.False(t, ok, "stages belong to their pipeline")
+}
+
+func TestDealWritesNeedDealScopes(t *testing.T) {
+	e := newEnv(t, func(o *hubspottest.Options) { o.OptionalScopes = []string{"crm.objects.deals.read"} })
+	_, err := e.portal.UpsertDeals(context.Background(), "referral_code", []hubspot.DealInput{{Key: "x"}})
+	var scope *hubspot.ScopeError
+	require.True(t, errors.As(err, &scope), "got %v", err)
+	assert.Equal(t, []string{"crm.objects.deals.write"}, scope.RequiredScopes)
+	assert.Equal(t, http.StatusForbidden, scope.StatusCode)
+	_, err = e.portal.ReadDeals(context.Background(), "", []string{"1"}, nil)
+	assert.NoError(t, err, "reading needs only the read scope")
+}
