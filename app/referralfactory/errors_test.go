@@ -155,3 +155,13 @@ func TestNewRefusesBadBases(t *testing.T) {
 	assert.Equal(t, referralfactory.DefaultAPIBase, c.APIBase())
 	assert.Equal(t, referralfactory.DefaultBase, c.Base())
 }
+
+// An API that keeps pointing onwards from an empty page must not keep a
+// backfill looping.
+func TestEmptyPageHasNoNext(t *testing.T) {
+	body := `{"data":[],"meta":{"current_page":7,"last_page":9},"links":{"next":"https://referral-factory.com/api/v2/users?page=8"}}`
+	p, err := answer(t, 200, nil, body).Users(context.Background(), 7, 25)
+	require.NoError(t, err)
+	assert.Equal(t, "https://referral-factory.com/api/v2/users?page=8", p.Links.Next, "links as the API gave them")
+	assert.False(t, p.HasNext())
+}
