@@ -45,17 +45,31 @@ type Demo struct {
 	Users     int
 }
 
+// DemoOptions shapes SeedDemo.
+type DemoOptions struct {
+	// Referrers per campaign, each with LeadsPer leads.
+	Referrers, LeadsPer int
+	// Webhooks are added to every campaign before anyone joins, so the
+	// seeded joins and qualifications are sent to them.
+	Webhooks []Webhook
+}
+
 // SeedDemo creates one account with two campaigns ("Spring Referrals" and
-// "Partner Program") of referrers referrers with leadsPer leads each, every
-// third lead qualified: data for trying a backfill and qualification.
-func (s *Server) SeedDemo(referrers, leadsPer int) (Demo, error) {
+// "Partner Program") of o.Referrers referrers with o.LeadsPer leads each,
+// every third lead qualified: data for trying a backfill and qualification.
+func (s *Server) SeedDemo(o DemoOptions) (Demo, error) {
 	d := Demo{Account: s.AddAccount()}
 	for _, name := range []string{"Spring Referrals", "Partner Program"} {
 		c, err := s.AddCampaign(d.Account.ID, name)
 		if err != nil {
 			return d, err
 		}
-		users, err := s.SeedCampaign(c.ID, referrers, leadsPer, 3)
+		for _, w := range o.Webhooks {
+			if _, err := s.AddWebhook(c.ID, w); err != nil {
+				return d, err
+			}
+		}
+		users, err := s.SeedCampaign(c.ID, o.Referrers, o.LeadsPer, 3)
 		d.Users += len(users)
 		if err != nil {
 			return d, fmt.Errorf("rftest: seed %s: %w", strings.ToLower(name), err)

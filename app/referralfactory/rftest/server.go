@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -163,20 +164,39 @@ func (s *Server) APIBase() string { return s.URL() + "/api/v2" }
 
 // ListenAndServe serves on addr until ctx is done, then shuts down.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := s.Listen(addr)
 	if err != nil {
-		return fmt.Errorf("rftest: listen %s: %w", addr, err)
+		return err
 	}
 	return s.Serve(ctx, ln)
+}
+
+// Listen opens addr and sets URL from it (an unspecified address such as
+// ":9191" becomes 127.0.0.1), so URLs can be printed before Serve.
+func (s *Server) Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("rftest: listen %s: %w", addr, err)
+	}
+	s.setURL(ln)
+	return ln, nil
+}
+
+func (s *Server) setURL(ln net.Listener) {
+	host := ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		host = net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+	}
+	s.mu.Lock()
+	s.url = "http://" + host
+	s.mu.Unlock()
 }
 
 // Serve serves on ln until ctx is done; it returns nil after a graceful
 // shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
-	s.mu.Lock()
-	s.url = "http://" + ln.Addr().String()
-	s.mu.Unlock()
+	s.setURL(ln)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
