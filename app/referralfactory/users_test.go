@@ -153,3 +153,33 @@ func TestEveryTypedAnswerFromTheAPI(t *testing.T) {
 	assert.NotContains(t, err.Error(), e.acct.Token)
 	assert.False(t, errors.As(err, &rl))
 }
+
+// A backfill-sized read: 10,000 users of one campaign among 10,250 in 41
+// calls of 250, inside the burst limit, no 429.
+func TestTenThousandUsersInPagesOf250(t *testing.T) {
+	e := newEnv(t, rftest.Options{})
+	_, err := e.sim.SeedCampaign(e.c1.ID, 100, 99, 0)
+	require.NoError(t, err)
+	_, err = e.sim.SeedCampaign(e.c2.ID, 50, 4, 0)
+	require.NoError(t, err)
+	start := time.Now()
+	inCampaign := 0
+	calls := 0
+	for page := 1; ; page++ {
+		p, err := e.account().Users(context.Background(), page, referralfactory.MaxPerPage)
+		require.NoError(t, err)
+		calls++
+		for _, u := range p.Users {
+			if u.CampaignID == e.c1.ID {
+				inCampaign++
+			}
+		}
+		if !p.HasNext() {
+			break
+		}
+	}
+	assert.Equal(t, 10000, inCampaign)
+	assert.Equal(t, 41, calls)
+	assert.Zero(t, e.sim.Count(func(r rftest.Request) bool { return r.RateLimited }))
+	t.Logf("10,250 users in %d calls, %s", calls, time.Since(start))
+}
