@@ -27,6 +27,9 @@ Usage:
                        HubSpot, generated secrets. Prints the URL to open.
   refhub hubspot-sim   Serve the HubSpot simulator alone (for tests and demos).
                        Flags: refhub hubspot-sim --help
+  refhub rf-sim        Serve a Referral Factory simulator with demo users, and print its
+                       API token and inbound qualify URL, to try backfill and
+                       qualification locally. Flags: refhub rf-sim --help
   refhub reseal        Re-encrypt every stored token and secret with the primary key of
                        REFHUB_ENCRYPTION_KEYS (after adding a new key in front), so the
                        old key can be removed. Safe to run while refhub is serving.
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = dev(ctx, args[1:], stdout, stderr)
 	case "hubspot-sim":
 		err = hubspotSim(ctx, args[1:], stdout, stderr)
+	case "rf-sim":
+		err = rfSim(ctx, args[1:], stdout, stderr)
 	case "reseal":
 		err = reseal(ctx, stdout, stderr)
 	case "healthcheck":
