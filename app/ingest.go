@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -111,10 +112,16 @@ func (a *App) accept(c *gin.Context, src *tenants.Source, body []byte) {
 	c.Data(http.StatusAccepted, "application/json; charset=utf-8", []byte(`{"id":"`+id+`","status":"queued"}`))
 }
 
+// MaxReason bounds a refusal's message, as answered and as stored: the
+// messages quote at most short parts of a request, and this is the cap
+// whatever a message says.
+const MaxReason = 1024
+
 // reject answers a signup that cannot be accepted and records it in the
 // source's activity, so the admin sees what arrived and why it was refused.
 func (a *App) reject(c *gin.Context, src *tenants.Source, hub int64, now time.Time, fields []payload.Field, status int, msg string) {
 	a.metrics.ingested.WithLabelValues("rejected").Inc()
+	msg = clipReason(msg)
 	ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Status: queue.Rejected,
 		ReceivedAt: now, UpdatedAt: now, Payload: fields, Reason: msg, Code: http.StatusText(status)}
 	if err := a.queue.RecordRejected(c.Request.Context(), ev); err != nil {
@@ -125,6 +132,18 @@ func (a *App) reject(c *gin.Context, src *tenants.Source, hub int64, now time.Ti
 		code = EInvalid
 	}
 	_ = c.Error(errorf(code, msg))
+}
+
+// clipReason cuts msg to MaxReason bytes at a character boundary.
+func clipReason(msg string) string {
+	if len(msg) <= MaxReason {
+		return msg
+	}
+	cut := MaxReason - len("…")
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
 }
 
 // dedupeHash identifies a webhook request's content: the same body (or, for

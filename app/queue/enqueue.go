@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -132,7 +131,7 @@ func (b *batcher) handOff() {
 // duplicate true. It returns once the event is stored (concurrent calls
 // share round trips to Redis).
 func (q *Queue) Enqueue(ctx context.Context, ev *Event, dedupeHash string) (id string, duplicate bool, err error) {
-	raw, err := json.Marshal(ev)
+	raw, err := ev.encode()
 	if err != nil {
 		return "", false, err
 	}

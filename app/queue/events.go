@@ -102,7 +102,7 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 	for _, u := range updates {
 		ev := u.Event
 		ev.UpdatedAt = now.UTC()
-		raw, err := json.Marshal(ev)
+		raw, err := ev.encode()
 		if err != nil {
 			return err
 		}
@@ -313,7 +313,7 @@ func (q *Queue) Replay(ctx context.Context, hubs []int64, src string, ids []stri
 		}
 		ev.Status, ev.Replays, ev.UpdatedAt = Queued, ev.Replays+1, q.now().UTC()
 		ev.Reason, ev.Fix, ev.Code, ev.Property = "", "", "", ""
-		raw, _ := json.Marshal(ev)
+		raw, _ := ev.encode()
 		ok, err := replayScript.Run(ctx, q.rdb, []string{deadKey(ev.HubID, src), eventsKey(ev.HubID), laneKey(ev.HubID)}, ev.ID, raw).Int()
 		if err != nil {
 			return n, fmt.Errorf("replay %s: %w", ev.ID, err)

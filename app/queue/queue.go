@@ -64,7 +64,7 @@ func isNoScript(err error) bool {
 // RecordRejected stores a webhook request that was refused (4xx) in the
 // source's activity, so the admin sees why. It is never queued.
 func (q *Queue) RecordRejected(ctx context.Context, ev *Event) error {
-	raw, err := json.Marshal(ev)
+	raw, err := ev.encode()
 	if err != nil {
 		return err
 	}
