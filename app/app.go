@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -99,7 +98,7 @@ func New(cfg Config, opts Options) (*App, error) {
 func (a *App) wire() {
 	cfg := a.cfg
 	secret := []byte(cfg.SessionSecret)
-	secure := strings.HasPrefix(cfg.PublicURL, "https://")
+	secure := oauth.IsHTTPS(cfg.PublicURL)
 	a.store = tenants.NewRedisStore(a.rdb, a.vault, a.now)
 	a.queue = queue.New(a.rdb, a.now)
 	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.now)

@@ -35,7 +35,7 @@ type Installer struct {
 // redirecting back to redirectURI.
 func NewInstaller(hs HubSpot, states *States, scopes []string, redirectURI string) *Installer {
 	return &Installer{hs: hs, states: states, scopes: scopes, redirectURI: redirectURI,
-		secure: strings.HasPrefix(redirectURI, "https://")}
+		secure: IsHTTPS(redirectURI)}
 }
 
 // Scopes returns the scopes the install requests.

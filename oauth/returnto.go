@@ -45,3 +45,10 @@ func LocalReturnTo(p string) string {
 	}
 	return p
 }
+
+// IsHTTPS reports whether rawURL's scheme is https, in any case
+// ("HTTPS://…" is https too): cookies are Secure exactly then.
+func IsHTTPS(rawURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	return err == nil && u.Scheme == "https"
+}
