@@ -63,8 +63,9 @@ func containsHub(hubs []int64, h int64) bool {
 	return false
 }
 
-// filterPortals keeps portals whose domain or hub id contains q, then pages.
-func filterPortals(ps []tenants.Portal, q string, page, perPage int) ([]tenants.Portal, int) {
+// filterPortals keeps portals whose domain or hub id contains q, sorted by
+// domain.
+func filterPortals(ps []tenants.Portal, q string) []tenants.Portal {
 	q = strings.ToLower(strings.TrimSpace(q))
 	var kept []tenants.Portal
 	for _, p := range ps {
@@ -73,13 +74,17 @@ func filterPortals(ps []tenants.Portal, q string, page, perPage int) ([]tenants.
 		}
 	}
 	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Domain < kept[j].Domain })
-	total := len(kept)
-	start := (page - 1) * perPage
-	if start > total {
-		start = total
+	return kept
+}
+
+// pageOf returns page (from 1) of items, perPage at a time: empty past the
+// last page, whatever the page number (no product that could overflow).
+func pageOf[T any](items []T, page, perPage int) []T {
+	if page < 1 || perPage < 1 || page-1 > len(items)/perPage {
+		return nil
 	}
-	end := min(start+perPage, total)
-	return kept[start:end], total
+	start := (page - 1) * perPage
+	return items[start:min(start+perPage, len(items))]
 }
 
 // disconnectPortal revokes the portal's refresh token at HubSpot and stops
