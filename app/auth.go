@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -51,6 +52,12 @@ func (a *App) oauthCallback(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	kept := false
+	defer func() {
+		if !kept { // a token refhub does not hold must not stay alive at HubSpot
+			a.revokeRefreshToken(context.WithoutCancel(ctx), grant.Info.HubID, grant.Token.RefreshToken)
+		}
+	}()
 	info := grant.Info
 	ws, portal, err := a.store.Install(ctx, tenants.Installation{HubID: info.HubID, Domain: info.HubDomain,
 		UserID: info.UserID, UserEmail: info.User, Scopes: info.Scopes})
@@ -68,6 +75,7 @@ func (a *App) oauthCallback(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	kept = true
 	if err := a.queue.Register(ctx, portal.HubID); err != nil {
 		_ = c.Error(err)
 		return

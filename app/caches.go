@@ -100,6 +100,14 @@ func (c *sourceCache) Rotate(ctx context.Context, src tenants.Source) (tenants.S
 	return saved, err
 }
 
+// DropPortal removes a source's references to a deleted portal
+// (tenants.RedisStore.DropPortal).
+func (c *sourceCache) DropPortal(ctx context.Context, src tenants.Source, hub int64) (tenants.Source, error) {
+	saved, err := c.store.DropPortal(ctx, src, hub)
+	c.Forget(src.ID)
+	return saved, err
+}
+
 // Delete removes a source (tenants.RedisStore.DeleteSource).
 func (c *sourceCache) Delete(ctx context.Context, src tenants.Source) error {
 	err := c.store.DeleteSource(ctx, src)

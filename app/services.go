@@ -106,14 +106,21 @@ func (a *App) revokeAtHubSpot(ctx context.Context, hub int64) {
 	if err != nil {
 		return
 	}
-	if err := a.hs.Revoke(ctx, rt, "refresh_token"); err != nil {
+	a.revokeRefreshToken(ctx, hub, rt)
+}
+
+// revokeRefreshToken revokes a portal's refresh token at HubSpot, logging a
+// failure.
+func (a *App) revokeRefreshToken(ctx context.Context, hub int64, refreshToken string) {
+	if err := a.hs.Revoke(ctx, refreshToken, "refresh_token"); err != nil {
 		a.log.Warn("revoke refresh token at HubSpot", slog.Int64("portal", hub), slog.Any("err", err))
 	}
 }
 
 // deletePortal removes a portal from refhub: its tokens (revoked at
 // HubSpot), queued events, activity, dead letters, the sources whose
-// default portal it is, and routes to it from other sources.
+// default portal it is, and every reference other sources hold to it
+// (routes, past portals).
 func (a *App) deletePortal(ctx context.Context, p tenants.Portal) error {
 	a.revokeAtHubSpot(ctx, p.HubID)
 	if err := a.tokens.Delete(ctx, p.HubID); err != nil {
@@ -135,8 +142,7 @@ func (a *App) deletePortal(ctx context.Context, p tenants.Portal) error {
 			}
 			continue
 		}
-		s.Routes = withoutRoutesTo(s.Routes, p.HubID)
-		if _, err := a.sources.Save(ctx, s); err != nil {
+		if _, err := a.sources.DropPortal(ctx, s, p.HubID); err != nil {
 			return err
 		}
 	}
@@ -145,16 +151,6 @@ func (a *App) deletePortal(ctx context.Context, p tenants.Portal) error {
 	}
 	a.props.Drop(ctx, p.HubID)
 	return a.store.DeletePortal(ctx, p)
-}
-
-func withoutRoutesTo(rs []tenants.Route, hub int64) []tenants.Route {
-	out := rs[:0:0]
-	for _, r := range rs {
-		if r.HubID != hub {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // deleteSource removes a source and its webhook URL; its activity and dead
@@ -347,10 +343,17 @@ type sourceSummary struct {
 	Lanes          []laneSummary `json:"lanes"`
 }
 
+// sourceSummary reads the lanes of the source's portals that its own
+// workspace holds: a portal deleted and then installed by another
+// workspace is that workspace's, lane and counters included.
 func (a *App) sourceSummary(ctx context.Context, src tenants.Source) (sourceSummary, error) {
 	var s sourceSummary
 	now := a.now()
-	for _, hub := range src.AllPortals() {
+	hubs, err := a.ownPortals(ctx, src)
+	if err != nil {
+		return s, err
+	}
+	for _, hub := range hubs {
 		st, err := a.queue.Stats(ctx, hub, src.ID, now)
 		if err != nil {
 			return s, err
@@ -370,6 +373,23 @@ func (a *App) sourceSummary(ctx context.Context, src tenants.Source) (sourceSumm
 		s.Lanes = append(s.Lanes, lane)
 	}
 	return s, nil
+}
+
+// ownPortals returns the portals the source sends or sent to that belong
+// to its workspace.
+func (a *App) ownPortals(ctx context.Context, src tenants.Source) ([]int64, error) {
+	var out []int64
+	for _, hub := range src.AllPortals() {
+		_, err := a.store.WorkspacePortal(ctx, src.WorkspaceID, hub)
+		if errors.Is(err, tenants.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, hub)
+	}
+	return out, nil
 }
 
 func (a *App) laneSummary(ctx context.Context, hub int64) (laneSummary, error) {

@@ -160,6 +160,27 @@ func (s *RedisStore) SaveSource(ctx context.Context, src Source) (Source, error)
 	return src, s.writeSource(ctx, src)
 }
 
+// DropPortal removes every reference a source holds to a deleted portal:
+// its routes to the portal and its place among the portals the source
+// sent to before (whose lanes the source's pages would otherwise still
+// read, even once someone else installs the portal).
+func (s *RedisStore) DropPortal(ctx context.Context, src Source, hub int64) (Source, error) {
+	routes := src.Routes[:0:0]
+	for _, r := range src.Routes {
+		if r.HubID != hub {
+			routes = append(routes, r)
+		}
+	}
+	past := src.PastHubIDs[:0:0]
+	for _, h := range src.PastHubIDs {
+		if h != hub {
+			past = append(past, h)
+		}
+	}
+	src.Routes, src.PastHubIDs, src.UpdatedAt = routes, past, s.now().UTC()
+	return src, s.writeSource(ctx, src)
+}
+
 // RotateSourceToken gives a source a new webhook URL; the old one stops
 // working at once.
 func (s *RedisStore) RotateSourceToken(ctx context.Context, src Source) (Source, error) {
