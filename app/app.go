@@ -190,29 +190,43 @@ func (a *App) RunWorkers(ctx context.Context) {
 	wg.Wait()
 }
 
-// Run serves HTTP on cfg.Addr and runs delivery until ctx ends,
-// then shuts down gracefully: in-flight requests and batches finish.
+// Run serves HTTP on cfg.Addr (and metrics on cfg.MetricsAddr, if set)
+// and runs delivery until ctx ends, then shuts down gracefully: in-flight
+// requests and batches finish.
 func (a *App) Run(ctx context.Context) error {
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis is not reachable: %w", err)
 	}
-	srv := a.HTTPServer()
-	ln, err := net.Listen("tcp", a.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	servers := []*http.Server{a.HTTPServer()}
+	if a.cfg.MetricsAddr != "" {
+		servers = append(servers, a.MetricsServer())
+	}
+	listeners := make([]net.Listener, 0, len(servers))
+	for _, srv := range servers {
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			for _, l := range listeners {
+				_ = l.Close()
+			}
+			return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+		}
+		listeners = append(listeners, ln)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.RunWorkers(runCtx) }()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	a.log.Info("refhub is serving", slog.String("addr", a.cfg.Addr), slog.String("public_url", a.cfg.PublicURL),
-		slog.Int("workers", a.cfg.Workers))
+		slog.String("metrics_addr", a.cfg.MetricsAddr), slog.Int("workers", a.cfg.Workers))
 	if a.opts.OnListening != nil {
 		a.opts.OnListening()
 	}
+	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -222,7 +236,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 20*time.Second)
 	defer stop()
-	_ = srv.Shutdown(shutdownCtx)
+	for _, srv := range servers {
+		_ = srv.Shutdown(shutdownCtx)
+	}
 	cancel()
 	wg.Wait()
 	if a.ownsRedis {

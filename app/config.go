@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -34,6 +35,8 @@ type Config struct {
 	WebhookRate    int           // REFHUB_WEBHOOK_RATE_LIMIT: requests per second per source
 	Retention      time.Duration // REFHUB_ACTIVITY_RETENTION: how long delivered and refused events are kept
 	LogLevel       string        // REFHUB_LOG_LEVEL
+	MetricsAddr    string        // REFHUB_METRICS_ADDR: a listener of its own for /metrics (empty: none)
+	MetricsToken   string        // REFHUB_METRICS_TOKEN: bearer token for /metrics (empty: not on the public listener)
 }
 
 // ConfigError names the variable that is missing or malformed and what is
@@ -111,6 +114,8 @@ func LoadConfig(env Env) (Config, error) {
 		APIBase:        get("HUBSPOT_API_BASE", hubspot.DefaultAPIBase),
 		AppBase:        get("HUBSPOT_APP_BASE", hubspot.DefaultAppBase),
 		LogLevel:       get("REFHUB_LOG_LEVEL", "info"),
+		MetricsAddr:    get("REFHUB_METRICS_ADDR", ""),
+		MetricsToken:   get("REFHUB_METRICS_TOKEN", ""),
 	}
 	errs = append(errs, c.parseTunables(get)...)
 	errs = append(errs, c.validate()...)
@@ -186,6 +191,14 @@ func (c *Config) validate() []error {
 	}
 	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
 		errs = append(errs, &ConfigError{"REFHUB_SESSION_SECRET", "at least 32 characters (openssl rand -base64 48)"})
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, &ConfigError{"REFHUB_METRICS_TOKEN", "at least 16 characters (openssl rand -base64 32)"})
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, &ConfigError{"REFHUB_METRICS_ADDR", "a listen address such as 127.0.0.1:9090 or :9090"})
+		}
 	}
 	return errs
 }

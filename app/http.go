@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Handler returns refhub's HTTP handler. Every route is registered here.
@@ -22,7 +21,7 @@ func (a *App) Handler() http.Handler {
 
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})))
+	r.GET("/metrics", a.serveMetrics)
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/app/") })
 
 	r.GET("/oauth/install", a.oauthInstall)

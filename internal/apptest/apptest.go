@@ -56,6 +56,9 @@ var DefaultPortals = []hubspottest.Portal{
 	{HubID: 2002, Domain: "globex.hubspot.test", Users: []hubspottest.User{{ID: 602, Email: "admin@globex.test"}}},
 }
 
+// MetricsToken is the bearer token /metrics asks for in an Env.
+const MetricsToken = "apptest-metrics-token-0123456789"
+
 // Start starts refhub and the simulator; everything stops when the test ends.
 func Start(t testing.TB, o Options) *Env {
 	t.Helper()
@@ -88,6 +91,7 @@ func Start(t testing.TB, o Options) *Env {
 		"REFHUB_ENCRYPTION_KEYS": oauth.GenerateKeySpec("k1"), "REFHUB_SESSION_SECRET": "test-session-secret-0123456789abcdef",
 		"HUBSPOT_API_BASE": sim.URL(), "HUBSPOT_APP_BASE": sim.URL(), "REFHUB_HUBSPOT_TIMEOUT": "10s",
 		"REFHUB_WORKERS": strconv.Itoa(workers), "REFHUB_WEBHOOK_RATE_LIMIT": "10000", "REFHUB_LOG_LEVEL": "warn",
+		"REFHUB_METRICS_TOKEN": MetricsToken,
 	}
 	cfg, err := app.LoadConfig(app.Env{Getenv: func(k string) string { return vars[k] }, ReadFile: os.ReadFile})
 	if err != nil {
