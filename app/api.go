@@ -336,12 +336,12 @@ func (a *App) apiDeadLetters(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	evs, err := a.queue.DeadLetters(c.Request.Context(), src.AllPortals(), src.ID)
+	page, err := a.deadLetterPage(c, src)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"dead_letters": a.viewEvents(evs)})
+	c.JSON(http.StatusOK, gin.H{"dead_letters": page.Events, "next": page.Next, "total": page.Total})
 }
 
 func (a *App) apiReplay(c *gin.Context) {
@@ -359,13 +359,12 @@ func (a *App) apiReplay(c *gin.Context) {
 			return
 		}
 	}
-	n, err := a.queue.Replay(c.Request.Context(), src.AllPortals(), src.ID, in.IDs)
+	n, left, err := a.replay(c.Request.Context(), src, in.IDs)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	a.engine.Wake()
-	c.JSON(http.StatusOK, gin.H{"replayed": n})
+	c.JSON(http.StatusOK, gin.H{"replayed": n, "remaining": left})
 }
 
 // apiCreateSecret gives a source a new shared secret, required from then on

@@ -59,7 +59,10 @@ type App struct {
 	engine    *delivery.Engine
 	sources   *sourceCache
 	props     *propertyCache
-	hooks     *hookLimiter
+	quota     *backlogQuota
+	perSource *keyedLimiter // REFHUB_WEBHOOK_RATE_LIMIT; nil: none
+	strangers *keyedLimiter // unknown webhook tokens per client address
+	quotaLog  *keyedLimiter // activity records of quota refusals per source
 	registry  *prometheus.Registry
 	metrics   *httpMetrics
 }
@@ -100,7 +103,9 @@ func (a *App) wire() {
 	secret := []byte(cfg.SessionSecret)
 	secure := oauth.IsHTTPS(cfg.PublicURL)
 	a.store = tenants.NewRedisStore(a.rdb, a.vault, a.now)
+	a.store.SetCaps(tenants.Caps{Sources: cfg.Limits.Sources, APITokens: cfg.Limits.APITokens})
 	a.queue = queue.New(a.rdb, a.now)
+	a.queue.KeepRefused(cfg.Limits.RefusedKept)
 	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.now)
 	a.tokens = oauth.NewTokens(a.rdb, a.vault, a.hs, a.now, a.portalRevoked)
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, a.now)
@@ -109,7 +114,7 @@ func (a *App) wire() {
 		rdb: a.rdb, secure: secure, now: a.now}
 	a.sources = newSourceCache(a.store, a.now)
 	a.props = newPropertyCache(a.rdb, a.hs, a.tokens, a.limiter, a.now)
-	a.hooks = newHookLimiter(cfg.WebhookRate)
+	a.wireLimits()
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = newHTTPMetrics(a.registry)

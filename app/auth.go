@@ -40,16 +40,7 @@ func (a *App) oauthCallback(c *gin.Context) {
 	ctx := c.Request.Context()
 	grant, err := a.installer.Complete(ctx, c.Writer, c.Request)
 	if err != nil {
-		var de *oauth.DeniedError
-		switch {
-		case errors.Is(err, oauth.ErrState):
-			err = &Error{Code: EInvalid, Message: oauth.ErrState.Error(), Err: err}
-		case errors.As(err, &de):
-			err = &Error{Code: EInvalid, Message: de.Error()}
-		default:
-			err = &Error{Code: EUpstream, Message: "HubSpot did not complete the install; please try again", Err: err}
-		}
-		_ = c.Error(err)
+		_ = c.Error(installProblem(err))
 		return
 	}
 	kept := false
@@ -98,6 +89,18 @@ func (a *App) oauthCallback(c *gin.Context) {
 		dest = "/app/"
 	}
 	c.Redirect(http.StatusFound, dest)
+}
+
+// installProblem says why an install did not complete.
+func installProblem(err error) error {
+	var de *oauth.DeniedError
+	switch {
+	case errors.Is(err, oauth.ErrState):
+		return &Error{Code: EInvalid, Message: oauth.ErrState.Error(), Err: err}
+	case errors.As(err, &de):
+		return &Error{Code: EInvalid, Message: de.Error()}
+	}
+	return &Error{Code: EUpstream, Message: "HubSpot did not complete the install; please try again", Err: err}
 }
 
 // authenticate resolves the caller from the session cookie or an API token.

@@ -88,6 +88,10 @@ func TestHostileInput(t *testing.T) {
 		{name: "encoded traversal", method: "POST", path: "/hooks/referral-factory/%2e%2e%2fapp", ctype: "application/json", body: `{}`, status: 404},
 		{name: "NUL in token", method: "POST", path: "/hooks/referral-factory/abc%00def", ctype: "application/json", body: `{}`, status: 404},
 		{name: "method not allowed", method: "PUT", path: hook, ctype: "application/json", body: `{}`, status: 400, message: "method not allowed"},
+		{name: "field name of 100 KB over a list", method: "POST", path: hook, ctype: "application/json", body: string(amplifier(100_000, 499)), status: 422, message: "longer than 256 bytes"},
+		{name: "field path over 512 bytes", method: "POST", path: hook, ctype: "application/json", body: `{"` + strings.Repeat("a", 256) + `":{"` + strings.Repeat("b", 256) + `":1}}`, status: 422, message: "longer than 512 bytes"},
+		{name: "fields that multiply past the size limit", method: "POST", path: hook, ctype: "application/json", body: `{"` + strings.Repeat("A", 250) + `":` + string(amplifier(250, 499)) + `}`, status: 413, message: "once normalized"},
+		{name: "form field name of 300 bytes", method: "POST", path: hook, ctype: "application/x-www-form-urlencoded", body: "email=a%40b.co&" + strings.Repeat("k", 300) + "=1", status: 422, message: "longer than 256 bytes"},
 		// OAuth callback.
 		{name: "callback without state", method: "GET", path: "/oauth/callback?code=x", status: 400, message: "install link is invalid"},
 		{name: "callback with forged state", method: "GET", path: "/oauth/callback?code=x&state=" + forgeSession(t, []byte("not-the-key-0123456789abcdef0123"), jwt.SigningMethodHS256, time.Now().Add(time.Hour)), status: 400, message: "install link is invalid"},
@@ -122,6 +126,9 @@ func TestHostileInput(t *testing.T) {
 		{name: "app page that overflowed the slice", method: "GET", path: "/app/?page=368934881474191034", session: true, status: 200, message: "Your portals"},
 		{name: "app page at int64 min", method: "GET", path: "/app/?page=-9223372036854775808", session: true, status: 200, message: "Your portals"},
 		{name: "app activity limit beyond int64", method: "GET", path: "/app/sources/" + src.ID + "/activity?limit=99999999999999999999", session: true, status: 400, message: "limit"},
+		{name: "API dead letters with a forged cursor", method: "GET", path: "/api/v1/sources/" + src.ID + "/dead-letters?after=9223372036854775807", session: true, status: 400, message: "after must be the next cursor"},
+		{name: "API dead letters with a huge limit", method: "GET", path: "/api/v1/sources/" + src.ID + "/dead-letters?limit=9223372036854775807", session: true, status: 400, message: "limit must be a whole number from 1 to 500"},
+		{name: "API dead letters after the end of time", method: "GET", path: "/api/v1/sources/" + src.ID + "/dead-letters?after=9223372036854775807:ev_z", session: true, status: 200, message: `"dead_letters":[]`},
 		{name: "API portal id beyond int64", method: "GET", path: "/api/v1/portals/99999999999999999999", session: true, status: 404, message: "no such portal"},
 		{name: "API header injection in a source name", method: "POST", path: "/api/v1/portals/1001/sources", ctype: "application/json", body: `{"name":"a\r\nX-Evil: 1"}`, session: true, status: 201},
 	}

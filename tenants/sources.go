@@ -24,7 +24,8 @@ func tokenAAD(id string) string  { return "source:" + id + ":token" }
 func secretAAD(id string) string { return "source:" + id + ":secret" }
 
 // CreateSource creates a source sending to portal hubID with the default
-// mapping and a fresh webhook token.
+// mapping and a fresh webhook token; a workspace at its cap of sources
+// gets a *CapError.
 func (s *RedisStore) CreateSource(ctx context.Context, wsID string, hubID int64, name string) (Source, error) {
 	now := s.now().UTC()
 	src := Source{
@@ -32,13 +33,17 @@ func (s *RedisStore) CreateSource(ctx context.Context, wsID string, hubID int64,
 		Mapping: DefaultMapping(), Routes: []Route{}, CreatedAt: now, UpdatedAt: now,
 		Token: NewSecret(),
 	}
-	if err := s.writeSource(ctx, src); err != nil {
+	// The place in the workspace's index first: at the cap, nothing is
+	// written.
+	if err := s.addCapped(ctx, workspaceSourcesKey(wsID), "zset", s.caps.Sources, now.UnixMilli(), src.ID, "sources"); err != nil {
 		return Source{}, err
 	}
-	pipe := s.rdb.Pipeline()
-	pipe.Set(ctx, hookKey(HashSecret(src.Token)), src.ID, 0)
-	pipe.ZAdd(ctx, workspaceSourcesKey(wsID), redis.Z{Score: float64(now.UnixMilli()), Member: src.ID})
-	if _, err := pipe.Exec(ctx); err != nil {
+	err := s.writeSource(ctx, src)
+	if err == nil {
+		err = s.rdb.Set(ctx, hookKey(HashSecret(src.Token)), src.ID, 0).Err()
+	}
+	if err != nil {
+		s.rdb.ZRem(ctx, workspaceSourcesKey(wsID), src.ID)
 		return Source{}, fmt.Errorf("create source: %w", err)
 	}
 	return src, nil

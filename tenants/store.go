@@ -24,6 +24,7 @@ type RedisStore struct {
 	rdb   redis.UniversalClient
 	vault Sealer
 	now   func() time.Time
+	caps  Caps
 }
 
 // NewRedisStore returns a store on rdb that seals secrets with vault.

@@ -39,9 +39,10 @@ const fieldOverhead = len(`{"path":,"value":},`)
 // Size is the number of bytes the payload's fields take when stored as
 // JSON without HTML escaping (as the queue stores events), within a few
 // bytes: what an event record holds beyond its fixed fields.
-func (p *Payload) Size() int { return fieldsSize(p.Fields) }
+func (p *Payload) Size() int { return SizeOf(p.Fields) }
 
-func fieldsSize(fields []Field) int {
+// SizeOf is the Size of a payload of fields.
+func SizeOf(fields []Field) int {
 	n := 2 // [ ]
 	for _, f := range fields {
 		n += fieldOverhead + storedLen(f.Path) + storedLen(f.Value)

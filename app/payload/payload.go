@@ -399,7 +399,7 @@ func finish(fields []Field, n int) (*Payload, error) {
 		fields[i] = Field{Path: f.Path, Value: strings.ReplaceAll(f.Value, "\x00", "")}
 	}
 	fields = append(fields, pairAliases(fields)...)
-	if size, limit := fieldsSize(fields), SizeLimit(n); size > limit {
+	if size, limit := SizeOf(fields), SizeLimit(n); size > limit {
 		return nil, bad(413, "the signup's fields take %d bytes once normalized, more than the %d allowed for a body of %d bytes "+
 			"(%d × the body + %d KiB, at most %d MiB)", size, limit, n, sizeFactor, sizeSlack>>10, MaxSize>>20)
 	}

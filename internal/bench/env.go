@@ -99,9 +99,7 @@ func (e *env) config(addr string, db, workers int) app.Config {
 		ClientSecret: clientSecret, EncryptionKeys: e.keys, SessionSecret: sessionSecret,
 		APIBase: e.simURL, AppBase: e.simURL, RateLimit: e.sz.limit, RateWindow: e.sz.window,
 		HubSpotTimeout: 20 * time.Second, Workers: workers, RetryFor: 72 * time.Hour,
-		// The bench sends thousands of signups per second to one source;
-		// the per-source guard (default 200/s) would refuse them.
-		WebhookRate: 1_000_000, Retention: 720 * time.Hour, LogLevel: "warn", MetricsToken: metricsToken}
+		Retention: 720 * time.Hour, LogLevel: "warn", MetricsToken: metricsToken, Limits: app.DefaultLimits()}
 }
 
 // benchApp is a refhub App serving HTTP on a loopback port.
