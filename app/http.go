@@ -15,6 +15,10 @@ func (a *App) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
+	// The client address (what unknown webhook URLs are limited by) comes
+	// from X-Forwarded-For only behind the proxies the operator names:
+	// anyone else could write any address there. Validated in LoadConfig.
+	_ = r.SetTrustedProxies(a.cfg.TrustedProxies)
 	r.Use(a.recoverer, a.observe, a.renderErrors)
 	r.NoRoute(func(c *gin.Context) { _ = c.Error(errorf(ENotFound, "no such page")) })
 	r.NoMethod(func(c *gin.Context) { _ = c.Error(&Error{Code: EInvalid, Message: "method not allowed on this URL"}) })

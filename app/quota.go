@@ -108,10 +108,15 @@ func over(scope string, u queue.Backlog, events, bytes int64, variable string) *
 	return nil
 }
 
+// workspaceBacklog is what the portals a workspace owns hold.
 func (b *backlogQuota) workspaceBacklog(ctx context.Context, wsID string) (queue.Backlog, error) {
-	hubs, err := b.store.PortalIDs(ctx, wsID)
+	ps, err := b.store.Portals(ctx, wsID)
 	if err != nil {
 		return queue.Backlog{}, err
+	}
+	hubs := make([]int64, len(ps))
+	for i, p := range ps {
+		hubs[i] = p.HubID
 	}
 	return b.q.Backlog(ctx, hubs, "")
 }

@@ -184,4 +184,19 @@ func TestUnknownTokensAreLimitedPerAddress(t *testing.T) {
 	assert.Equal(t, http.StatusAccepted, post(src.WebhookURL[len(base):], attacker).StatusCode, "a known source is not refused")
 	assert.Equal(t, http.StatusNotFound, post(unknown(99), "198.51.100.4").StatusCode, "another client is not limited")
 	assert.Equal(t, http.StatusNotFound, post(unknown(98), "2001:db8:1::1").StatusCode)
+
+	t.Run("without trusted proxies X-Forwarded-For is ignored", func(t *testing.T) {
+		env := apptest.Start(t, apptest.Options{})
+		codes := map[int]int{}
+		for i := range 40 {
+			req, _ := http.NewRequest(http.MethodPost, env.URL("/hooks/referral-factory/"+unknown(i)), strings.NewReader(`{}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)) // a new address every time
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			readAll(resp)
+			codes[resp.StatusCode]++
+		}
+		assert.Positive(t, codes[http.StatusTooManyRequests], "a forged header does not make a new client: %v", codes)
+	})
 }

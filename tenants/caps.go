@@ -54,21 +54,6 @@ func (s *RedisStore) addCapped(ctx context.Context, index, kind string, max int,
 	return nil
 }
 
-// PortalIDs returns the hub ids a workspace's index lists.
-func (s *RedisStore) PortalIDs(ctx context.Context, wsID string) ([]int64, error) {
-	ids, err := s.rdb.ZRange(ctx, workspacePortalsKey(wsID), 0, -1).Result()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]int64, 0, len(ids))
-	for _, id := range ids {
-		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
-			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
 // LooksLikeSecret reports whether s has the shape of a NewSecret value
 // (43 base64url characters), so a webhook URL that cannot be one is
 // answered without a lookup.

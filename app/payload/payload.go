@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -171,40 +169,6 @@ func Parse(contentType string, body []byte, query url.Values) (*Payload, error) 
 	return nil, bad(415, "unsupported content type %s: send application/json or application/x-www-form-urlencoded", Quote(mediaType))
 }
 
-func fromForm(body []byte) (*Payload, error) {
-	vals, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, bad(400, "the form body is malformed: %v", err)
-	}
-	return fromValues(vals, len(body))
-}
-
-// querySize is the size of a query string's names and values: the input a
-// payload read from the query is bounded by.
-func querySize(query url.Values) int {
-	n := 0
-	for k, vs := range query {
-		for _, v := range vs {
-			n += len(k) + len(v) + 2
-		}
-	}
-	return n
-}
-
-// looksLikeForm reports whether body reads as key=value pairs.
-func looksLikeForm(body []byte) bool {
-	vals, err := url.ParseQuery(string(body))
-	if err != nil || len(vals) == 0 {
-		return false
-	}
-	for k := range vals {
-		if k == "" || strings.ContainsAny(k, "{}\"\n ") {
-			return false
-		}
-	}
-	return bytes.IndexByte(body, '=') > 0
-}
-
 // FromJSON flattens a JSON object. Duplicate keys, nesting deeper than
 // MaxDepth, more than MaxFields values, names longer than MaxKey, paths
 // longer than MaxPath and a result larger than SizeLimit are refused.
@@ -333,53 +297,6 @@ func (f *flattener) add(path, value string) error {
 		return bad(422, "the payload has more than %d fields", MaxFields)
 	}
 	f.fields = append(f.fields, Field{Path: path, Value: value})
-	return nil
-}
-
-var bracket = regexp.MustCompile(`\[([^\]]*)\]`)
-
-// fromValues flattens form or query values (n bytes of them);
-// "meta[Company]" becomes "meta.Company". A key given twice is refused:
-// which one is meant is a guess.
-func fromValues(vals url.Values, n int) (*Payload, error) {
-	var fields []Field
-	keys := make([]string, 0, len(vals))
-	for k := range vals {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		vs := vals[k]
-		if !utf8.ValidString(k) || !utf8.ValidString(strings.Join(vs, "")) {
-			return nil, bad(400, "the field %s is not valid UTF-8 once percent-decoded", Quote(strings.ToValidUTF8(k, "\uFFFD")))
-		}
-		if len(k) > MaxPath {
-			return nil, pathTooLong(k)
-		}
-		path := strings.TrimSuffix(bracket.ReplaceAllString(k, ".$1"), ".")
-		if err := checkSegments(path); err != nil {
-			return nil, err
-		}
-		if len(vs) > 1 {
-			return nil, bad(422, "the field %s appears %d times", Quote(path), len(vs))
-		}
-		if len(fields) >= MaxFields {
-			return nil, bad(422, "the payload has more than %d fields", MaxFields)
-		}
-		fields = append(fields, Field{Path: path, Value: vs[0]})
-	}
-	return finish(fields, n)
-}
-
-// checkSegments refuses a form path with a name longer than MaxKey.
-func checkSegments(path string) error {
-	for rest := path; rest != ""; {
-		seg, after, _ := strings.Cut(rest, ".")
-		if len(seg) > MaxKey {
-			return bad(422, "the field name %s is longer than %d bytes", Quote(seg), MaxKey)
-		}
-		rest = after
-	}
 	return nil
 }
 
