@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -63,7 +64,7 @@ type deadRef struct {
 }
 
 // ErrBadCursor is a dead-letter cursor refhub did not hand out.
-var ErrBadCursor = fmt.Errorf("the cursor is not one a previous page gave")
+var ErrBadCursor = errors.New("the cursor is not one a previous page gave")
 
 // DeadLetters returns a page of a source's dead-lettered events across
 // hubs, oldest first, and the cursor of the next page ("" after the last).
