@@ -80,7 +80,8 @@ func (a *App) apiPortals(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	shown, total := filterPortals(ps, c.Query("q"), page, perPage)
+	kept := filterPortals(ps, c.Query("q"))
+	shown, total := pageOf(kept, page, perPage), len(kept)
 	srcs, err := a.store.Sources(ctx, ws)
 	if err != nil {
 		_ = c.Error(err)
@@ -280,24 +281,32 @@ func (a *App) apiActivity(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"events": a.viewEvents(evs), "summary": sum})
 }
 
-// paging reads ?page= and ?per_page= (default 1 and 50, at most 200).
+// maxPage bounds ?page=: far beyond any workspace's last page.
+const maxPage = 1_000_000
+
+// paging reads ?page= and ?per_page= (default 1 and 50, at most maxPage
+// and 200).
 func paging(c *gin.Context) (int, int, error) {
-	page, perPage := 1, 50
-	if v := c.Query("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return 0, 0, errorf(EInvalid, "page must be a whole number from 1")
-		}
-		page = n
+	page, err := intParam(c, "page", 1, 1, maxPage)
+	if err != nil {
+		return 0, 0, err
 	}
-	if v := c.Query("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 200 {
-			return 0, 0, errorf(EInvalid, "per_page must be 1 to 200")
-		}
-		perPage = n
+	perPage, err := intParam(c, "per_page", 50, 1, 200)
+	return page, perPage, err
+}
+
+// intParam reads a whole-number query parameter within [lo, hi], def when
+// absent or empty; anything else is a 400 that says what is expected.
+func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return def, nil
 	}
-	return page, perPage, nil
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, errorf(EInvalid, fmt.Sprintf("%s must be a whole number from %d to %d", name, lo, hi))
+	}
+	return n, nil
 }
 
 func activityFilter(c *gin.Context) (queue.Filter, error) {
@@ -307,12 +316,9 @@ func activityFilter(c *gin.Context) (queue.Filter, error) {
 	default:
 		return f, errorf(EInvalid, "status must be queued, delivered, failed or rejected")
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return f, errorf(EInvalid, "limit must be 1 to 500")
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = intParam(c, "limit", 0, 1, 500); err != nil {
+		return f, err
 	}
 	if v := c.Query("before"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
@@ -330,12 +336,12 @@ func (a *App) apiDeadLetters(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	evs, err := a.queue.DeadLetters(c.Request.Context(), src.AllPortals(), src.ID)
+	page, err := a.deadLetterPage(c, src)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"dead_letters": a.viewEvents(evs)})
+	c.JSON(http.StatusOK, gin.H{"dead_letters": page.Events, "next": page.Next, "total": page.Total})
 }
 
 func (a *App) apiReplay(c *gin.Context) {
@@ -353,13 +359,12 @@ func (a *App) apiReplay(c *gin.Context) {
 			return
 		}
 	}
-	n, err := a.queue.Replay(c.Request.Context(), src.AllPortals(), src.ID, in.IDs)
+	n, left, err := a.replay(c.Request.Context(), src, in.IDs)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	a.engine.Wake()
-	c.JSON(http.StatusOK, gin.H{"replayed": n})
+	c.JSON(http.StatusOK, gin.H{"replayed": n, "remaining": left})
 }
 
 // apiCreateSecret gives a source a new shared secret, required from then on

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -60,7 +59,10 @@ type App struct {
 	engine    *delivery.Engine
 	sources   *sourceCache
 	props     *propertyCache
-	hooks     *hookLimiter
+	quota     *backlogQuota
+	perSource *keyedLimiter // REFHUB_WEBHOOK_RATE_LIMIT; nil: none
+	strangers *keyedLimiter // unknown webhook tokens per client address
+	quotaLog  *keyedLimiter // activity records of quota refusals per source
 	registry  *prometheus.Registry
 	metrics   *httpMetrics
 }
@@ -99,9 +101,11 @@ func New(cfg Config, opts Options) (*App, error) {
 func (a *App) wire() {
 	cfg := a.cfg
 	secret := []byte(cfg.SessionSecret)
-	secure := strings.HasPrefix(cfg.PublicURL, "https://")
+	secure := oauth.IsHTTPS(cfg.PublicURL)
 	a.store = tenants.NewRedisStore(a.rdb, a.vault, a.now)
+	a.store.SetCaps(tenants.Caps{Sources: cfg.Limits.Sources, APITokens: cfg.Limits.APITokens})
 	a.queue = queue.New(a.rdb, a.now)
+	a.queue.KeepRefused(cfg.Limits.RefusedKept)
 	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.now)
 	a.tokens = oauth.NewTokens(a.rdb, a.vault, a.hs, a.now, a.portalRevoked)
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, a.now)
@@ -110,7 +114,7 @@ func (a *App) wire() {
 		rdb: a.rdb, secure: secure, now: a.now}
 	a.sources = newSourceCache(a.store, a.now)
 	a.props = newPropertyCache(a.rdb, a.hs, a.tokens, a.limiter, a.now)
-	a.hooks = newHookLimiter(cfg.WebhookRate)
+	a.wireLimits()
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = newHTTPMetrics(a.registry)
@@ -191,29 +195,43 @@ func (a *App) RunWorkers(ctx context.Context) {
 	wg.Wait()
 }
 
-// Run serves HTTP on cfg.Addr and runs delivery until ctx ends,
-// then shuts down gracefully: in-flight requests and batches finish.
+// Run serves HTTP on cfg.Addr (and metrics on cfg.MetricsAddr, if set)
+// and runs delivery until ctx ends, then shuts down gracefully: in-flight
+// requests and batches finish.
 func (a *App) Run(ctx context.Context) error {
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis is not reachable: %w", err)
 	}
-	srv := a.HTTPServer()
-	ln, err := net.Listen("tcp", a.cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	servers := []*http.Server{a.HTTPServer()}
+	if a.cfg.MetricsAddr != "" {
+		servers = append(servers, a.MetricsServer())
+	}
+	listeners := make([]net.Listener, 0, len(servers))
+	for _, srv := range servers {
+		ln, err := net.Listen("tcp", srv.Addr)
+		if err != nil {
+			for _, l := range listeners {
+				_ = l.Close()
+			}
+			return fmt.Errorf("listen on %s: %w", srv.Addr, err)
+		}
+		listeners = append(listeners, ln)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); a.RunWorkers(runCtx) }()
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
 	a.log.Info("refhub is serving", slog.String("addr", a.cfg.Addr), slog.String("public_url", a.cfg.PublicURL),
-		slog.Int("workers", a.cfg.Workers))
+		slog.String("metrics_addr", a.cfg.MetricsAddr), slog.Int("workers", a.cfg.Workers))
 	if a.opts.OnListening != nil {
 		a.opts.OnListening()
 	}
+	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -223,7 +241,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 20*time.Second)
 	defer stop()
-	_ = srv.Shutdown(shutdownCtx)
+	for _, srv := range servers {
+		_ = srv.Shutdown(shutdownCtx)
+	}
 	cancel()
 	wg.Wait()
 	if a.ownsRedis {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -39,18 +40,15 @@ func (a *App) oauthCallback(c *gin.Context) {
 	ctx := c.Request.Context()
 	grant, err := a.installer.Complete(ctx, c.Writer, c.Request)
 	if err != nil {
-		var de *oauth.DeniedError
-		switch {
-		case errors.Is(err, oauth.ErrState):
-			err = &Error{Code: EInvalid, Message: oauth.ErrState.Error(), Err: err}
-		case errors.As(err, &de):
-			err = &Error{Code: EInvalid, Message: de.Error()}
-		default:
-			err = &Error{Code: EUpstream, Message: "HubSpot did not complete the install; please try again", Err: err}
-		}
-		_ = c.Error(err)
+		_ = c.Error(installProblem(err))
 		return
 	}
+	kept := false
+	defer func() {
+		if !kept { // a token refhub does not hold must not stay alive at HubSpot
+			a.revokeRefreshToken(context.WithoutCancel(ctx), grant.Info.HubID, grant.Token.RefreshToken)
+		}
+	}()
 	info := grant.Info
 	ws, portal, err := a.store.Install(ctx, tenants.Installation{HubID: info.HubID, Domain: info.HubDomain,
 		UserID: info.UserID, UserEmail: info.User, Scopes: info.Scopes})
@@ -68,6 +66,7 @@ func (a *App) oauthCallback(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
+	kept = true
 	if err := a.queue.Register(ctx, portal.HubID); err != nil {
 		_ = c.Error(err)
 		return
@@ -90,6 +89,18 @@ func (a *App) oauthCallback(c *gin.Context) {
 		dest = "/app/"
 	}
 	c.Redirect(http.StatusFound, dest)
+}
+
+// installProblem says why an install did not complete.
+func installProblem(err error) error {
+	var de *oauth.DeniedError
+	switch {
+	case errors.Is(err, oauth.ErrState):
+		return &Error{Code: EInvalid, Message: oauth.ErrState.Error(), Err: err}
+	case errors.As(err, &de):
+		return &Error{Code: EInvalid, Message: de.Error()}
+	}
+	return &Error{Code: EUpstream, Message: "HubSpot did not complete the install; please try again", Err: err}
 }
 
 // authenticate resolves the caller from the session cookie or an API token.

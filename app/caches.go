@@ -24,12 +24,22 @@ const sourceTTL = 30 * time.Second
 // delivery engine. Changes are announced on tenants.SourcesChannel and drop
 // the cached copy in every replica.
 type sourceCache struct {
-	store *tenants.RedisStore
-	now   func() time.Time
-	mu    sync.Mutex
-	byID  map[string]cachedSource
-	byTok map[string]string // token hash -> id
+	store   *tenants.RedisStore
+	now     func() time.Time
+	mu      sync.Mutex
+	byID    *lru[cachedSource]
+	byTok   *lru[string]    // token hash -> id
+	missing *lru[time.Time] // hashes of tokens Redis did not know, and when
 }
+
+// missingTTL is how long a token Redis did not know is answered 404 from
+// memory: a deleted source's webhook, still called, costs one lookup a
+// minute.
+const missingTTL = time.Minute
+
+// sourcesCached bounds the sources a replica keeps in memory; beyond, the
+// one used least recently is dropped.
+const sourcesCached = 50_000
 
 type cachedSource struct {
 	src *tenants.Source
@@ -37,13 +47,14 @@ type cachedSource struct {
 }
 
 func newSourceCache(store *tenants.RedisStore, now func() time.Time) *sourceCache {
-	return &sourceCache{store: store, now: now, byID: map[string]cachedSource{}, byTok: map[string]string{}}
+	return &sourceCache{store: store, now: now, byID: newLRU[cachedSource](sourcesCached), byTok: newLRU[string](sourcesCached),
+		missing: newLRU[time.Time](sourcesCached)}
 }
 
 // Source returns a source by id.
 func (c *sourceCache) Source(ctx context.Context, id string) (*tenants.Source, error) {
 	c.mu.Lock()
-	e, ok := c.byID[id]
+	e, ok := c.byID.get(id)
 	c.mu.Unlock()
 	if ok && c.now().Sub(e.at) < sourceTTL {
 		return e.src, nil
@@ -56,14 +67,40 @@ func (c *sourceCache) Source(ctx context.Context, id string) (*tenants.Source, e
 	return &src, nil
 }
 
+// tokenState is what a replica knows of a webhook token without Redis.
+type tokenState int
+
+const (
+	tokenUnseen  tokenState = iota
+	tokenKnown              // a source's (its copy may need reading again)
+	tokenMissing            // Redis did not know it a moment ago
+)
+
+// Token says what this replica knows of a webhook token.
+func (c *sourceCache) Token(token string) tokenState {
+	if e, ok := c.byToken(token); ok && e.src.Token == token {
+		return tokenKnown
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	at, ok := c.missing.get(tenants.HashSecret(token))
+	if ok && c.now().Sub(at) < missingTTL {
+		return tokenMissing
+	}
+	return tokenUnseen
+}
+
+// Missing records that Redis does not know a token.
+func (c *sourceCache) Missing(token string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.missing.put(tenants.HashSecret(token), c.now())
+}
+
 // ByToken returns the source of a webhook token.
 func (c *sourceCache) ByToken(ctx context.Context, token string) (*tenants.Source, error) {
-	h := tenants.HashSecret(token)
-	c.mu.Lock()
-	id, ok := c.byTok[h]
-	e, fresh := c.byID[id]
-	c.mu.Unlock()
-	if ok && fresh && c.now().Sub(e.at) < sourceTTL && e.src.Token == token {
+	e, ok := c.byToken(token)
+	if ok && c.now().Sub(e.at) < sourceTTL && e.src.Token == token {
 		return e.src, nil
 	}
 	src, err := c.store.SourceByToken(ctx, token)
@@ -74,14 +111,23 @@ func (c *sourceCache) ByToken(ctx context.Context, token string) (*tenants.Sourc
 	return &src, nil
 }
 
+// byToken returns the cached source of a token, fresh or not.
+func (c *sourceCache) byToken(token string) (cachedSource, bool) {
+	h := tenants.HashSecret(token)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id, ok := c.byTok.get(h)
+	if !ok {
+		return cachedSource{}, false
+	}
+	return c.byID.get(id)
+}
+
 func (c *sourceCache) put(src *tenants.Source) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.byID) > 50000 {
-		c.byID, c.byTok = map[string]cachedSource{}, map[string]string{}
-	}
-	c.byID[src.ID] = cachedSource{src: src, at: c.now()}
-	c.byTok[tenants.HashSecret(src.Token)] = src.ID
+	c.byID.put(src.ID, cachedSource{src: src, at: c.now()})
+	c.byTok.put(tenants.HashSecret(src.Token), src.ID)
 }
 
 // Save stores changes to a source (tenants.RedisStore.SaveSource) and drops
@@ -100,6 +146,14 @@ func (c *sourceCache) Rotate(ctx context.Context, src tenants.Source) (tenants.S
 	return saved, err
 }
 
+// DropPortal removes a source's references to a deleted portal
+// (tenants.RedisStore.DropPortal).
+func (c *sourceCache) DropPortal(ctx context.Context, src tenants.Source, hub int64) (tenants.Source, error) {
+	saved, err := c.store.DropPortal(ctx, src, hub)
+	c.Forget(src.ID)
+	return saved, err
+}
+
 // Delete removes a source (tenants.RedisStore.DeleteSource).
 func (c *sourceCache) Delete(ctx context.Context, src tenants.Source) error {
 	err := c.store.DeleteSource(ctx, src)
@@ -111,10 +165,10 @@ func (c *sourceCache) Delete(ctx context.Context, src tenants.Source) error {
 func (c *sourceCache) Forget(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.byID[id]; ok {
-		delete(c.byTok, tenants.HashSecret(e.src.Token))
+	if e, ok := c.byID.get(id); ok {
+		c.byTok.remove(tenants.HashSecret(e.src.Token))
 	}
-	delete(c.byID, id)
+	c.byID.remove(id)
 }
 
 // follow drops sources announced as changed until ctx ends.

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -31,9 +32,13 @@ type Config struct {
 	HubSpotTimeout time.Duration // REFHUB_HUBSPOT_TIMEOUT
 	Workers        int           // REFHUB_WORKERS: lanes worked on at once per process (0: no delivery here)
 	RetryFor       time.Duration // REFHUB_RETRY_FOR
-	WebhookRate    int           // REFHUB_WEBHOOK_RATE_LIMIT: requests per second per source
+	WebhookRate    int           // REFHUB_WEBHOOK_RATE_LIMIT: requests per second per source (0: no limit)
 	Retention      time.Duration // REFHUB_ACTIVITY_RETENTION: how long delivered and refused events are kept
 	LogLevel       string        // REFHUB_LOG_LEVEL
+	MetricsAddr    string        // REFHUB_METRICS_ADDR: a listener of its own for /metrics (empty: none)
+	MetricsToken   string        // REFHUB_METRICS_TOKEN: bearer token for /metrics (empty: not on the public listener)
+	TrustedProxies []string      // REFHUB_TRUSTED_PROXIES: load balancers whose X-Forwarded-For names the client
+	Limits         Limits        // what one tenant may cost
 }
 
 // ConfigError names the variable that is missing or malformed and what is
@@ -111,6 +116,8 @@ func LoadConfig(env Env) (Config, error) {
 		APIBase:        get("HUBSPOT_API_BASE", hubspot.DefaultAPIBase),
 		AppBase:        get("HUBSPOT_APP_BASE", hubspot.DefaultAppBase),
 		LogLevel:       get("REFHUB_LOG_LEVEL", "info"),
+		MetricsAddr:    get("REFHUB_METRICS_ADDR", ""),
+		MetricsToken:   get("REFHUB_METRICS_TOKEN", ""),
 	}
 	errs = append(errs, c.parseTunables(get)...)
 	errs = append(errs, c.validate()...)
@@ -135,9 +142,15 @@ func (c *Config) parseTunables(get func(name, def string) string) []error {
 	if c.Workers, err = strconv.Atoi(get("REFHUB_WORKERS", "16")); err != nil || c.Workers < 0 {
 		errs = append(errs, &ConfigError{"REFHUB_WORKERS", "a whole number ≥ 0 (0 runs no delivery in this process)"})
 	}
-	if c.WebhookRate, err = strconv.Atoi(get("REFHUB_WEBHOOK_RATE_LIMIT", "200")); err != nil || c.WebhookRate < 1 {
-		errs = append(errs, &ConfigError{"REFHUB_WEBHOOK_RATE_LIMIT", "a whole number ≥ 1 of webhook requests per second per source"})
+	if c.WebhookRate, err = strconv.Atoi(get("REFHUB_WEBHOOK_RATE_LIMIT", "0")); err != nil || c.WebhookRate < 0 {
+		errs = append(errs, &ConfigError{"REFHUB_WEBHOOK_RATE_LIMIT", "a whole number of webhook requests per second per source, 0 for no limit"})
 	}
+	if c.TrustedProxies, err = parseProxies(get("REFHUB_TRUSTED_PROXIES", "")); err != nil {
+		errs = append(errs, &ConfigError{"REFHUB_TRUSTED_PROXIES", err.Error()})
+	}
+	var lerrs []error
+	c.Limits, lerrs = parseLimits(get)
+	errs = append(errs, lerrs...)
 	if v := get("REFHUB_REDIS_CLUSTER", "false"); v != "" {
 		if c.RedisCluster, err = strconv.ParseBool(v); err != nil {
 			errs = append(errs, &ConfigError{"REFHUB_REDIS_CLUSTER", "true or false"})
@@ -186,6 +199,14 @@ func (c *Config) validate() []error {
 	}
 	if c.SessionSecret != "" && len(c.SessionSecret) < 32 {
 		errs = append(errs, &ConfigError{"REFHUB_SESSION_SECRET", "at least 32 characters (openssl rand -base64 48)"})
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, &ConfigError{"REFHUB_METRICS_TOKEN", "at least 16 characters (openssl rand -base64 32)"})
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, &ConfigError{"REFHUB_METRICS_ADDR", "a listen address such as 127.0.0.1:9090 or :9090"})
+		}
 	}
 	return errs
 }

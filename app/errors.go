@@ -82,13 +82,24 @@ func asError(err error) *Error {
 		return e
 	}
 	var ve *tenants.ValidationError
+	var ce *tenants.CapError
 	switch {
 	case errors.As(err, &ve):
 		return &Error{Code: EUnprocessable, Message: ve.Error(), Err: err}
+	case errors.As(err, &ce):
+		return &Error{Code: EUnprocessable, Message: capMessage(ce), Err: err}
 	case errors.Is(err, tenants.ErrNotFound):
 		return &Error{Code: ENotFound, Message: "not found", Err: err}
 	case errors.Is(err, tenants.ErrConflict):
 		return &Error{Code: EConflict, Message: "conflict", Err: err}
 	}
 	return &Error{Code: EInternal, Message: "something went wrong on refhub's side; it has been logged", Err: err}
+}
+
+// capVars name the variable that sets each workspace cap.
+var capVars = map[string]string{"sources": "REFHUB_MAX_SOURCES", "API tokens": "REFHUB_MAX_API_TOKENS"}
+
+// capMessage says which cap a workspace reached and the way out.
+func capMessage(ce *tenants.CapError) string {
+	return ce.Error() + " (" + capVars[ce.What] + "): delete one it no longer uses first, or ask refhub's operator to raise the limit"
 }

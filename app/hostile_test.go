@@ -47,7 +47,7 @@ func forgeSession(t *testing.T, key []byte, method jwt.SigningMethod, exp time.T
 	return s
 }
 
-// TestHostileInput: more than 30 hostile requests against the webhook, the
+// TestHostileInput: more than 50 hostile requests against the webhook, the
 // OAuth callback, the app and the API each get the right status and a clear
 // message, no panic or stack trace, and change nothing they may not.
 func TestHostileInput(t *testing.T) {
@@ -88,6 +88,10 @@ func TestHostileInput(t *testing.T) {
 		{name: "encoded traversal", method: "POST", path: "/hooks/referral-factory/%2e%2e%2fapp", ctype: "application/json", body: `{}`, status: 404},
 		{name: "NUL in token", method: "POST", path: "/hooks/referral-factory/abc%00def", ctype: "application/json", body: `{}`, status: 404},
 		{name: "method not allowed", method: "PUT", path: hook, ctype: "application/json", body: `{}`, status: 400, message: "method not allowed"},
+		{name: "field name of 100 KB over a list", method: "POST", path: hook, ctype: "application/json", body: string(amplifier(100_000, 499)), status: 422, message: "longer than 256 bytes"},
+		{name: "field path over 512 bytes", method: "POST", path: hook, ctype: "application/json", body: `{"` + strings.Repeat("a", 256) + `":{"` + strings.Repeat("b", 256) + `":1}}`, status: 422, message: "longer than 512 bytes"},
+		{name: "fields that multiply past the size limit", method: "POST", path: hook, ctype: "application/json", body: `{"` + strings.Repeat("A", 250) + `":` + string(amplifier(250, 499)) + `}`, status: 413, message: "once normalized"},
+		{name: "form field name of 300 bytes", method: "POST", path: hook, ctype: "application/x-www-form-urlencoded", body: "email=a%40b.co&" + strings.Repeat("k", 300) + "=1", status: 422, message: "longer than 256 bytes"},
 		// OAuth callback.
 		{name: "callback without state", method: "GET", path: "/oauth/callback?code=x", status: 400, message: "install link is invalid"},
 		{name: "callback with forged state", method: "GET", path: "/oauth/callback?code=x&state=" + forgeSession(t, []byte("not-the-key-0123456789abcdef0123"), jwt.SigningMethodHS256, time.Now().Add(time.Hour)), status: 400, message: "install link is invalid"},
@@ -111,9 +115,24 @@ func TestHostileInput(t *testing.T) {
 		{name: "API mapping with markup as a property", method: "PUT", path: "/api/v1/sources/" + src.ID + "/mapping", ctype: "application/json", body: `{"fields":[{"from":"email","to":"email"},{"from":"x","to":"<img src=x>"}],"on_existing":"update"}`, session: true, status: 422, message: "not a HubSpot property name"},
 		{name: "API oversized body", method: "PUT", path: "/api/v1/sources/" + src.ID + "/mapping", ctype: "application/json", body: `{"fields":[{"from":"` + strings.Repeat("x", 300<<10) + `","to":"email"}]}`, session: true, status: 413, message: "too large"},
 		{name: "API negative limit", method: "GET", path: "/api/v1/sources/" + src.ID + "/activity?limit=-5", session: true, status: 400, message: "limit"},
+		{name: "API page beyond int64", method: "GET", path: "/api/v1/portals?page=99999999999999999999999", session: true, status: 400, message: "page must be a whole number from 1"},
+		{name: "API page at int64 max (overflowed the slice)", method: "GET", path: "/api/v1/portals?page=9223372036854775807", session: true, status: 400, message: "page must be a whole number from 1"},
+		{name: "API page that overflowed times per_page", method: "GET", path: "/api/v1/portals?page=368934881474191034&per_page=50", session: true, status: 400, message: "page"},
+		{name: "API last allowed page", method: "GET", path: "/api/v1/portals?page=1000000&per_page=200", session: true, status: 200, message: `"portals":[]`},
+		{name: "API per_page at int64 max", method: "GET", path: "/api/v1/portals?per_page=9223372036854775807", session: true, status: 400, message: "per_page must be a whole number from 1 to 200"},
+		{name: "API limit at int64 max", method: "GET", path: "/api/v1/sources/" + src.ID + "/activity?limit=9223372036854775807", session: true, status: 400, message: "limit must be a whole number from 1 to 500"},
+		{name: "API before out of range", method: "GET", path: "/api/v1/sources/" + src.ID + "/activity?before=99999-12-31T00:00:00Z", session: true, status: 400, message: "before"},
+		{name: "API before in year 0", method: "GET", path: "/api/v1/sources/" + src.ID + "/activity?before=0000-01-01T00:00:00Z", session: true, status: 200, message: `"events"`},
+		{name: "app page that overflowed the slice", method: "GET", path: "/app/?page=368934881474191034", session: true, status: 200, message: "Your portals"},
+		{name: "app page at int64 min", method: "GET", path: "/app/?page=-9223372036854775808", session: true, status: 200, message: "Your portals"},
+		{name: "app activity limit beyond int64", method: "GET", path: "/app/sources/" + src.ID + "/activity?limit=99999999999999999999", session: true, status: 400, message: "limit"},
+		{name: "API dead letters with a forged cursor", method: "GET", path: "/api/v1/sources/" + src.ID + "/dead-letters?after=9223372036854775807", session: true, status: 400, message: "after must be the next cursor"},
+		{name: "API dead letters with a huge limit", method: "GET", path: "/api/v1/sources/" + src.ID + "/dead-letters?limit=9223372036854775807", session: true, status: 400, message: "limit must be a whole number from 1 to 500"},
+		{name: "API dead letters after the end of time", method: "GET", path: "/api/v1/sources/" + src.ID + "/dead-letters?after=9223372036854775807:ev_z", session: true, status: 200, message: `"dead_letters":[]`},
+		{name: "API portal id beyond int64", method: "GET", path: "/api/v1/portals/99999999999999999999", session: true, status: 404, message: "no such portal"},
 		{name: "API header injection in a source name", method: "POST", path: "/api/v1/portals/1001/sources", ctype: "application/json", body: `{"name":"a\r\nX-Evil: 1"}`, session: true, status: 201},
 	}
-	require.GreaterOrEqual(t, len(cases), 30)
+	require.GreaterOrEqual(t, len(cases), 50)
 	client := &http.Client{CheckRedirect: noRedirect}
 	ctx := context.Background()
 	for _, tc := range cases {

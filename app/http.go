@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Handler returns refhub's HTTP handler. Every route is registered here.
@@ -16,13 +15,17 @@ func (a *App) Handler() http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.ContextWithFallback = true
+	// The client address (what unknown webhook URLs are limited by) comes
+	// from X-Forwarded-For only behind the proxies the operator names:
+	// anyone else could write any address there. Validated in LoadConfig.
+	_ = r.SetTrustedProxies(a.cfg.TrustedProxies)
 	r.Use(a.recoverer, a.observe, a.renderErrors)
 	r.NoRoute(func(c *gin.Context) { _ = c.Error(errorf(ENotFound, "no such page")) })
 	r.NoMethod(func(c *gin.Context) { _ = c.Error(&Error{Code: EInvalid, Message: "method not allowed on this URL"}) })
 
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
-	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{})))
+	r.GET("/metrics", a.serveMetrics)
 	r.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/app/") })
 
 	r.GET("/oauth/install", a.oauthInstall)

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -25,19 +27,15 @@ const MaxWebhookBody = 1 << 20
 const DefaultSecretHeader = "X-Refhub-Secret"
 
 // hook receives a Referral Factory webhook: authenticate the source,
-// normalize the payload, map it (to refuse what has no email), and durably
-// enqueue it before answering 202.
+// check what it may still cost, normalize the payload, map it (to refuse
+// what has no email), and durably enqueue it before answering 202.
 func (a *App) hook(c *gin.Context) {
-	ctx := c.Request.Context()
-	src, err := a.sources.ByToken(ctx, c.Param("token"))
-	if err != nil {
-		if errors.Is(err, tenants.ErrNotFound) {
-			err = errorf(ENotFound, "unknown webhook URL: copy the URL of the source from refhub again")
-		}
-		_ = c.Error(err)
+	src, ok := a.hookSource(c)
+	if !ok {
 		return
 	}
-	if !a.hooks.Allow(src.ID) {
+	if a.perSource != nil && !a.perSource.Allow(src.ID) {
+		a.metrics.ingested.WithLabelValues("rate_limited").Inc()
 		c.Header("Retry-After", "1")
 		_ = c.Error(errorf(ETooMany, "too many requests for this source; retry in a second"))
 		return
@@ -53,6 +51,10 @@ func (a *App) hook(c *gin.Context) {
 			return
 		}
 	}
+	if e := a.quota.check(c.Request.Context(), src); e != nil {
+		a.refuseOverQuota(c, src, e)
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxWebhookBody))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -64,6 +66,78 @@ func (a *App) hook(c *gin.Context) {
 		return
 	}
 	a.accept(c, src, body)
+}
+
+// hookSource finds the source of a webhook's token. A token this replica
+// has not met costs a lookup in Redis, so such lookups are limited per
+// client address: an address that sent too many tokens Redis did not know
+// is refused before any Redis work. A token just found missing, or that
+// cannot be one, is answered from memory and not looked up.
+func (a *App) hookSource(c *gin.Context) (*tenants.Source, bool) {
+	token := c.Param("token")
+	state := a.sources.Token(token)
+	if state == tokenUnseen && !a.strangers.Has(clientKey(c.ClientIP())) {
+		a.metrics.ingested.WithLabelValues("unknown_limited").Inc()
+		c.Header("Retry-After", "10")
+		_ = c.Error(errorf(ETooMany, "too many requests with unknown webhook URLs from this address: copy the URL of the source from refhub again, and retry in a few seconds"))
+		return nil, false
+	}
+	var src *tenants.Source
+	err := error(tenants.ErrNotFound)
+	if state == tokenKnown || state == tokenUnseen && tenants.LooksLikeSecret(token) {
+		src, err = a.sources.ByToken(c.Request.Context(), token)
+	}
+	if errors.Is(err, tenants.ErrNotFound) {
+		if state != tokenMissing {
+			a.strangers.Allow(clientKey(c.ClientIP())) // spends one of the address's lookups
+			a.sources.Missing(token)
+		}
+		err = errorf(ENotFound, "unknown webhook URL: copy the URL of the source from refhub again")
+	}
+	if err != nil {
+		_ = c.Error(err)
+		return nil, false
+	}
+	return src, true
+}
+
+// clientKey is what unknown-token lookups are counted by: the client's
+// IPv4 address, or the /64 network of an IPv6 one (a single host usually
+// has a whole /64 to pick addresses from).
+func clientKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	addr = addr.Unmap()
+	if addr.Is4() {
+		return addr.String()
+	}
+	p, _ := addr.Prefix(64)
+	return p.String()
+}
+
+// quotaRetryAfter is what a sender over a backlog quota is told to wait
+// (seconds): a backlog shrinks as it is delivered or fixed, not at once.
+const quotaRetryAfter = "60"
+
+// refuseOverQuota answers 429 to a signup for a source or workspace at
+// its backlog quota, and says so in the source's activity (at most once a
+// second per source and replica: a flood of refusals is one line, not a
+// flood of records). The body is not read: a refusal costs no storage.
+func (a *App) refuseOverQuota(c *gin.Context, src *tenants.Source, e *overQuota) {
+	a.metrics.ingested.WithLabelValues("over_quota").Inc()
+	if a.quotaLog.Allow(src.ID) {
+		now := a.now().UTC()
+		ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: src.HubID, Status: queue.Rejected,
+			ReceivedAt: now, UpdatedAt: now, Reason: "Refused with 429: " + e.Error() + ".",
+			Code: http.StatusText(http.StatusTooManyRequests)}
+		if err := a.queue.RecordRejected(c.Request.Context(), ev); err != nil {
+			a.log.Warn("record a refusal over quota", "source", src.ID, "err", err)
+		}
+	}
+	c.Header("Retry-After", quotaRetryAfter)
+	_ = c.Error(errorf(ETooMany, e.Error()))
 }
 
 // accept normalizes, maps and enqueues one signup for src.
@@ -111,10 +185,16 @@ func (a *App) accept(c *gin.Context, src *tenants.Source, body []byte) {
 	c.Data(http.StatusAccepted, "application/json; charset=utf-8", []byte(`{"id":"`+id+`","status":"queued"}`))
 }
 
+// MaxReason bounds a refusal's message, as answered and as stored: the
+// messages quote at most short parts of a request, and this is the cap
+// whatever a message says.
+const MaxReason = 1024
+
 // reject answers a signup that cannot be accepted and records it in the
 // source's activity, so the admin sees what arrived and why it was refused.
 func (a *App) reject(c *gin.Context, src *tenants.Source, hub int64, now time.Time, fields []payload.Field, status int, msg string) {
 	a.metrics.ingested.WithLabelValues("rejected").Inc()
+	msg = clipReason(msg)
 	ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Status: queue.Rejected,
 		ReceivedAt: now, UpdatedAt: now, Payload: fields, Reason: msg, Code: http.StatusText(status)}
 	if err := a.queue.RecordRejected(c.Request.Context(), ev); err != nil {
@@ -125,6 +205,18 @@ func (a *App) reject(c *gin.Context, src *tenants.Source, hub int64, now time.Ti
 		code = EInvalid
 	}
 	_ = c.Error(errorf(code, msg))
+}
+
+// clipReason cuts msg to MaxReason bytes at a character boundary.
+func clipReason(msg string) string {
+	if len(msg) <= MaxReason {
+		return msg
+	}
+	cut := MaxReason - len("…")
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return msg[:cut] + "…"
 }
 
 // dedupeHash identifies a webhook request's content: the same body (or, for

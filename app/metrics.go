@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/time/rate"
 )
 
 // httpMetrics count requests by route pattern (never the raw path, which
@@ -79,31 +78,4 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(readyDesc, prometheus.GaugeValue, c.vals[1])
 	ch <- prometheus.MustNewConstMetric(parkedDesc, prometheus.GaugeValue, c.vals[2])
 	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, c.vals[3])
-}
-
-// hookLimiter bounds webhook requests per source (per replica), so one
-// misbehaving Referral Factory account cannot crowd out the others.
-type hookLimiter struct {
-	perSecond int
-	mu        sync.Mutex
-	buckets   map[string]*rate.Limiter
-}
-
-func newHookLimiter(perSecond int) *hookLimiter {
-	return &hookLimiter{perSecond: perSecond, buckets: map[string]*rate.Limiter{}}
-}
-
-// Allow reports whether the source may send a request now.
-func (h *hookLimiter) Allow(sourceID string) bool {
-	h.mu.Lock()
-	b, ok := h.buckets[sourceID]
-	if !ok {
-		if len(h.buckets) > 100000 {
-			h.buckets = map[string]*rate.Limiter{}
-		}
-		b = rate.NewLimiter(rate.Limit(h.perSecond), h.perSecond)
-		h.buckets[sourceID] = b
-	}
-	h.mu.Unlock()
-	return b.Allow()
 }

@@ -152,7 +152,9 @@ func TestHealthAndMetrics(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, want, resp.StatusCode, path)
 	}
-	resp, err := http.Get(env.URL("/metrics"))
+	req, _ := http.NewRequest(http.MethodGet, env.URL("/metrics"), nil)
+	req.Header.Set("Authorization", "Bearer "+apptest.MetricsToken)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

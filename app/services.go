@@ -19,41 +19,6 @@ import (
 // handlers parse input, call one of these, and render. Every one acts on
 // resources already authorized against the caller's workspace.
 
-// portalSummary is a portal with today's counts, for the workspace home.
-type portalSummary struct {
-	portalView
-	Sources   int   `json:"sources"`
-	Delivered int64 `json:"delivered_today"`
-	Failed    int64 `json:"failed_today"`
-	Rejected  int64 `json:"rejected_today"`
-	Queued    int64 `json:"queued"`
-}
-
-// summarizePortals adds today's counts and queue depth to portals.
-func (a *App) summarizePortals(ctx context.Context, ps []tenants.Portal, srcs []tenants.Source) ([]portalSummary, error) {
-	out := make([]portalSummary, len(ps))
-	today := a.now()
-	for i, p := range ps {
-		st, err := a.queue.Stats(ctx, p.HubID, "", today)
-		if err != nil {
-			return nil, err
-		}
-		depth, err := a.queue.Depth(ctx, p.HubID)
-		if err != nil {
-			return nil, err
-		}
-		n := 0
-		for _, s := range srcs {
-			if containsHub(s.Portals(), p.HubID) {
-				n++
-			}
-		}
-		out[i] = portalSummary{portalView: viewPortal(p), Sources: n, Delivered: st.Delivered, Failed: st.Failed,
-			Rejected: st.Rejected, Queued: depth}
-	}
-	return out, nil
-}
-
 func containsHub(hubs []int64, h int64) bool {
 	for _, x := range hubs {
 		if x == h {
@@ -63,8 +28,9 @@ func containsHub(hubs []int64, h int64) bool {
 	return false
 }
 
-// filterPortals keeps portals whose domain or hub id contains q, then pages.
-func filterPortals(ps []tenants.Portal, q string, page, perPage int) ([]tenants.Portal, int) {
+// filterPortals keeps portals whose domain or hub id contains q, sorted by
+// domain.
+func filterPortals(ps []tenants.Portal, q string) []tenants.Portal {
 	q = strings.ToLower(strings.TrimSpace(q))
 	var kept []tenants.Portal
 	for _, p := range ps {
@@ -73,13 +39,17 @@ func filterPortals(ps []tenants.Portal, q string, page, perPage int) ([]tenants.
 		}
 	}
 	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Domain < kept[j].Domain })
-	total := len(kept)
-	start := (page - 1) * perPage
-	if start > total {
-		start = total
+	return kept
+}
+
+// pageOf returns page (from 1) of items, perPage at a time: empty past the
+// last page, whatever the page number (no product that could overflow).
+func pageOf[T any](items []T, page, perPage int) []T {
+	if page < 1 || perPage < 1 || page-1 > len(items)/perPage {
+		return nil
 	}
-	end := min(start+perPage, total)
-	return kept[start:end], total
+	start := (page - 1) * perPage
+	return items[start:min(start+perPage, len(items))]
 }
 
 // disconnectPortal revokes the portal's refresh token at HubSpot and stops
@@ -101,14 +71,21 @@ func (a *App) revokeAtHubSpot(ctx context.Context, hub int64) {
 	if err != nil {
 		return
 	}
-	if err := a.hs.Revoke(ctx, rt, "refresh_token"); err != nil {
+	a.revokeRefreshToken(ctx, hub, rt)
+}
+
+// revokeRefreshToken revokes a portal's refresh token at HubSpot, logging a
+// failure.
+func (a *App) revokeRefreshToken(ctx context.Context, hub int64, refreshToken string) {
+	if err := a.hs.Revoke(ctx, refreshToken, "refresh_token"); err != nil {
 		a.log.Warn("revoke refresh token at HubSpot", slog.Int64("portal", hub), slog.Any("err", err))
 	}
 }
 
 // deletePortal removes a portal from refhub: its tokens (revoked at
 // HubSpot), queued events, activity, dead letters, the sources whose
-// default portal it is, and routes to it from other sources.
+// default portal it is, and every reference other sources hold to it
+// (routes, past portals).
 func (a *App) deletePortal(ctx context.Context, p tenants.Portal) error {
 	a.revokeAtHubSpot(ctx, p.HubID)
 	if err := a.tokens.Delete(ctx, p.HubID); err != nil {
@@ -130,8 +107,7 @@ func (a *App) deletePortal(ctx context.Context, p tenants.Portal) error {
 			}
 			continue
 		}
-		s.Routes = withoutRoutesTo(s.Routes, p.HubID)
-		if _, err := a.sources.Save(ctx, s); err != nil {
+		if _, err := a.sources.DropPortal(ctx, s, p.HubID); err != nil {
 			return err
 		}
 	}
@@ -140,16 +116,6 @@ func (a *App) deletePortal(ctx context.Context, p tenants.Portal) error {
 	}
 	a.props.Drop(ctx, p.HubID)
 	return a.store.DeletePortal(ctx, p)
-}
-
-func withoutRoutesTo(rs []tenants.Route, hub int64) []tenants.Route {
-	out := rs[:0:0]
-	for _, r := range rs {
-		if r.HubID != hub {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // deleteSource removes a source and its webhook URL; its activity and dead
@@ -318,77 +284,6 @@ func hubspotProblem(err error) error {
 func isReconnect(err error) bool {
 	var re *oauth.ReconnectError
 	return errors.As(err, &re)
-}
-
-// laneSummary is the state of one portal's lane, as a source's activity
-// shows it.
-type laneSummary struct {
-	HubID         int64   `json:"hub_id"`
-	Queued        int64   `json:"queued"`
-	LagSeconds    float64 `json:"lag_seconds"`
-	Parked        bool    `json:"parked"`
-	RetryAttempts int     `json:"retry_attempts"`
-	LastError     string  `json:"last_error,omitempty"`
-	CallsToday    int64   `json:"hubspot_calls_today"`
-	RateLimited   int64   `json:"hubspot_429_today"`
-}
-
-// sourceSummary is a source's counts for today and its portals' lanes.
-type sourceSummary struct {
-	DeliveredToday int64         `json:"delivered_today"`
-	FailedToday    int64         `json:"failed_today"`
-	RejectedToday  int64         `json:"rejected_today"`
-	DeadLetters    int64         `json:"dead_letters"`
-	Lanes          []laneSummary `json:"lanes"`
-}
-
-func (a *App) sourceSummary(ctx context.Context, src tenants.Source) (sourceSummary, error) {
-	var s sourceSummary
-	now := a.now()
-	for _, hub := range src.AllPortals() {
-		st, err := a.queue.Stats(ctx, hub, src.ID, now)
-		if err != nil {
-			return s, err
-		}
-		dead, err := a.queue.DeadCount(ctx, hub, src.ID)
-		if err != nil {
-			return s, err
-		}
-		s.DeliveredToday += st.Delivered
-		s.FailedToday += st.Failed
-		s.RejectedToday += st.Rejected
-		s.DeadLetters += dead
-		lane, err := a.laneSummary(ctx, hub)
-		if err != nil {
-			return s, err
-		}
-		s.Lanes = append(s.Lanes, lane)
-	}
-	return s, nil
-}
-
-func (a *App) laneSummary(ctx context.Context, hub int64) (laneSummary, error) {
-	l := laneSummary{HubID: hub}
-	var err error
-	if l.Queued, err = a.queue.Depth(ctx, hub); err != nil {
-		return l, err
-	}
-	lag, err := a.queue.Lag(ctx, hub)
-	if err != nil {
-		return l, err
-	}
-	l.LagSeconds = lag.Seconds()
-	if l.Parked, err = a.queue.Parked(ctx, hub); err != nil {
-		return l, err
-	}
-	rs, err := a.queue.Retry(ctx, hub)
-	if err != nil {
-		return l, err
-	}
-	l.RetryAttempts, l.LastError = rs.Attempts, rs.LastError
-	st, err := a.queue.Stats(ctx, hub, "", a.now())
-	l.CallsToday, l.RateLimited = st.Calls, st.RateLimited
-	return l, err
 }
 
 // saveMapping stores m as the default mapping (idx -1) or a route's.

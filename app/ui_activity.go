@@ -104,15 +104,21 @@ func (a *App) uiRetry(c *gin.Context, src tenants.Source) {
 	a.redirectFlash(c, sourceURL(src.ID, "events/"+ev.ID), "Sent again with the current mapping. This page shows the outcome.", false)
 }
 
-// deadLettersView lists a source's dead letters.
+// deadLettersView is one page of a source's dead letters.
 type deadLettersView struct {
-	Ctx    sourceCtx
-	Events []eventView
+	Ctx        sourceCtx
+	Events     []eventView
+	Total      int64
+	Paged      bool   // not the first page
+	NextURL    string // the page after this one
+	FirstURL   string
+	MaxReplay  int
+	ReplayRest bool // Replay all queues the oldest MaxReplay only
 }
 
 func (a *App) uiDeadLetters(c *gin.Context, src tenants.Source) {
 	ctx := c.Request.Context()
-	evs, err := a.queue.DeadLetters(ctx, src.AllPortals(), src.ID)
+	page, err := a.deadLetterPage(c, src)
 	if err != nil {
 		_ = c.Error(err)
 		return
@@ -122,16 +128,20 @@ func (a *App) uiDeadLetters(c *gin.Context, src tenants.Source) {
 		_ = c.Error(err)
 		return
 	}
-	a.renderSourcePage(c, http.StatusOK, "deadletters.html", "Dead letters", sc, deadLettersView{Ctx: sc, Events: a.viewEvents(evs)})
+	v := deadLettersView{Ctx: sc, Events: page.Events, Total: page.Total, Paged: c.Query("after") != "",
+		FirstURL: sourceURL(src.ID, "dead-letters"), MaxReplay: queue.MaxReplay, ReplayRest: page.Total > queue.MaxReplay}
+	if page.Next != "" {
+		v.NextURL = sourceURL(src.ID, "dead-letters") + "?" + url.Values{"after": {page.Next}}.Encode()
+	}
+	a.renderSourcePage(c, http.StatusOK, "deadletters.html", "Dead letters", sc, v)
 }
 
 func (a *App) uiReplay(c *gin.Context, src tenants.Source) {
-	n, err := a.queue.Replay(c.Request.Context(), src.AllPortals(), src.ID, c.PostFormArray("id"))
+	n, left, err := a.replay(c.Request.Context(), src, c.PostFormArray("id"))
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	a.engine.Wake()
 	if n == 0 {
 		a.redirectFlash(c, sourceURL(src.ID, "dead-letters"), "Nothing to replay: the dead letters were already replayed.", false)
 		return
@@ -139,6 +149,9 @@ func (a *App) uiReplay(c *gin.Context, src tenants.Source) {
 	msg := fmt.Sprintf("%d signups are queued again with the current mapping: they show as delivered below once HubSpot accepts them.", n)
 	if n == 1 {
 		msg = "1 signup is queued again with the current mapping: it shows as delivered below once HubSpot accepts it."
+	}
+	if left > 0 {
+		msg += fmt.Sprintf(" %d dead letters remain: replay again once these are through.", left)
 	}
 	a.redirectFlash(c, sourceURL(src.ID, "activity"), msg, false)
 }

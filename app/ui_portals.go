@@ -40,16 +40,22 @@ func (a *App) uiHome(c *gin.Context) {
 		return
 	}
 	q := strings.TrimSpace(c.Query("q"))
-	pageNo, _ := strconv.Atoi(c.Query("page"))
-	pageNo = max(pageNo, 1)
-	shown, total := filterPortals(all, q, pageNo, portalsPerPage)
+	kept := filterPortals(all, q)
+	total, pages := len(kept), max(1, (len(kept)+portalsPerPage-1)/portalsPerPage)
+	// A page past the last (or no number at all) shows the nearest one: a
+	// link kept from a larger workspace still leads somewhere.
+	pageNo, err := strconv.Atoi(c.Query("page"))
+	if err != nil {
+		pageNo = 1
+	}
+	pageNo = min(max(pageNo, 1), pages)
+	shown := pageOf(kept, pageNo, portalsPerPage)
 	sums, err := a.summarizePortals(ctx, shown, srcs)
 	if err != nil {
 		_ = c.Error(err)
 		return
 	}
-	v := homeView{Portals: sums, Query: q, Total: total, Workspace: len(all), Page: pageNo,
-		Pages: max(1, (total+portalsPerPage-1)/portalsPerPage)}
+	v := homeView{Portals: sums, Query: q, Total: total, Workspace: len(all), Page: pageNo, Pages: pages}
 	if len(shown) > 0 {
 		v.From = (pageNo-1)*portalsPerPage + 1
 		v.To = v.From + len(shown) - 1
@@ -197,6 +203,5 @@ func (a *App) workspacePortals(ctx context.Context, ws string) ([]tenants.Portal
 	if err != nil {
 		return nil, err
 	}
-	shown, _ := filterPortals(ps, "", 1, len(ps)+1)
-	return shown, nil
+	return filterPortals(ps, ""), nil
 }

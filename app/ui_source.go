@@ -14,9 +14,10 @@ import (
 // sourceCtx is what every page of a source shows around its content: the
 // source, its default portal, and which tab is current.
 type sourceCtx struct {
-	Source sourceView
-	Portal tenants.Portal
-	Tab    string
+	Source    sourceView
+	Portal    tenants.Portal
+	Tab       string
+	OverQuota string // why Referral Factory's requests are refused, if they are
 }
 
 // sourceContext loads what the source pages share.
@@ -25,7 +26,11 @@ func (a *App) sourceContext(ctx context.Context, src tenants.Source, tab string)
 	if err != nil {
 		return sourceCtx{}, err
 	}
-	return sourceCtx{Source: a.viewSource(src), Portal: p, Tab: tab}, nil
+	b, err := a.quota.view(ctx, src)
+	if err != nil {
+		return sourceCtx{}, err
+	}
+	return sourceCtx{Source: a.viewSource(src), Portal: p, Tab: tab, OverQuota: b.OverQuota}, nil
 }
 
 // renderSourcePage renders one of a source's pages with its breadcrumbs;

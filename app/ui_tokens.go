@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -44,12 +43,12 @@ func (a *App) uiCreateToken(c *gin.Context) {
 	name := strings.TrimSpace(c.PostForm("name"))
 	t, secret, err := a.store.CreateAPIToken(c.Request.Context(), principal(c).WorkspaceID, name)
 	if err != nil {
-		var ve *tenants.ValidationError
-		if !errors.As(err, &ve) {
+		e := asError(err)
+		if e.Code != EUnprocessable {
 			_ = c.Error(err)
 			return
 		}
-		a.renderTokens(c, http.StatusUnprocessableEntity, tokensView{Name: name, Error: strings.Join(ve.Problems, "; ")})
+		a.renderTokens(c, http.StatusUnprocessableEntity, tokensView{Name: name, Error: strings.TrimPrefix(e.Message, "invalid mapping: ")})
 		return
 	}
 	// Rendered at once rather than redirected: refhub keeps only a hash, so

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/refhub/refhub/oauth"
 )
 
 // uiRoutes registers the settings app's pages. Every page authorizes what
@@ -52,7 +54,7 @@ func (a *App) uiSignOut(c *gin.Context) {
 
 func (a *App) uiSignIn(c *gin.Context) {
 	a.render(c, http.StatusOK, "signin.html", page{Title: "Sign in", Data: map[string]string{
-		"ReturnTo": c.Query("return_to")}})
+		"ReturnTo": oauth.LocalReturnTo(c.Query("return_to"))}})
 }
 
 // CurlSample is a ready-to-paste command that sends a test signup.

@@ -35,16 +35,17 @@ type Installer struct {
 // redirecting back to redirectURI.
 func NewInstaller(hs HubSpot, states *States, scopes []string, redirectURI string) *Installer {
 	return &Installer{hs: hs, states: states, scopes: scopes, redirectURI: redirectURI,
-		secure: strings.HasPrefix(redirectURI, "https://")}
+		secure: IsHTTPS(redirectURI)}
 }
 
 // Scopes returns the scopes the install requests.
 func (i *Installer) Scopes() []string { return append([]string(nil), i.scopes...) }
 
 // Begin sets the nonce cookie on w and returns HubSpot's consent page URL.
-// returnTo is a local path to land on after the install.
+// returnTo is a path of the settings app to land on after the install
+// (anything else is dropped: see LocalReturnTo).
 func (i *Installer) Begin(w http.ResponseWriter, returnTo string) (string, error) {
-	nonce, state, err := i.states.Issue(safeReturnTo(returnTo))
+	nonce, state, err := i.states.Issue(LocalReturnTo(returnTo))
 	if err != nil {
 		return "", fmt.Errorf("issue state: %w", err)
 	}
@@ -53,15 +54,6 @@ func (i *Installer) Begin(w http.ResponseWriter, returnTo string) (string, error
 		HttpOnly: true, Secure: i.secure, SameSite: http.SameSiteLaxMode,
 	})
 	return i.hs.AuthorizeURL(i.redirectURI, i.scopes, state), nil
-}
-
-// safeReturnTo keeps only local paths, so the install cannot be turned into
-// an open redirect.
-func safeReturnTo(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
-		return ""
-	}
-	return p
 }
 
 // Grant is a completed install as HubSpot reports it.
@@ -134,7 +126,9 @@ func (i *Installer) Complete(ctx context.Context, w http.ResponseWriter, r *http
 		// The user decides the workspace the portal joins: never guess it.
 		return nil, errors.New("HubSpot did not say which user installed the app: start the install again")
 	}
-	return &Grant{Token: tok, Info: info, ReturnTo: returnTo}, nil
+	// Checked again: a state signed before the rules tightened is still
+	// valid for a few minutes.
+	return &Grant{Token: tok, Info: info, ReturnTo: LocalReturnTo(returnTo)}, nil
 }
 
 // RedirectURI returns the callback URL for a public base URL.

@@ -34,7 +34,7 @@ func apiTokenKey(hash string) string      { return "apitoken:" + hash }
 func workspaceTokensKey(ws string) string { return workspaceKey(ws) + ":apitokens" }
 
 // CreateAPIToken creates a token for a workspace and returns it with its
-// secret (shown once).
+// secret (shown once); a workspace at its cap of tokens gets a *CapError.
 func (s *RedisStore) CreateAPIToken(ctx context.Context, wsID, name string) (APIToken, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
@@ -43,10 +43,11 @@ func (s *RedisStore) CreateAPIToken(ctx context.Context, wsID, name string) (API
 	secret := APITokenPrefix + NewSecret()
 	t := apiTokenRecord{APIToken: APIToken{ID: NewID("tok"), WorkspaceID: wsID, Name: name,
 		Prefix: secret[:9], CreatedAt: s.now().UTC()}, Hash: HashSecret(secret)}
-	if err := s.setJSON(ctx, apiTokenKey(t.Hash), t); err != nil {
+	if err := s.addCapped(ctx, workspaceTokensKey(wsID), "hash", s.caps.APITokens, t.Hash, t.ID, "API tokens"); err != nil {
 		return APIToken{}, "", err
 	}
-	if err := s.rdb.HSet(ctx, workspaceTokensKey(wsID), t.ID, t.Hash).Err(); err != nil {
+	if err := s.setJSON(ctx, apiTokenKey(t.Hash), t); err != nil {
+		s.rdb.HDel(ctx, workspaceTokensKey(wsID), t.ID)
 		return APIToken{}, "", err
 	}
 	return t.APIToken, secret, nil

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Lookup is a normalized payload: the value at a field path.
@@ -17,6 +18,10 @@ type Lookup interface {
 
 // MaxMappedFields bounds a mapping's size.
 const MaxMappedFields = 100
+
+// MaxFromPath bounds the Referral Factory field path a mapping reads (a
+// payload has no longer path).
+const MaxFromPath = 512
 
 var propertyName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,99}$`)
 
@@ -29,7 +34,7 @@ func (e *ValidationError) Error() string { return "invalid mapping: " + strings.
 func (m Mapping) Validate() error {
 	var probs []string
 	if !m.OnExisting.Valid() {
-		probs = append(probs, fmt.Sprintf("on_existing must be update, skip or fill_empty, not %q", m.OnExisting))
+		probs = append(probs, fmt.Sprintf("on_existing must be update, skip or fill_empty, not %q", clip(string(m.OnExisting))))
 	}
 	if len(m.Fields) > MaxMappedFields {
 		probs = append(probs, fmt.Sprintf("at most %d fields can be mapped", MaxMappedFields))
@@ -39,8 +44,10 @@ func (m Mapping) Validate() error {
 		switch {
 		case strings.TrimSpace(f.From) == "":
 			probs = append(probs, fmt.Sprintf("field %d: choose the Referral Factory field to read", i+1))
+		case len(f.From) > MaxFromPath:
+			probs = append(probs, fmt.Sprintf("field %d: the Referral Factory field path is longer than %d bytes", i+1, MaxFromPath))
 		case !propertyName.MatchString(f.To):
-			probs = append(probs, fmt.Sprintf("field %d: %q is not a HubSpot property name (lowercase letters, digits and _)", i+1, f.To))
+			probs = append(probs, fmt.Sprintf("field %d: %q is not a HubSpot property name (lowercase letters, digits and _)", i+1, clip(f.To)))
 		case targets[f.To]:
 			probs = append(probs, fmt.Sprintf("field %d: property %q is mapped twice", i+1, f.To))
 		}
@@ -54,7 +61,7 @@ func (m Mapping) Validate() error {
 	}
 	for _, prop := range sortedKeys(m.Defaults) {
 		if !propertyName.MatchString(prop) {
-			probs = append(probs, fmt.Sprintf("default value: %q is not a HubSpot property name", prop))
+			probs = append(probs, fmt.Sprintf("default value: %q is not a HubSpot property name", clip(prop)))
 		}
 		if prop == "email" {
 			probs = append(probs, "email cannot have a default value: every contact needs its own")
@@ -93,7 +100,7 @@ func (m Mapping) Apply(p Lookup) (map[string]string, error) {
 	email := strings.ToLower(strings.TrimSpace(props["email"]))
 	if email == "" {
 		return nil, fmt.Errorf("%w: the mapping reads the email from %q and the payload has no value there (fields received: %s)",
-			ErrNoEmail, emailFrom, listPaths(p.Paths(), 12))
+			ErrNoEmail, clip(emailFrom), listPaths(p.Paths(), 12))
 	}
 	if err := checkEmailShape(email); err != nil {
 		return nil, err
@@ -117,14 +124,36 @@ func checkEmailShape(email string) error {
 	return nil
 }
 
+// listPaths names the first n paths, each cut to a readable length, so
+// the message stays small whatever the payload.
 func listPaths(paths []string, n int) string {
 	if len(paths) == 0 {
 		return "none"
 	}
-	if len(paths) > n {
-		return strings.Join(paths[:n], ", ") + fmt.Sprintf(" and %d more", len(paths)-n)
+	shown := make([]string, 0, min(n, len(paths)))
+	for _, p := range paths[:min(n, len(paths))] {
+		shown = append(shown, clip(p))
 	}
-	return strings.Join(paths, ", ")
+	if len(paths) > n {
+		return strings.Join(shown, ", ") + fmt.Sprintf(" and %d more", len(paths)-n)
+	}
+	return strings.Join(shown, ", ")
+}
+
+// clipLen is how much of a name a message repeats.
+const clipLen = 64
+
+// clip cuts s to its first clipLen bytes (at a character boundary) and
+// marks the cut.
+func clip(s string) string {
+	if len(s) <= clipLen {
+		return s
+	}
+	cut := clipLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func sortedKeys(m map[string]string) []string {

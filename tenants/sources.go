@@ -24,7 +24,8 @@ func tokenAAD(id string) string  { return "source:" + id + ":token" }
 func secretAAD(id string) string { return "source:" + id + ":secret" }
 
 // CreateSource creates a source sending to portal hubID with the default
-// mapping and a fresh webhook token.
+// mapping and a fresh webhook token; a workspace at its cap of sources
+// gets a *CapError.
 func (s *RedisStore) CreateSource(ctx context.Context, wsID string, hubID int64, name string) (Source, error) {
 	now := s.now().UTC()
 	src := Source{
@@ -32,13 +33,17 @@ func (s *RedisStore) CreateSource(ctx context.Context, wsID string, hubID int64,
 		Mapping: DefaultMapping(), Routes: []Route{}, CreatedAt: now, UpdatedAt: now,
 		Token: NewSecret(),
 	}
-	if err := s.writeSource(ctx, src); err != nil {
+	// The place in the workspace's index first: at the cap, nothing is
+	// written.
+	if err := s.addCapped(ctx, workspaceSourcesKey(wsID), "zset", s.caps.Sources, now.UnixMilli(), src.ID, "sources"); err != nil {
 		return Source{}, err
 	}
-	pipe := s.rdb.Pipeline()
-	pipe.Set(ctx, hookKey(HashSecret(src.Token)), src.ID, 0)
-	pipe.ZAdd(ctx, workspaceSourcesKey(wsID), redis.Z{Score: float64(now.UnixMilli()), Member: src.ID})
-	if _, err := pipe.Exec(ctx); err != nil {
+	err := s.writeSource(ctx, src)
+	if err == nil {
+		err = s.rdb.Set(ctx, hookKey(HashSecret(src.Token)), src.ID, 0).Err()
+	}
+	if err != nil {
+		s.rdb.ZRem(ctx, workspaceSourcesKey(wsID), src.ID)
 		return Source{}, fmt.Errorf("create source: %w", err)
 	}
 	return src, nil
@@ -157,6 +162,27 @@ func (s *RedisStore) SaveSource(ctx context.Context, src Source) (Source, error)
 		}
 	}
 	src.SecretName = strings.TrimSpace(src.SecretName)
+	return src, s.writeSource(ctx, src)
+}
+
+// DropPortal removes every reference a source holds to a deleted portal:
+// its routes to the portal and its place among the portals the source
+// sent to before (whose lanes the source's pages would otherwise still
+// read, even once someone else installs the portal).
+func (s *RedisStore) DropPortal(ctx context.Context, src Source, hub int64) (Source, error) {
+	routes := src.Routes[:0:0]
+	for _, r := range src.Routes {
+		if r.HubID != hub {
+			routes = append(routes, r)
+		}
+	}
+	past := src.PastHubIDs[:0:0]
+	for _, h := range src.PastHubIDs {
+		if h != hub {
+			past = append(past, h)
+		}
+	}
+	src.Routes, src.PastHubIDs, src.UpdatedAt = routes, past, s.now().UTC()
 	return src, s.writeSource(ctx, src)
 }
 

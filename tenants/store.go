@@ -24,6 +24,7 @@ type RedisStore struct {
 	rdb   redis.UniversalClient
 	vault Sealer
 	now   func() time.Time
+	caps  Caps
 }
 
 // NewRedisStore returns a store on rdb that seals secrets with vault.
@@ -131,7 +132,8 @@ func (s *RedisStore) WorkspacePortal(ctx context.Context, wsID string, hubID int
 	return p, nil
 }
 
-// Portals returns the portals of a workspace, ordered by hub id.
+// Portals returns the portals of a workspace, ordered by hub id. Only
+// portals the workspace owns are listed, whatever its index holds.
 func (s *RedisStore) Portals(ctx context.Context, wsID string) ([]Portal, error) {
 	ids, err := s.rdb.ZRange(ctx, workspacePortalsKey(wsID), 0, -1).Result()
 	if err != nil {
@@ -142,7 +144,17 @@ func (s *RedisStore) Portals(ctx context.Context, wsID string) ([]Portal, error)
 		n, _ := strconv.ParseInt(id, 10, 64)
 		keys[i] = PortalTag(n)
 	}
-	return getMany[Portal](ctx, s.rdb, keys)
+	all, err := getMany[Portal](ctx, s.rdb, keys)
+	if err != nil {
+		return nil, err
+	}
+	owned := all[:0]
+	for _, p := range all {
+		if p.WorkspaceID == wsID {
+			owned = append(owned, p)
+		}
+	}
+	return owned, nil
 }
 
 // SetPortalStatus records a portal's connection state and why.
@@ -175,6 +187,8 @@ var ErrPortalElsewhere = errors.New("portal belongs to another workspace")
 // workspace; later installs by the same user join it; reinstalling a portal
 // reconnects it. A portal of another workspace is left alone
 // (ErrPortalElsewhere, with that workspace's owner email in the error).
+// The portal is claimed atomically: of two users installing the same new
+// portal at once, one gets it and the other ErrPortalElsewhere.
 func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, Portal, error) {
 	now := s.now().UTC()
 	existing, err := s.Portal(ctx, in.HubID)
@@ -189,22 +203,29 @@ func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, P
 			return Workspace{}, Portal{}, err
 		}
 		if uw.ID != existing.WorkspaceID {
-			owner, _ := s.Workspace(ctx, existing.WorkspaceID)
-			return uw, Portal{}, fmt.Errorf("%w (owner %s)", ErrPortalElsewhere, owner.OwnerEmail)
+			return uw, Portal{}, s.elsewhere(ctx, existing.WorkspaceID)
 		}
 	}
-	ws, err := s.ensureUserWorkspace(ctx, in, now)
+	ws, created, err := s.ensureUserWorkspace(ctx, in, now)
 	if err != nil {
 		return Workspace{}, Portal{}, err
 	}
 	p := Portal{HubID: in.HubID, WorkspaceID: ws.ID, ConnectedAt: now}
-	if existing.HubID != 0 {
+	if existing.WorkspaceID == ws.ID {
 		p = existing // the user's own workspace's portal (checked above): reconnect it
 	}
 	p.Domain, p.Scopes, p.Status, p.StatusReason = in.Domain, in.Scopes, Connected, ""
 	p.InstalledByID, p.InstalledByEmail, p.UpdatedAt, p.ConnectedAt = in.UserID, in.UserEmail, now, now
-	if err := s.setJSON(ctx, PortalTag(in.HubID), p); err != nil {
+	owner, err := s.claim(ctx, p)
+	if err != nil {
 		return Workspace{}, Portal{}, err
+	}
+	if owner != "" { // someone else's install claimed the portal since it was read
+		if created {
+			s.abandonWorkspace(ctx, ws, in.UserID)
+			ws = Workspace{}
+		}
+		return ws, Portal{}, s.elsewhere(ctx, owner)
 	}
 	if err := s.rdb.ZAdd(ctx, workspacePortalsKey(ws.ID), redis.Z{Score: float64(in.HubID), Member: in.HubID}).Err(); err != nil {
 		return Workspace{}, Portal{}, err
@@ -212,24 +233,80 @@ func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, P
 	return ws, p, nil
 }
 
-func (s *RedisStore) ensureUserWorkspace(ctx context.Context, in Installation, now time.Time) (Workspace, error) {
+// elsewhere is ErrPortalElsewhere naming the owner of workspace wsID.
+func (s *RedisStore) elsewhere(ctx context.Context, wsID string) error {
+	owner, _ := s.Workspace(ctx, wsID)
+	return fmt.Errorf("%w (owner %s)", ErrPortalElsewhere, owner.OwnerEmail)
+}
+
+// claimScript stores a portal record unless the portal belongs to another
+// workspace, whose id it then returns ("" when stored).
+// KEYS: portal. ARGV: workspace id, record.
+var claimScript = redis.NewScript(`
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ws = cjson.decode(cur)['workspace_id']
+  if ws ~= ARGV[1] then return ws end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return ''
+`)
+
+// claim stores p unless its portal belongs to another workspace, whose id
+// it returns.
+func (s *RedisStore) claim(ctx context.Context, p Portal) (string, error) {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	owner, err := claimScript.Run(ctx, s.rdb, []string{PortalTag(p.HubID)}, p.WorkspaceID, raw).Text()
+	if err != nil {
+		return "", fmt.Errorf("portal %d: claim: %w", p.HubID, err)
+	}
+	return owner, nil
+}
+
+// ensureUserWorkspace returns the user's workspace, creating it on the
+// user's first install (created is then true).
+func (s *RedisStore) ensureUserWorkspace(ctx context.Context, in Installation, now time.Time) (Workspace, bool, error) {
 	ws, err := s.UserWorkspace(ctx, in.UserID)
 	if err == nil || !errors.Is(err, ErrNotFound) {
-		return ws, err
+		return ws, false, err
 	}
 	ws = Workspace{ID: NewID("ws"), Name: in.Domain, OwnerUserID: in.UserID, OwnerEmail: in.UserEmail, CreatedAt: now}
 	if err := s.setJSON(ctx, workspaceKey(ws.ID), ws); err != nil {
-		return Workspace{}, err
+		return Workspace{}, false, err
 	}
 	won, err := s.rdb.SetNX(ctx, userKey(in.UserID), ws.ID, 0).Result()
 	if err != nil {
-		return Workspace{}, err
+		return Workspace{}, false, err
 	}
 	if !won { // a concurrent install by the same user created one first
 		s.rdb.Del(ctx, workspaceKey(ws.ID))
-		return s.UserWorkspace(ctx, in.UserID)
+		ws, err = s.UserWorkspace(ctx, in.UserID)
+		return ws, false, err
 	}
-	return ws, nil
+	return ws, true, nil
+}
+
+// abandonScript deletes a user's workspace mapping if it still names the
+// workspace. KEYS: user. ARGV: workspace id.
+var abandonScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// abandonWorkspace removes a workspace an install created and then lost
+// its portal, so the user is not left a workspace named after another
+// tenant's portal; one that a concurrent install of the same user has
+// given a portal meanwhile is kept.
+func (s *RedisStore) abandonWorkspace(ctx context.Context, ws Workspace, userID int64) {
+	if n, err := s.rdb.ZCard(ctx, workspacePortalsKey(ws.ID)).Result(); err != nil || n > 0 {
+		return
+	}
+	if err := abandonScript.Run(ctx, s.rdb, []string{userKey(userID)}, ws.ID).Err(); err == nil {
+		s.rdb.Del(ctx, workspaceKey(ws.ID))
+	}
 }
 
 // DeletePortal removes a portal record and its membership in the workspace.

@@ -11,9 +11,9 @@ import (
 // token-by-token decoder (which allocates for every token and was the
 // largest cost of a webhook request). It accepts only what the decoder
 // accepts and returns the same fields: a well-formed object within
-// MaxDepth and MaxFields and without repeated keys. For anything else it
-// reports false, and FromJSON decodes the body token by token, which gives
-// the same fields or the precise error.
+// MaxDepth, MaxFields, MaxKey and MaxPath and without repeated keys. For
+// anything else it reports false, and FromJSON decodes the body token by
+// token, which gives the same fields or the precise error.
 func fastJSON(body []byte) ([]Field, bool) {
 	s := &scanner{b: body}
 	s.space()
@@ -63,7 +63,7 @@ func (s *scanner) object(prefix string, depth int) bool {
 	for {
 		s.space()
 		key, ok := s.str()
-		if !ok || !seen.add(key) {
+		if !ok || len(key) > MaxKey || len(prefix)+len(key) > MaxPath || !seen.add(key) {
 			return false
 		}
 		s.space()
@@ -87,7 +87,8 @@ func (s *scanner) array(path string, depth int) bool {
 		return true
 	}
 	for i := 0; ; i++ {
-		if !s.value(path+"."+strconv.Itoa(i), depth) {
+		elem := path + "." + strconv.Itoa(i)
+		if len(elem) > MaxPath || !s.value(elem, depth) {
 			return false
 		}
 		s.space()

@@ -69,7 +69,7 @@ func checkSame(t *testing.T, body []byte) {
 		return
 	}
 	want, werr := decodeJSON(body)
-	got, gerr := finish(fields)
+	got, gerr := finish(fields, len(body))
 	if werr != nil || gerr != nil {
 		// Refused after flattening (finish): the same refusal.
 		if fmt.Sprint(werr) != fmt.Sprint(gerr) {

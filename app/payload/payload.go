@@ -11,18 +11,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-)
-
-// Limits on what a payload may contain.
-const (
-	MaxDepth  = 16
-	MaxFields = 500
-	MaxValue  = 65536 // HubSpot's limit for a string property
 )
 
 // Field is one value of a payload at a dotted path such as "meta.Company".
@@ -38,7 +29,8 @@ type Payload struct {
 }
 
 // Error is a payload that cannot be accepted; Status is the HTTP status to
-// answer with (400, 415 or 422).
+// answer with (400, 413, 415 or 422). Msg quotes at most a short part of
+// the input.
 type Error struct {
 	Status int
 	Msg    string
@@ -155,7 +147,7 @@ func Parse(contentType string, body []byte, query url.Values) (*Payload, error) 
 		if len(query) == 0 {
 			return nil, bad(422, "the request has no signup data: send a JSON object, form fields or query parameters")
 		}
-		return fromValues(query)
+		return fromValues(query, querySize(query))
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
 		if trimmed[0] != '{' && trimmed[0] != '[' && looksLikeForm(trimmed) {
 			return fromForm(trimmed) // form fields sent under a JSON content type
@@ -174,36 +166,15 @@ func Parse(contentType string, body []byte, query url.Values) (*Payload, error) 
 			return fromForm(trimmed)
 		}
 	}
-	return nil, bad(415, "unsupported content type %q: send application/json or application/x-www-form-urlencoded", mediaType)
-}
-
-func fromForm(body []byte) (*Payload, error) {
-	vals, err := url.ParseQuery(string(body))
-	if err != nil {
-		return nil, bad(400, "the form body is malformed: %v", err)
-	}
-	return fromValues(vals)
-}
-
-// looksLikeForm reports whether body reads as key=value pairs.
-func looksLikeForm(body []byte) bool {
-	vals, err := url.ParseQuery(string(body))
-	if err != nil || len(vals) == 0 {
-		return false
-	}
-	for k := range vals {
-		if k == "" || strings.ContainsAny(k, "{}\"\n ") {
-			return false
-		}
-	}
-	return bytes.IndexByte(body, '=') > 0
+	return nil, bad(415, "unsupported content type %s: send application/json or application/x-www-form-urlencoded", Quote(mediaType))
 }
 
 // FromJSON flattens a JSON object. Duplicate keys, nesting deeper than
-// MaxDepth and more than MaxFields values are refused.
+// MaxDepth, more than MaxFields values, names longer than MaxKey, paths
+// longer than MaxPath and a result larger than SizeLimit are refused.
 func FromJSON(body []byte) (*Payload, error) {
 	if fields, ok := fastJSON(body); ok {
-		return finish(fields)
+		return finish(fields, len(body))
 	}
 	return decodeJSON(body)
 }
@@ -227,7 +198,7 @@ func decodeJSON(body []byte) (*Payload, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, bad(400, "the body has data after the JSON object")
 	}
-	return finish(f.fields)
+	return finish(f.fields, len(body))
 }
 
 type flattener struct {
@@ -246,8 +217,11 @@ func (f *flattener) object(prefix string, depth int) error {
 			return bad(400, "the body is not valid JSON: %v", err)
 		}
 		key := tok.(string)
+		if err := checkName(prefix, key); err != nil {
+			return err
+		}
 		if seen[key] {
-			return bad(422, "the key %q appears more than once", prefix+key)
+			return bad(422, "the key %s appears more than once", Quote(prefix+key))
 		}
 		seen[key] = true
 		if err := f.value(prefix+key, depth); err != nil {
@@ -288,7 +262,11 @@ func (f *flattener) array(path string, depth int) error {
 		return bad(400, "the JSON is nested more than %d levels deep", MaxDepth)
 	}
 	for i := 0; f.dec.More(); i++ {
-		if err := f.value(path+"."+strconv.Itoa(i), depth); err != nil {
+		elem := path + "." + strconv.Itoa(i)
+		if len(elem) > MaxPath {
+			return pathTooLong(elem)
+		}
+		if err := f.value(elem, depth); err != nil {
 			return err
 		}
 	}
@@ -296,6 +274,22 @@ func (f *flattener) array(path string, depth int) error {
 		return bad(400, "the body is not valid JSON: %v", err)
 	}
 	return nil
+}
+
+// checkName refuses an object key longer than MaxKey, or one that makes
+// a path longer than MaxPath under prefix.
+func checkName(prefix, key string) error {
+	if len(key) > MaxKey {
+		return bad(422, "the field name %s is longer than %d bytes", Quote(key), MaxKey)
+	}
+	if len(prefix)+len(key) > MaxPath {
+		return pathTooLong(prefix + key)
+	}
+	return nil
+}
+
+func pathTooLong(path string) error {
+	return bad(422, "the field path %s is longer than %d bytes", Quote(path), MaxPath)
 }
 
 func (f *flattener) add(path, value string) error {
@@ -306,38 +300,10 @@ func (f *flattener) add(path, value string) error {
 	return nil
 }
 
-var bracket = regexp.MustCompile(`\[([^\]]*)\]`)
-
-// fromValues flattens form or query values; "meta[Company]" becomes
-// "meta.Company". A key given twice is refused: which one is meant is a
-// guess.
-func fromValues(vals url.Values) (*Payload, error) {
-	var fields []Field
-	keys := make([]string, 0, len(vals))
-	for k := range vals {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		vs := vals[k]
-		if !utf8.ValidString(k) || !utf8.ValidString(strings.Join(vs, "")) {
-			return nil, bad(400, "the field %q is not valid UTF-8 once percent-decoded", strings.ToValidUTF8(k, "\uFFFD"))
-		}
-		path := strings.TrimSuffix(bracket.ReplaceAllString(k, ".$1"), ".")
-		if len(vs) > 1 {
-			return nil, bad(422, "the field %q appears %d times", path, len(vs))
-		}
-		if len(fields) >= MaxFields {
-			return nil, bad(422, "the payload has more than %d fields", MaxFields)
-		}
-		fields = append(fields, Field{Path: path, Value: vs[0]})
-	}
-	return finish(fields)
-}
-
 // finish checks values, then adds "meta.<field>" aliases for Referral
-// Factory's custom fields sent as a list of {field, value} pairs.
-func finish(fields []Field) (*Payload, error) {
+// Factory's custom fields sent as a list of {field, value} pairs, and
+// refuses a result larger than SizeLimit(n) for an input of n bytes.
+func finish(fields []Field, n int) (*Payload, error) {
 	for i, f := range fields {
 		f.Path = strings.ReplaceAll(f.Path, "\x00", "")
 		if f.Path == "" {
@@ -345,11 +311,15 @@ func finish(fields []Field) (*Payload, error) {
 		}
 		// HubSpot's limit counts characters, not bytes.
 		if len(f.Value) > MaxValue && utf8.RuneCountInString(f.Value) > MaxValue {
-			return nil, bad(422, "the field %q is longer than %d characters", f.Path, MaxValue)
+			return nil, bad(422, "the field %s is longer than %d characters", Quote(f.Path), MaxValue)
 		}
 		fields[i] = Field{Path: f.Path, Value: strings.ReplaceAll(f.Value, "\x00", "")}
 	}
 	fields = append(fields, pairAliases(fields)...)
+	if size, limit := SizeOf(fields), SizeLimit(n); size > limit {
+		return nil, bad(413, "the signup's fields take %d bytes once normalized, more than the %d allowed for a body of %d bytes "+
+			"(%d × the body + %d KiB, at most %d MiB)", size, limit, n, sizeFactor, sizeSlack>>10, MaxSize>>20)
+	}
 	p := &Payload{Fields: fields}
 	p.reindex()
 	return p, nil
@@ -396,6 +366,9 @@ func pairAliases(fields []Field) []Field {
 			continue
 		}
 		list := prefix[:strings.LastIndex(prefix, ".")]
+		if len(list)+1+len(g.name) > MaxPath {
+			continue // the pair stays readable by its own paths
+		}
 		out = append(out, Field{Path: list + "." + g.name, Value: g.value})
 	}
 	return out

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,12 +16,13 @@ import (
 // event, the id being the first event's for a duplicate. The final state is
 // what storing the events one by one would leave; repeated indexes and
 // counters are written once per call.
-// KEYS: events, lane, sources, then per event: seen, activity, stats.
-// ARGV: dedupe ms, stats ttl ms, then per event: id, json, received ms, source id.
-var enqueueScript = redis.NewScript(`
-local out, records, acts, counts, srcs = {}, {}, {}, {}, {}
-local k = 4
-for j = 3, #ARGV, 4 do
+// KEYS: events, lane, sources, backlog, then per event: seen, activity, stats.
+// ARGV: dedupe ms, stats ttl ms, then per event: id, json, received ms,
+// source id, size.
+var enqueueScript = redis.NewScript(luaBacklog + `
+local out, records, acts, counts, held = {}, {}, {}, {}, {}
+local k = 5
+for j = 3, #ARGV, 5 do
   local id, src = ARGV[j], ARGV[j + 3]
   if redis.call('SET', KEYS[k], id, 'NX', 'PX', ARGV[1]) then
     records[#records + 1] = id
@@ -35,7 +35,9 @@ for j = 3, #ARGV, 4 do
     local c = counts[KEYS[k + 2]] or {}
     c[src] = (c[src] or 0) + 1
     counts[KEYS[k + 2]] = c
-    srcs[src] = true
+    local h = held[src] or {0, 0}
+    h[1], h[2] = h[1] + 1, h[2] + tonumber(ARGV[j + 4])
+    held[src] = h
     out[#out + 1] = 1
     out[#out + 1] = id
   else
@@ -46,7 +48,10 @@ for j = 3, #ARGV, 4 do
 end
 if #records > 0 then redis.call('HSET', KEYS[1], unpack(records)) end
 for key, act in pairs(acts) do redis.call('ZADD', key, unpack(act)) end
-for src in pairs(srcs) do redis.call('SADD', KEYS[3], src) end
+for src, h in pairs(held) do
+  redis.call('SADD', KEYS[3], src)
+  add(KEYS[4], src, h[1], h[2])
+end
 for key, c in pairs(counts) do
   local total = 0
   for src, n in pairs(c) do
@@ -132,7 +137,8 @@ func (b *batcher) handOff() {
 // duplicate true. It returns once the event is stored (concurrent calls
 // share round trips to Redis).
 func (q *Queue) Enqueue(ctx context.Context, ev *Event, dedupeHash string) (id string, duplicate bool, err error) {
-	raw, err := json.Marshal(ev)
+	ev.Size = eventSize(ev)
+	raw, err := ev.encode()
 	if err != nil {
 		return "", false, err
 	}
@@ -233,8 +239,8 @@ func byPortal(batch []*pendingEnqueue) []enqueueGroup {
 }
 
 func (g enqueueGroup) keys() []string {
-	keys := make([]string, 0, 3+3*len(g.calls))
-	keys = append(keys, eventsKey(g.hub), laneKey(g.hub), sourcesKey(g.hub))
+	keys := make([]string, 0, 4+3*len(g.calls))
+	keys = append(keys, eventsKey(g.hub), laneKey(g.hub), sourcesKey(g.hub), backlogKey(g.hub))
 	for _, p := range g.calls {
 		keys = append(keys, seenKey(g.hub, p.ev.SourceID, p.hash), activityKey(g.hub, p.ev.SourceID), statsKey(g.hub, p.ev.ReceivedAt))
 	}
@@ -242,10 +248,10 @@ func (g enqueueGroup) keys() []string {
 }
 
 func (g enqueueGroup) args() []any {
-	args := make([]any, 0, 2+4*len(g.calls))
+	args := make([]any, 0, 2+5*len(g.calls))
 	args = append(args, DedupeWindow.Milliseconds(), statsTTL.Milliseconds())
 	for _, p := range g.calls {
-		args = append(args, p.ev.ID, p.raw, p.ev.ReceivedAt.UnixMilli(), p.ev.SourceID)
+		args = append(args, p.ev.ID, p.raw, p.ev.ReceivedAt.UnixMilli(), p.ev.SourceID, p.ev.Size)
 	}
 	return args
 }

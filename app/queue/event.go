@@ -6,9 +6,11 @@
 package queue
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -52,6 +54,7 @@ type Event struct {
 	UpdatedAt  time.Time       `json:"updated_at"`
 	Payload    []payload.Field `json:"payload"`
 	Test       bool            `json:"test,omitempty"`
+	Size       int             `json:"size,omitempty"` // payload bytes, as counted in the backlog (set by Enqueue)
 	Replays    int             `json:"replays,omitempty"`
 
 	Outcome     Outcome    `json:"outcome,omitempty"`
@@ -65,6 +68,20 @@ type Event struct {
 	Fix          string     `json:"fix,omitempty"`      // what to do about it
 	Code         string     `json:"code,omitempty"`     // HubSpot's code, e.g. INVALID_EMAIL
 	Property     string     `json:"property,omitempty"` // the HubSpot property concerned
+}
+
+// encode is the stored form of an event: JSON without HTML escaping, which
+// would store '<', '>' and '&' in a payload as six bytes each (the pages
+// and the API escape what they show themselves). payload.Size counts the
+// payload's bytes in this form.
+func (e *Event) encode() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(e); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // Item is an event at the head of a lane.

@@ -56,15 +56,17 @@ type Update struct {
 
 // finishScript stores new event states, removes finished entries from the
 // lane, indexes dead letters, tracks the newest delivered signup per email
-// for emails that ever failed, and counts outcomes.
-// KEYS: lane, events, stats, hwm, dead keys... ARGV: now ms, stats ttl ms,
-// then per update: stream id, event id, json, status, dead key index (0 =
-// none), email, received ms, source id.
-var finishScript = redis.NewScript(`
-local now = ARGV[1]
+// for emails that ever failed, counts outcomes, and takes delivered events
+// out of the backlog (a dead letter stays in it until replayed and
+// delivered, or deleted).
+// KEYS: lane, events, stats, hwm, backlog, dead keys... ARGV: now ms, stats
+// ttl ms, then per update: stream id, event id, json, status, dead key
+// index (0 = none), email, received ms, source id, size, failed at ms (the
+// dead-letter index's order: oldest failure first).
+var finishScript = redis.NewScript(luaBacklog + `
 -- Mark the emails that fail first, so that a newer signup delivered in the
 -- same call is tracked whatever the order of the updates.
-for j = 3, #ARGV, 8 do
+for j = 3, #ARGV, 10 do
   if tonumber(ARGV[j+4]) > 0 then redis.call('HSETNX', KEYS[4], ARGV[j+5], 0) end
 end
 local i = 3
@@ -75,14 +77,15 @@ while i <= #ARGV do
     redis.call('XDEL', KEYS[1], sid)
     redis.call('HINCRBY', KEYS[3], status, 1)
     redis.call('HINCRBY', KEYS[3], src .. ':' .. status, 1)
+    if status == 'delivered' then add(KEYS[5], src, -1, -tonumber(ARGV[i+8])) end
   end
   if dk > 0 then
-    redis.call('ZADD', KEYS[dk], 'NX', now, id)
+    redis.call('ZADD', KEYS[dk], 'NX', ARGV[i+9], id)
   elseif status == 'delivered' then
     local h = redis.call('HGET', KEYS[4], email)
     if h and tonumber(h) < recv then redis.call('HSET', KEYS[4], email, recv) end
   end
-  i = i + 8
+  i = i + 10
 end
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
 return 1
@@ -96,13 +99,13 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 		return nil
 	}
 	now := q.now()
-	keys := []string{laneKey(hub), eventsKey(hub), statsKey(hub, now), hwmKey(hub)}
+	keys := []string{laneKey(hub), eventsKey(hub), statsKey(hub, now), hwmKey(hub), backlogKey(hub)}
 	deadIdx := map[string]int{}
 	args := []any{now.UnixMilli(), statsTTL.Milliseconds()}
 	for _, u := range updates {
 		ev := u.Event
 		ev.UpdatedAt = now.UTC()
-		raw, err := json.Marshal(ev)
+		raw, err := ev.encode()
 		if err != nil {
 			return err
 		}
@@ -115,7 +118,8 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 			}
 			dk = deadIdx[k]
 		}
-		args = append(args, u.StreamID, ev.ID, raw, string(ev.Status), dk, ev.Email, ev.ReceivedAt.UnixMilli(), ev.SourceID)
+		args = append(args, u.StreamID, ev.ID, raw, string(ev.Status), dk, ev.Email, ev.ReceivedAt.UnixMilli(), ev.SourceID, ev.Size,
+			failedAt(ev).UnixMilli())
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -258,72 +262,11 @@ func (q *Queue) events(ctx context.Context, hub int64, ids []string) ([]Event, e
 	return out, nil
 }
 
-// DeadLetters returns a source's dead-lettered events, oldest failure first.
-// Dead letters are never trimmed: they stay until replayed or the portal is
-// deleted.
-func (q *Queue) DeadLetters(ctx context.Context, hubs []int64, src string) ([]Event, error) {
-	var all []Event
-	for _, hub := range hubs {
-		ids, err := q.rdb.ZRange(ctx, deadKey(hub, src), 0, -1).Result()
-		if err != nil {
-			return nil, err
-		}
-		evs, err := q.events(ctx, hub, ids)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, evs...)
-	}
-	sort.SliceStable(all, func(i, j int) bool { return failedAt(all[i]).Before(failedAt(all[j])) })
-	return all, nil
-}
-
+// failedAt orders dead letters: when the event first failed (a batch is
+// retried before it is dead-lettered), or when it was recorded.
 func failedAt(ev Event) time.Time {
 	if ev.FirstFailure != nil {
 		return *ev.FirstFailure
 	}
 	return ev.UpdatedAt
-}
-
-// replayScript moves one dead letter back onto the lane if it still is one.
-// KEYS: dead, events, lane. ARGV: event id, json.
-var replayScript = redis.NewScript(`
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('XADD', KEYS[3], '*', 'e', ARGV[1])
-return 1
-`)
-
-// Replay queues a source's dead letters again (all of them when ids is
-// empty) and returns how many were queued. Each keeps its original receive
-// time, so an older signup never overwrites a newer one for the same email.
-func (q *Queue) Replay(ctx context.Context, hubs []int64, src string, ids []string) (int, error) {
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
-	}
-	dead, err := q.DeadLetters(ctx, hubs, src)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, ev := range dead {
-		if len(want) > 0 && !want[ev.ID] {
-			continue
-		}
-		ev.Status, ev.Replays, ev.UpdatedAt = Queued, ev.Replays+1, q.now().UTC()
-		ev.Reason, ev.Fix, ev.Code, ev.Property = "", "", "", ""
-		raw, _ := json.Marshal(ev)
-		ok, err := replayScript.Run(ctx, q.rdb, []string{deadKey(ev.HubID, src), eventsKey(ev.HubID), laneKey(ev.HubID)}, ev.ID, raw).Int()
-		if err != nil {
-			return n, fmt.Errorf("replay %s: %w", ev.ID, err)
-		}
-		if ok == 1 {
-			n++
-			if err := q.Signal(ctx, ev.HubID); err != nil {
-				return n, err
-			}
-		}
-	}
-	return n, nil
 }

@@ -117,11 +117,11 @@ func TestFinish(t *testing.T) {
 	assert.Equal(t, "c-1", got.ContactID)
 	assert.Equal(t, now, got.UpdatedAt)
 
-	deadA, err := e.q.DeadLetters(ctx, []int64{1001}, "src_a")
+	deadA, _, err := e.q.DeadLetters(ctx, []int64{1001}, "src_a", queue.DeadPage{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{failed.ID}, ids(deadA))
 	assert.Equal(t, "INVALID_EMAIL", deadA[0].Code)
-	deadB, err := e.q.DeadLetters(ctx, []int64{1001}, "src_b")
+	deadB, _, err := e.q.DeadLetters(ctx, []int64{1001}, "src_b", queue.DeadPage{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{otherSource.ID}, ids(deadB))
 
@@ -164,14 +164,14 @@ func TestDeadLettersOldestFailureFirst(t *testing.T) {
 	c := fail(1001, "c@example.com", nil)    // failed at t0+1m
 	a := fail(1001, "a@example.com", &early) // recorded last, but first failed an hour before
 
-	dead, err := e.q.DeadLetters(ctx, []int64{1001, 1002}, "src_a")
+	dead, _, err := e.q.DeadLetters(ctx, []int64{1001, 1002}, "src_a", queue.DeadPage{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{a.ID, b.ID, c.ID}, ids(dead))
 
-	dead, err = e.q.DeadLetters(ctx, []int64{1002}, "src_a")
+	dead, _, err = e.q.DeadLetters(ctx, []int64{1002}, "src_a", queue.DeadPage{})
 	require.NoError(t, err)
 	assert.Equal(t, []string{b.ID}, ids(dead), "only the portals asked for")
-	dead, err = e.q.DeadLetters(ctx, []int64{1001, 1002}, "src_b")
+	dead, _, err = e.q.DeadLetters(ctx, []int64{1001, 1002}, "src_b", queue.DeadPage{})
 	require.NoError(t, err)
 	assert.Empty(t, dead)
 }
@@ -284,7 +284,7 @@ func TestReplay(t *testing.T) {
 
 			var left []string
 			for _, src := range []string{"src_a", "src_b"} {
-				d, err := e.q.DeadLetters(ctx, hubs, src)
+				d, _, err := e.q.DeadLetters(ctx, hubs, src, queue.DeadPage{})
 				require.NoError(t, err)
 				for _, ev := range d {
 					left = append(left, keyOf(dead, ev.ID))

@@ -204,7 +204,7 @@ func TestPurgeSourceThenDrop(t *testing.T) {
 	act, err := e.q.Activity(ctx, []int64{1001, 1002}, "src_a", queue.Filter{})
 	require.NoError(t, err)
 	assert.Empty(t, act)
-	dl, err := e.q.DeadLetters(ctx, []int64{1001, 1002}, "src_a")
+	dl, _, err := e.q.DeadLetters(ctx, []int64{1001, 1002}, "src_a", queue.DeadPage{})
 	require.NoError(t, err)
 	assert.Empty(t, dl)
 	for _, k := range keys(t, e.rdb) {

@@ -24,9 +24,10 @@ const statsTTL = 8 * 24 * time.Hour
 
 // Queue is the Redis-backed event queue.
 type Queue struct {
-	rdb redis.UniversalClient
-	now func() time.Time
-	enq batcher // concurrent Enqueue calls share round trips
+	rdb         redis.UniversalClient
+	now         func() time.Time
+	enq         batcher // concurrent Enqueue calls share round trips
+	refusedKept int
 }
 
 // New returns a queue on rdb.
@@ -34,7 +35,7 @@ func New(rdb redis.UniversalClient, now func() time.Time) *Queue {
 	if now == nil {
 		now = time.Now
 	}
-	return &Queue{rdb: rdb, now: now}
+	return &Queue{rdb: rdb, now: now, refusedKept: DefaultRefusedKept}
 }
 
 // Redis returns the client the queue uses.
@@ -45,6 +46,9 @@ func laneKey(hub int64) string                 { return tenants.PortalKey(hub, "
 func eventsKey(hub int64) string               { return tenants.PortalKey(hub, "ev") }
 func activityKey(hub int64, src string) string { return tenants.PortalKey(hub, "act:"+src) }
 func deadKey(hub int64, src string) string     { return tenants.PortalKey(hub, "dead:"+src) }
+
+// refusedKey indexes a source's refused requests, to keep only the newest.
+func refusedKey(hub int64, src string) string { return tenants.PortalKey(hub, "refused:"+src) }
 func seenKey(hub int64, src, hash string) string {
 	return tenants.PortalKey(hub, "seen:"+src+":"+hash)
 }
@@ -61,23 +65,50 @@ func isNoScript(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOSCRIPT")
 }
 
+// DefaultRefusedKept is how many refused requests a source keeps in a
+// portal's activity: the newest, so a sender refused over and over does
+// not fill Redis with records of it.
+const DefaultRefusedKept = 1000
+
+// KeepRefused sets how many refused requests each source keeps per portal
+// (DefaultRefusedKept unless set).
+func (q *Queue) KeepRefused(n int) { q.refusedKept = n }
+
+// recordRejectedScript stores a refused request in the source's activity
+// and drops the oldest refused ones beyond the number kept.
+// KEYS: events, activity, refused, sources, stats.
+// ARGV: id, json, received ms, source id, stats ttl ms, kept.
+var recordRejectedScript = redis.NewScript(`
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[4])
+redis.call('HINCRBY', KEYS[5], 'rejected', 1)
+redis.call('HINCRBY', KEYS[5], ARGV[4] .. ':rejected', 1)
+redis.call('PEXPIRE', KEYS[5], ARGV[5])
+local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[6])
+if over > 0 then
+  local old = redis.call('ZPOPMIN', KEYS[3], over)
+  for i = 1, #old, 2 do
+    redis.call('HDEL', KEYS[1], old[i])
+    redis.call('ZREM', KEYS[2], old[i])
+  end
+end
+return 1
+`)
+
 // RecordRejected stores a webhook request that was refused (4xx) in the
-// source's activity, so the admin sees why. It is never queued.
+// source's activity, so the admin sees why. It is never queued; a source
+// keeps the newest refused requests only (KeepRefused).
 func (q *Queue) RecordRejected(ctx context.Context, ev *Event) error {
-	raw, err := json.Marshal(ev)
+	raw, err := ev.encode()
 	if err != nil {
 		return err
 	}
-	pipe := q.rdb.TxPipeline()
-	pipe.HSet(ctx, eventsKey(ev.HubID), ev.ID, raw)
-	pipe.ZAdd(ctx, activityKey(ev.HubID, ev.SourceID), redis.Z{Score: float64(ev.ReceivedAt.UnixMilli()), Member: ev.ID})
-	sk := statsKey(ev.HubID, ev.ReceivedAt)
-	pipe.SAdd(ctx, sourcesKey(ev.HubID), ev.SourceID)
-	pipe.HIncrBy(ctx, sk, "rejected", 1)
-	pipe.HIncrBy(ctx, sk, ev.SourceID+":rejected", 1)
-	pipe.Expire(ctx, sk, statsTTL)
-	_, err = pipe.Exec(ctx)
-	return err
+	keys := []string{eventsKey(ev.HubID), activityKey(ev.HubID, ev.SourceID), refusedKey(ev.HubID, ev.SourceID),
+		sourcesKey(ev.HubID), statsKey(ev.HubID, ev.ReceivedAt)}
+	return recordRejectedScript.Run(ctx, q.rdb, keys, ev.ID, raw, ev.ReceivedAt.UnixMilli(), ev.SourceID,
+		statsTTL.Milliseconds(), q.refusedKept).Err()
 }
 
 // Event returns one event of a portal.
@@ -137,13 +168,14 @@ func (q *Queue) Stats(ctx context.Context, hub int64, src string, t time.Time) (
 // counters and rate-limit state, and its entries in the global lane sets.
 // sources are the sources that ever sent to it.
 func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) error {
-	keys := []string{laneKey(hub), eventsKey(hub), hwmKey(hub), retryKey(hub), limiterKey(hub), announcedKey(hub), sourcesKey(hub)}
+	keys := []string{laneKey(hub), eventsKey(hub), hwmKey(hub), retryKey(hub), limiterKey(hub), announcedKey(hub), sourcesKey(hub),
+		backlogKey(hub)}
 	known, err := q.rdb.SMembers(ctx, sourcesKey(hub)).Result()
 	if err != nil {
 		return err
 	}
 	for _, src := range append(sources, known...) {
-		keys = append(keys, activityKey(hub, src), deadKey(hub, src))
+		keys = append(keys, activityKey(hub, src), deadKey(hub, src), refusedKey(hub, src))
 	}
 	now := q.now()
 	for d := 0; d < 9; d++ {
@@ -206,7 +238,10 @@ func (q *Queue) PurgeSource(ctx context.Context, hubs []int64, src string) error
 		for _, chunk := range chunks(append(ids, dead...), 500) {
 			pipe.HDel(ctx, eventsKey(hub), chunk...)
 		}
-		pipe.Del(ctx, activityKey(hub, src), deadKey(hub, src))
+		pipe.Del(ctx, activityKey(hub, src), deadKey(hub, src), refusedKey(hub, src))
+		// Eval, not EvalSha: in a transaction a missing script could not
+		// be loaded on the fly, and purges are rare.
+		forgetSourceScript.Eval(ctx, pipe, []string{backlogKey(hub)}, src)
 		if _, err := pipe.Exec(ctx); err != nil {
 			return err
 		}
@@ -244,11 +279,6 @@ func (q *Queue) CountCalls(ctx context.Context, hub int64, calls int, rateLimite
 	pipe.PExpire(ctx, k, statsTTL)
 	_, err := pipe.Exec(ctx)
 	return err
-}
-
-// DeadCount returns how many dead letters a source has on a portal.
-func (q *Queue) DeadCount(ctx context.Context, hub int64, src string) (int64, error) {
-	return q.rdb.ZCard(ctx, deadKey(hub, src)).Result()
 }
 
 func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }

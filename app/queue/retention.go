@@ -105,6 +105,7 @@ func (q *Queue) trimStep(ctx context.Context, hub int64, src string, cutoff time
 		members = append(members, id)
 	}
 	pipe.ZRem(ctx, activityKey(hub, src), members...)
+	pipe.ZRem(ctx, refusedKey(hub, src), members...)
 	_, err = pipe.Exec(ctx)
 	return len(drop), kept, full, err
 }

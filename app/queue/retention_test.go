@@ -57,7 +57,7 @@ func TestTrimKeepsWhatIsNotFinished(t *testing.T) {
 		assert.Equal(t, keep, left[id], "an old %s event kept: %v", st, keep)
 	}
 	assert.True(t, left[fresh.ID])
-	dead, err := e.q.DeadLetters(ctx, []int64{7}, "src1")
+	dead, _, err := e.q.DeadLetters(ctx, []int64{7}, "src1", queue.DeadPage{})
 	require.NoError(t, err)
 	assert.Len(t, dead, 1, "dead letters are never trimmed")
 

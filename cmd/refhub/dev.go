@@ -55,6 +55,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"HUBSPOT_CLIENT_ID": "refhub-dev", "HUBSPOT_CLIENT_SECRET": "refhub-dev-secret",
 		"REFHUB_ENCRYPTION_KEYS": oauth.GenerateKeySpec("dev"), "REFHUB_SESSION_SECRET": tenants.NewSecret() + tenants.NewSecret(),
 		"HUBSPOT_API_BASE": simURL, "HUBSPOT_APP_BASE": simURL, "REFHUB_WORKERS": envOr("REFHUB_WORKERS", "4"),
+		"REFHUB_METRICS_TOKEN": envOr("REFHUB_METRICS_TOKEN", tenants.NewSecret()),
 	}))
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -64,7 +65,8 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		OnInstall: func(ctx context.Context, ws tenants.Workspace, p tenants.Portal) { devInstalled(ctx, stdout, a, ws, p) },
 		OnListening: func() {
 			fmt.Fprintf(stdout, "refhub dev is running.\n\n  Open %s/oauth/install to install refhub into a simulated HubSpot portal.\n\n"+
-				"  (HubSpot simulator at %s; data is kept in memory%s.)\n\n", public, simURL, devRedisNote())
+				"  (HubSpot simulator at %s; data is kept in memory%s.)\n\n"+
+				"  Metrics: curl -sS -H 'Authorization: Bearer %s' %s/metrics\n\n", public, simURL, devRedisNote(), cfg.MetricsToken, public)
 		}})
 	if err != nil {
 		return err

@@ -111,10 +111,21 @@ func TestDevRunsWithNothingButGo(t *testing.T) {
 		assert.Equal(t, 0, <-done, errOut.String())
 	}()
 	open := waitFor(t, &out, regexp.MustCompile(`Open (http://\S+?)/oauth/install to install`))[1]
+	metrics := waitFor(t, &out, regexp.MustCompile(`Metrics: curl -sS -H 'Authorization: Bearer (\S+)' (\S+/metrics)`))
+	req, _ := http.NewRequest(http.MethodGet, metrics[2], nil)
+	req.Header.Set("Authorization", "Bearer "+metrics[1])
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the printed metrics command works")
+	resp, err = http.Get(metrics[2])
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "not without the token")
 
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-	resp, err := browser.Get(open + "/oauth/install")
+	resp, err = browser.Get(open + "/oauth/install")
 	require.NoError(t, err)
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()

@@ -56,6 +56,9 @@ var DefaultPortals = []hubspottest.Portal{
 	{HubID: 2002, Domain: "globex.hubspot.test", Users: []hubspottest.User{{ID: 602, Email: "admin@globex.test"}}},
 }
 
+// MetricsToken is the bearer token /metrics asks for in an Env.
+const MetricsToken = "apptest-metrics-token-0123456789"
+
 // Start starts refhub and the simulator; everything stops when the test ends.
 func Start(t testing.TB, o Options) *Env {
 	t.Helper()
@@ -87,7 +90,8 @@ func Start(t testing.TB, o Options) *Env {
 		"HUBSPOT_CLIENT_ID": so.ClientID, "HUBSPOT_CLIENT_SECRET": so.ClientSecret,
 		"REFHUB_ENCRYPTION_KEYS": oauth.GenerateKeySpec("k1"), "REFHUB_SESSION_SECRET": "test-session-secret-0123456789abcdef",
 		"HUBSPOT_API_BASE": sim.URL(), "HUBSPOT_APP_BASE": sim.URL(), "REFHUB_HUBSPOT_TIMEOUT": "10s",
-		"REFHUB_WORKERS": strconv.Itoa(workers), "REFHUB_WEBHOOK_RATE_LIMIT": "10000", "REFHUB_LOG_LEVEL": "warn",
+		"REFHUB_WORKERS": strconv.Itoa(workers), "REFHUB_LOG_LEVEL": "warn",
+		"REFHUB_METRICS_TOKEN": MetricsToken,
 	}
 	cfg, err := app.LoadConfig(app.Env{Getenv: func(k string) string { return vars[k] }, ReadFile: os.ReadFile})
 	if err != nil {
@@ -398,14 +402,21 @@ func (b *Browser) Activity(srcID, query string) []Event {
 	return out.Events
 }
 
-// DeadLetters returns a source's dead letters.
+// DeadLetters returns all of a source's dead letters, read a page at a time.
 func (b *Browser) DeadLetters(srcID string) []Event {
 	b.env.T.Helper()
-	var out struct {
-		DeadLetters []Event `json:"dead_letters"`
+	var all []Event
+	for next := ""; ; {
+		var out struct {
+			DeadLetters []Event `json:"dead_letters"`
+			Next        string  `json:"next"`
+		}
+		b.JSON(http.MethodGet, "/api/v1/sources/"+srcID+"/dead-letters?"+url.Values{"after": {next}}.Encode(), nil, http.StatusOK, &out)
+		all = append(all, out.DeadLetters...)
+		if next = out.Next; next == "" {
+			return all
+		}
 	}
-	b.JSON(http.MethodGet, "/api/v1/sources/"+srcID+"/dead-letters", nil, http.StatusOK, &out)
-	return out.DeadLetters
 }
 
 // Calls counts simulator requests to an endpoint (e.g. "contacts.batch.upsert").

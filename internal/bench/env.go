@@ -25,6 +25,7 @@ const (
 	clientID      = "refhub-bench"
 	clientSecret  = "refhub-bench-secret"
 	sessionSecret = "refhub-bench-session-secret-0123456789abcdef"
+	metricsToken  = "bench-metrics-token-0123456789" // /metrics of the bench apps
 )
 
 // env is what every section shares: one redis-server, one HubSpot
@@ -98,9 +99,7 @@ func (e *env) config(addr string, db, workers int) app.Config {
 		ClientSecret: clientSecret, EncryptionKeys: e.keys, SessionSecret: sessionSecret,
 		APIBase: e.simURL, AppBase: e.simURL, RateLimit: e.sz.limit, RateWindow: e.sz.window,
 		HubSpotTimeout: 20 * time.Second, Workers: workers, RetryFor: 72 * time.Hour,
-		// The bench sends thousands of signups per second to one source;
-		// the per-source guard (default 200/s) would refuse them.
-		WebhookRate: 1_000_000, Retention: 720 * time.Hour, LogLevel: "warn"}
+		Retention: 720 * time.Hour, LogLevel: "warn", MetricsToken: metricsToken, Limits: app.DefaultLimits()}
 }
 
 // benchApp is a refhub App serving HTTP on a loopback port.

@@ -119,7 +119,7 @@ func (e *env) startServe(ctx context.Context) (*serveProc, error) {
 		"REFHUB_ADDR="+addr, "REFHUB_PUBLIC_URL="+cfg.PublicURL, "REFHUB_REDIS_URL="+cfg.RedisURL,
 		"HUBSPOT_CLIENT_ID="+clientID, "HUBSPOT_CLIENT_SECRET="+clientSecret, "REFHUB_ENCRYPTION_KEYS="+e.keys,
 		"REFHUB_SESSION_SECRET="+sessionSecret, "HUBSPOT_API_BASE="+e.simURL, "HUBSPOT_APP_BASE="+e.simURL,
-		"REFHUB_WORKERS=0", "REFHUB_LOG_LEVEL=warn", "REFHUB_WEBHOOK_RATE_LIMIT=1000000")
+		"REFHUB_WORKERS=0", "REFHUB_LOG_LEVEL=warn")
 	cmd.Stdout, cmd.Stderr = e.cfg.Log, e.cfg.Log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -152,8 +152,16 @@ func portalWait(evs []queue.Event, t0 time.Time) time.Duration {
 
 // scrapeMean reads a Prometheus histogram's mean from a /metrics page.
 func scrapeMean(url, name string) time.Duration {
-	resp, err := http.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
+		return 0
+	}
+	req.Header.Set("Authorization", "Bearer "+metricsToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		if err == nil {
+			resp.Body.Close()
+		}
 		return 0
 	}
 	defer resp.Body.Close()

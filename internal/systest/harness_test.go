@@ -106,7 +106,7 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 		"REFHUB_ENCRYPTION_KEYS=" + oauth.GenerateKeySpec("sys1"),
 		"REFHUB_SESSION_SECRET=systest-session-secret-0123456789abcdefghij",
 		"HUBSPOT_API_BASE=" + sim.URL(), "HUBSPOT_APP_BASE=" + sim.URL(),
-		"REFHUB_LOG_LEVEL=info", "REFHUB_WEBHOOK_RATE_LIMIT=100000",
+		"REFHUB_LOG_LEVEL=info",
 		"REFHUB_REDIS_CLUSTER=" + strconv.FormatBool(o.cluster),
 	}, o.extraEnv...)
 	for i, addr := range addrs {
