@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -63,6 +64,8 @@ type App struct {
 	hooks     *hookLimiter
 	registry  *prometheus.Registry
 	metrics   *httpMetrics
+
+	durability atomic.Pointer[RedisDurability] // what the start-up check found
 }
 
 // New builds an App; nothing runs until Run.
@@ -196,6 +199,9 @@ func (a *App) RunWorkers(ctx context.Context) {
 func (a *App) Run(ctx context.Context) error {
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis is not reachable: %w", err)
+	}
+	if _, err := a.CheckRedisDurability(ctx); err != nil {
+		return err
 	}
 	srv := a.HTTPServer()
 	ln, err := net.Listen("tcp", a.cfg.Addr)

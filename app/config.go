@@ -34,6 +34,11 @@ type Config struct {
 	WebhookRate    int           // REFHUB_WEBHOOK_RATE_LIMIT: requests per second per source
 	Retention      time.Duration // REFHUB_ACTIVITY_RETENTION: how long delivered and refused events are kept
 	LogLevel       string        // REFHUB_LOG_LEVEL
+
+	// RequireDurableRedis (REFHUB_REQUIRE_DURABLE_REDIS) refuses to start on
+	// a Redis that can lose queued signups (no AOF and no snapshots, or
+	// eviction); by default refhub only warns.
+	RequireDurableRedis bool
 }
 
 // ConfigError names the variable that is missing or malformed and what is
@@ -142,6 +147,9 @@ func (c *Config) parseTunables(get func(name, def string) string) []error {
 		if c.RedisCluster, err = strconv.ParseBool(v); err != nil {
 			errs = append(errs, &ConfigError{"REFHUB_REDIS_CLUSTER", "true or false"})
 		}
+	}
+	if c.RequireDurableRedis, err = strconv.ParseBool(get("REFHUB_REQUIRE_DURABLE_REDIS", "false")); err != nil {
+		errs = append(errs, &ConfigError{"REFHUB_REQUIRE_DURABLE_REDIS", "true or false (true refuses a Redis that can lose queued signups)"})
 	}
 	return errs
 }
