@@ -106,7 +106,8 @@ func (a *App) wire() {
 	a.store = tenants.NewRedisStore(a.rdb, a.vault, a.now)
 	a.queue = queue.New(a.rdb, a.now)
 	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.now)
-	a.tokens = oauth.NewTokens(a.rdb, a.vault, a.hs, a.now, a.portalRevoked)
+	refreshes := newRefreshCounter()
+	a.tokens = oauth.NewTokens(a.rdb, a.vault, refreshes.wrap(a.hs), a.now, a.portalRevoked)
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, a.now)
 	a.installer = oauth.NewInstaller(a.hs, states, Scopes(), oauth.RedirectURI(cfg.PublicURL))
 	a.sessions = &Sessions{key: oauth.DeriveKey(secret, "session"), csrfKey: oauth.DeriveKey(secret, "csrf"),
@@ -118,6 +119,7 @@ func (a *App) wire() {
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = newHTTPMetrics(a.registry)
 	a.registry.MustRegister(&queueCollector{a: a})
+	a.registry.MustRegister(refreshes.results, redisCollector{a.rdb})
 	dcfg := a.opts.Delivery
 	dcfg.Workers = cfg.Workers
 	if dcfg.RetryFor == 0 {
