@@ -147,3 +147,21 @@ func TestHomeShowsRedisRisk(t *testing.T) {
 		})
 	}
 }
+
+// TestRedisDurabilityCheckOnCluster: on Redis Cluster every primary is
+// checked, and a problem names the node it is on.
+func TestRedisDurabilityCheckOnCluster(t *testing.T) {
+	nodes := redistest.StartClusterT(t, redistest.StartOptions{AppendOnly: true}, redistest.StartOptions{AppendOnly: true},
+		redistest.StartOptions{AppendOnly: true, Args: []string{"--maxmemory-policy", "allkeys-lru"}})
+	env := apptest.Start(t, apptest.Options{})
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: nodes})
+	t.Cleanup(func() { _ = rdb.Close() })
+	a, err := app.New(env.Config, app.Options{Redis: rdb, Logger: apptest.TestLogger(t)})
+	require.NoError(t, err)
+	d, err := a.CheckRedisDurability(context.Background())
+	require.NoError(t, err)
+	require.Len(t, d.Problems, 1, "one of three primaries evicts")
+	assert.Equal(t, "maxmemory-policy", d.Problems[0].Setting)
+	assert.Equal(t, nodes[2], d.Problems[0].Node)
+	assert.Empty(t, d.Unchecked)
+}
