@@ -53,8 +53,8 @@ func (c composeFile) refhubServices() map[string]composeService {
 // replicas configured only with variables refhub reads, secrets as files,
 // health checked by `refhub healthcheck`, behind Caddy, on a Redis that
 // keeps what it accepts, with metrics on their own port scraped by
-// Prometheus. (`docker compose config` needs Docker's compose plugin; this
-// reads the file as it does.)
+// Prometheus. (`docker compose config` needs Docker's compose plugin, which
+// a test machine may lack; this reads the file itself.)
 func TestComposeRunsTwoReplicasOnDurableRedis(t *testing.T) {
 	var c composeFile
 	readYAML(t, "compose.yaml", &c)
