@@ -35,7 +35,7 @@ type AppDefinition struct {
 			Iframe []string `json:"iframe"`
 			Img    []string `json:"img"`
 		} `json:"permittedUrls"`
-		Support Support `json:"support"`
+		Support *Support `json:"support,omitempty"`
 	} `json:"config"`
 }
 

@@ -22,7 +22,7 @@ func hubspotProject(_ context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprint(stderr, `refhub hubspot-project: write the HubSpot developer project for this refhub
 (platform `+hsproject.PlatformVersion+`): the app with its redirect URL and scopes, and its webhooks.
 
-Usage: refhub hubspot-project --public-url https://refhub.example.com --support-email help@example.com [flags]
+Usage: refhub hubspot-project --public-url https://refhub.example.com [--out DIR] [flags]
 
 `)
 		fs.PrintDefaults()
@@ -33,7 +33,7 @@ Usage: refhub hubspot-project --public-url https://refhub.example.com --support-
 	force := fs.Bool("force", false, "replace the project files in a folder that is not empty (other files stay)")
 	fs.BoolVar(&o.Dev, "dev", false, "a development app: accept http://localhost as the public URL")
 	fs.StringVar(&o.Name, "name", "refhub", "the project's name in your HubSpot developer account")
-	fs.StringVar(&o.Support.SupportEmail, "support-email", "", "the address installing users write to for help (required)")
+	fs.StringVar(&o.Support.SupportEmail, "support-email", "", "the address installing users write to for help")
 	fs.StringVar(&o.Support.SupportURL, "support-url", "", "an https page where users get help")
 	fs.StringVar(&o.Support.DocumentationURL, "documentation-url", "", "an https page documenting the app")
 	fs.StringVar(&o.Support.SupportPhone, "support-phone", "", "a phone number for support")
@@ -69,6 +69,9 @@ func report(w io.Writer, p *hsproject.Project, out string, others []string) {
 		p.App.Config.Auth.RedirectURLs[0], len(p.App.Config.Auth.RequiredScopes))
 	fmt.Fprintf(w, "  %-40s target %s, %d subscriptions\n", hsproject.WebhooksFile,
 		p.Webhooks.Config.Settings.TargetURL, len(p.Webhooks.All()))
+	if p.App.Config.Support == nil || p.App.Config.Support.SupportEmail == "" {
+		fmt.Fprintln(w, "Note: no --support-email: installing users see no support contact, and a marketplace listing needs one.")
+	}
 	for _, f := range others {
 		fmt.Fprintf(w, "Note: %s is also in the project; HubSpot allows one app and one webhooks component, so remove it if it is an old copy.\n", f)
 	}

@@ -30,7 +30,7 @@ Usage:
   refhub reseal        Re-encrypt every stored token and secret with the primary key of
                        REFHUB_ENCRYPTION_KEYS (after adding a new key in front), so the
                        old key can be removed. Safe to run while refhub is serving.
-  refhub hubspot-project --public-url URL --support-email ADDRESS [--out DIR]
+  refhub hubspot-project --public-url URL [--out DIR]
                        Write the HubSpot developer project (platform 2026.03) for this
                        refhub: app, redirect URL, scopes, webhooks. Then: hs project upload.
                        Flags: refhub hubspot-project --help

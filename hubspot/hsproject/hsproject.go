@@ -79,7 +79,10 @@ func Build(o Options) (*Project, error) {
 
 	p := &Project{PublicURL: public, App: refhub.App(), Webhooks: refhub.Webhooks()}
 	p.App.Config.Auth.RedirectURLs = []string{oauth.RedirectURI(public)}
-	p.App.Config.Support = o.Support
+	p.App.Config.Support = nil
+	if o.Support != (refhub.Support{}) {
+		p.App.Config.Support = &o.Support
+	}
 	p.Webhooks.Config.Settings.TargetURL = public + p.Webhooks.TargetPath()
 
 	project := struct {
@@ -155,14 +158,12 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// checkSupport checks the support contact: an email address installing
-// users can write to is required (HubSpot shows it with the app); the rest
-// is optional.
+// checkSupport checks what is given of the support contact. Nothing is
+// required: the example contact of the reference copy is never used, and a
+// project without one uploads (the marketplace listing asks for it later).
 func checkSupport(s refhub.Support) []error {
 	var errs []error
-	if s.SupportEmail == "" {
-		errs = append(errs, errors.New("--support-email: required: the address installing users write to for help"))
-	} else if a, err := mail.ParseAddress(s.SupportEmail); err != nil || a.Address != s.SupportEmail {
+	if a, err := mail.ParseAddress(s.SupportEmail); s.SupportEmail != "" && (err != nil || a.Address != s.SupportEmail) {
 		errs = append(errs, fmt.Errorf("--support-email: %q is not an email address such as support@example.com", s.SupportEmail))
 	}
 	for _, f := range []struct{ flag, val string }{{"--support-url", s.SupportURL}, {"--documentation-url", s.DocumentationURL}} {

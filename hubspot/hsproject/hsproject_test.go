@@ -85,7 +85,8 @@ func TestProjectAgreesWithTheReferenceCopies(t *testing.T) {
 	assert.Equal(t, ref.Config.Auth.ConditionallyRequiredScopes, app.Config.Auth.ConditionallyRequiredScopes)
 	assert.Equal(t, ref.Config.Name, app.Config.Name)
 	assert.Equal(t, ref.Config.Description, app.Config.Description)
-	assert.Equal(t, support, app.Config.Support, "the support contact comes from the flags, never the example")
+	require.NotNil(t, app.Config.Support)
+	assert.Equal(t, support, *app.Config.Support, "the support contact comes from the flags, never the example")
 
 	refHooks := refhub.Webhooks()
 	assert.Equal(t, refHooks.UID, hooks.UID)
@@ -171,16 +172,23 @@ func TestBuildRefusesBadOptions(t *testing.T) {
 	_, err := hsproject.Build(hsproject.Options{PublicURL: "http://refhub.example.com", Name: "a/b",
 		Support: refhub.Support{SupportURL: "http://agency.example/help", DocumentationURL: "docs", SupportPhone: "call us"}})
 	require.Error(t, err)
-	for _, want := range []string{"--public-url", "--support-email: required", "--support-url", "--documentation-url",
-		"--support-phone", "--name"} {
+	for _, want := range []string{"--public-url", "--support-url", "--documentation-url", "--support-phone", "--name"} {
 		assert.Contains(t, err.Error(), want)
 	}
 	for _, email := range []string{"help", "Help <help@agency.example>", "help@agency.example, x@y.example"} {
 		_, err = hsproject.Build(hsproject.Options{PublicURL: "https://refhub.example.com", Support: refhub.Support{SupportEmail: email}})
 		assert.ErrorContains(t, err, "--support-email", email)
 	}
-	_, err = hsproject.Build(hsproject.Options{PublicURL: "https://refhub.example.com", Support: refhub.Support{SupportEmail: "help@agency.example"}})
-	assert.NoError(t, err, "the support email is the only support field required")
+}
+
+// TestSupportContactIsOptional: without support flags the project has no
+// support contact at all: never the reference copy's example one.
+func TestSupportContactIsOptional(t *testing.T) {
+	_, app, _ := build(t, hsproject.Options{PublicURL: "https://refhub.agency.example"})
+	assert.Nil(t, app.Config.Support)
+	_, app, _ = build(t, hsproject.Options{PublicURL: "https://refhub.agency.example", Support: refhub.Support{SupportEmail: "help@agency.example"}})
+	require.NotNil(t, app.Config.Support)
+	assert.Equal(t, refhub.Support{SupportEmail: "help@agency.example"}, *app.Config.Support)
 }
 
 // TestWriteKeepsWhatItDoesNotOwn: an existing project folder is refused
