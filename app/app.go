@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,6 +66,8 @@ type App struct {
 	quotaLog  *keyedLimiter // activity records of quota refusals per source
 	registry  *prometheus.Registry
 	metrics   *httpMetrics
+
+	durability atomic.Pointer[RedisDurability] // what the start-up check found
 }
 
 // New builds an App; nothing runs until Run.
@@ -107,7 +110,8 @@ func (a *App) wire() {
 	a.queue = queue.New(a.rdb, a.now)
 	a.queue.KeepRefused(cfg.Limits.RefusedKept)
 	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.now)
-	a.tokens = oauth.NewTokens(a.rdb, a.vault, a.hs, a.now, a.portalRevoked)
+	refreshes := newRefreshCounter()
+	a.tokens = oauth.NewTokens(a.rdb, a.vault, refreshes.wrap(a.hs), a.now, a.portalRevoked)
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, a.now)
 	a.installer = oauth.NewInstaller(a.hs, states, Scopes(), oauth.RedirectURI(cfg.PublicURL))
 	a.sessions = &Sessions{key: oauth.DeriveKey(secret, "session"), csrfKey: oauth.DeriveKey(secret, "csrf"),
@@ -119,6 +123,7 @@ func (a *App) wire() {
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = newHTTPMetrics(a.registry)
 	a.registry.MustRegister(&queueCollector{a: a})
+	a.registry.MustRegister(refreshes.results, redisCollector{a.rdb})
 	dcfg := a.opts.Delivery
 	dcfg.Workers = cfg.Workers
 	if dcfg.RetryFor == 0 {
@@ -201,6 +206,9 @@ func (a *App) RunWorkers(ctx context.Context) {
 func (a *App) Run(ctx context.Context) error {
 	if err := a.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("redis is not reachable: %w", err)
+	}
+	if _, err := a.CheckRedisDurability(ctx); err != nil {
+		return err
 	}
 	servers := []*http.Server{a.HTTPServer()}
 	if a.cfg.MetricsAddr != "" {

@@ -39,6 +39,11 @@ type Config struct {
 	MetricsToken   string        // REFHUB_METRICS_TOKEN: bearer token for /metrics (empty: not on the public listener)
 	TrustedProxies []string      // REFHUB_TRUSTED_PROXIES: load balancers whose X-Forwarded-For names the client
 	Limits         Limits        // what one tenant may cost
+
+	// RequireDurableRedis (REFHUB_REQUIRE_DURABLE_REDIS) refuses to start on
+	// a Redis that can lose queued signups (no AOF and no snapshots, or
+	// eviction); by default refhub only warns.
+	RequireDurableRedis bool
 }
 
 // ConfigError names the variable that is missing or malformed and what is
@@ -155,6 +160,9 @@ func (c *Config) parseTunables(get func(name, def string) string) []error {
 		if c.RedisCluster, err = strconv.ParseBool(v); err != nil {
 			errs = append(errs, &ConfigError{"REFHUB_REDIS_CLUSTER", "true or false"})
 		}
+	}
+	if c.RequireDurableRedis, err = strconv.ParseBool(get("REFHUB_REQUIRE_DURABLE_REDIS", "false")); err != nil {
+		errs = append(errs, &ConfigError{"REFHUB_REQUIRE_DURABLE_REDIS", "true or false (true refuses a Redis that can lose queued signups)"})
 	}
 	return errs
 }

@@ -24,6 +24,7 @@ type homeView struct {
 	Page, Pages      int
 	From, To         int
 	PrevURL, NextURL string
+	Redis            []DurabilityProblem // settings of refhub's Redis under which accepted signups can be lost
 }
 
 func (a *App) uiHome(c *gin.Context) {
@@ -55,7 +56,8 @@ func (a *App) uiHome(c *gin.Context) {
 		_ = c.Error(err)
 		return
 	}
-	v := homeView{Portals: sums, Query: q, Total: total, Workspace: len(all), Page: pageNo, Pages: pages}
+	v := homeView{Portals: sums, Query: q, Total: total, Workspace: len(all), Page: pageNo, Pages: pages,
+		Redis: a.RedisDurability().Problems}
 	if len(shown) > 0 {
 		v.From = (pageNo-1)*portalsPerPage + 1
 		v.To = v.From + len(shown) - 1

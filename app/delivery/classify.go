@@ -20,6 +20,23 @@ const (
 	classBad                      // HubSpot refused the input itself: dead-letter, retrying cannot help
 )
 
+// String names the class in metrics.
+func (c failureClass) String() string {
+	switch c {
+	case classRetry:
+		return "retry"
+	case classRateLimited:
+		return "rate_limited"
+	case classReconnect:
+		return "reconnect"
+	case classInternal:
+		return "internal"
+	case classBad:
+		return "bad"
+	}
+	return "none"
+}
+
 // internalRetry is how soon a round that failed on refhub's side is tried
 // again; such failures do not count toward RetryFor.
 const internalRetry = time.Second

@@ -14,6 +14,7 @@ type Metrics struct {
 	throttled    prometheus.Counter
 	parked       prometheus.Counter
 	outcomes     *prometheus.CounterVec
+	failures     *prometheus.CounterVec
 	deadLetters  *prometheus.CounterVec
 	batchSeconds prometheus.Histogram
 	latency      prometheus.Histogram
@@ -32,6 +33,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Rounds that parked a lane because its portal needs reconnecting."}),
 		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "refhub_delivery_events_total",
 			Help: "Events by delivery outcome."}, []string{"outcome"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "refhub_delivery_failures_total",
+			Help: "Delivery rounds that failed, by class: retry, rate_limited, reconnect, internal, bad."}, []string{"class"}),
 		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "refhub_dead_letters_total",
 			Help: "Events dead-lettered, by reason code."}, []string{"code"}),
 		batchSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "refhub_delivery_batch_seconds",
@@ -40,10 +43,21 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from webhook to contact in HubSpot.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600}}),
 	}
+	for c := classRetry; c <= classBad; c++ {
+		m.failures.WithLabelValues(c.String()) // every class from the start, so rate() sees the first failure
+	}
 	if reg != nil {
 		reg.MustRegister(m.calls, m.rateLimited, m.throttled, m.parked, m.outcomes, m.deadLetters, m.batchSeconds, m.latency)
+		reg.MustRegister(m.failures)
 	}
 	return m
+}
+
+// failed counts a round that failed with an error of class c.
+func (m *Metrics) failed(c failureClass) {
+	if c != classNone {
+		m.failures.WithLabelValues(c.String()).Inc()
+	}
 }
 
 func (m *Metrics) outcome(o string, n int) { m.outcomes.WithLabelValues(o).Add(float64(n)) }

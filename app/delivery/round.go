@@ -172,7 +172,9 @@ func (e *Engine) conclude(ctx context.Context, hub int64, b *batch, lane *laneRe
 			laneErr = w.retryErr
 		}
 	}
-	switch class, delay := classify(laneErr); class {
+	class, delay := classify(laneErr)
+	e.metrics.failed(class)
+	switch class {
 	case classNone:
 		retry = queue.RetryState{}
 	case classReconnect:

@@ -33,6 +33,10 @@ Usage:
   refhub reseal        Re-encrypt every stored token and secret with the primary key of
                        REFHUB_ENCRYPTION_KEYS (after adding a new key in front), so the
                        old key can be removed. Safe to run while refhub is serving.
+  refhub hubspot-project --public-url URL [--out DIR]
+                       Write the HubSpot developer project (platform 2026.03) for this
+                       refhub: app, redirect URL, scopes, webhooks. Then: hs project upload.
+                       Flags: refhub hubspot-project --help
   refhub healthcheck   Probe a running refhub's /healthz (container health checks).
   refhub bench         Measure refhub beside its baselines on this machine (needs redis-server)
                        and print a table; -out BENCHMARKS.md writes it, -quick is a smoke run.
@@ -63,6 +67,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = rfSim(ctx, args[1:], stdout, stderr)
 	case "reseal":
 		err = reseal(ctx, stdout, stderr)
+	case "hubspot-project":
+		err = hubspotProject(ctx, args[1:], stdout, stderr)
 	case "healthcheck":
 		err = healthcheck(ctx, args[1:], stdout, stderr)
 	case "bench":
@@ -77,7 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		var ce *app.ConfigError
-		if errors.As(err, &ce) || strings.HasPrefix(err.Error(), "configuration:") {
+		var ue usageError
+		if errors.As(err, &ce) || errors.As(err, &ue) || strings.HasPrefix(err.Error(), "configuration:") {
 			fmt.Fprintln(stderr, "refhub:", err)
 			return 2
 		}
@@ -86,6 +93,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	return 0
 }
+
+// usageError is a command line that cannot run as given: exit status 2,
+// like a bad configuration.
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level

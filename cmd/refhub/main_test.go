@@ -11,13 +11,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/internal/redistest"
 )
 
@@ -69,20 +69,7 @@ func TestServeRefusesBadConfig(t *testing.T) {
 	assert.NotContains(t, msg, "c2hvcnQ=", "key material is never echoed")
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
-func waitFor(t *testing.T, buf *syncBuffer, re *regexp.Regexp) []string {
+func waitFor(t *testing.T, buf *apptest.SyncBuffer, re *regexp.Regexp) []string {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
@@ -103,7 +90,7 @@ func TestDevRunsWithNothingButGo(t *testing.T) {
 	t.Setenv("REFHUB_REDIS_URL", "")
 	port := redistest.FreePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut apptest.SyncBuffer
 	done := make(chan int)
 	go func() { done <- run(ctx, []string{"dev", "--addr", "127.0.0.1:" + strconv.Itoa(port)}, &out, &errOut) }()
 	defer func() {

@@ -1,10 +1,8 @@
 package systest
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -66,7 +64,7 @@ func TestHubSpotMisbehaving(t *testing.T) {
 // TestRedisCluster: the same flow on a 3-primary Redis Cluster, with no
 // CROSSSLOT error anywhere.
 func TestRedisCluster(t *testing.T) {
-	nodes := startRedisCluster(t, 3)
+	nodes := redistest.StartClusterT(t, redistest.StartOptions{}, redistest.StartOptions{}, redistest.StartOptions{})
 	ps, hubs := portals(8, 40001)
 	urls := make([]string, len(nodes))
 	for i, n := range nodes {
@@ -101,29 +99,6 @@ func postJSON(url, body string) (int, error) {
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
-}
-
-// startRedisCluster starts n cluster-enabled redis-servers on loopback and
-// joins them with redis-cli --cluster create.
-func startRedisCluster(t *testing.T, n int) []string {
-	t.Helper()
-	var addrs []string
-	for i := 0; i < n; i++ {
-		s := redistest.StartT(t, redistest.StartOptions{Args: []string{"--cluster-enabled", "yes",
-			"--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000"}})
-		addrs = append(addrs, s.Addr)
-	}
-	args := append([]string{"--cluster", "create"}, addrs...)
-	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
-	out, err := exec.Command("redis-cli", args...).CombinedOutput()
-	require.NoError(t, err, "redis-cli --cluster create: %s", out)
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-	defer rdb.Close()
-	apptest.Eventually(t, 20*time.Second, "cluster_state:ok", func() bool {
-		info, err := rdb.ClusterInfo(context.Background()).Result()
-		return err == nil && strings.Contains(info, "cluster_state:ok")
-	})
-	return addrs
 }
 
 // TestRefreshStorm: 500 portals whose access tokens all enter the refresh
