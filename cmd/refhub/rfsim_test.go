@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refhub/refhub/app/referralfactory"
+	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/internal/redistest"
 )
 
@@ -41,7 +42,7 @@ func TestRFSimServesDemoUsersAndQualifies(t *testing.T) {
 
 	port := redistest.FreePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errOut syncBuffer
+	var out, errOut apptest.SyncBuffer
 	done := make(chan int)
 	go func() {
 		done <- run(ctx, []string{"rf-sim", "--addr", "127.0.0.1:" + strconv.Itoa(port), "--referrers", "4", "--leads", "2",
