@@ -42,7 +42,7 @@ func populate(t *testing.T, e *env, hub int64) {
 		require.NoError(t, e.q.RecordRejected(ctx, rej))
 	}
 	require.NoError(t, e.q.SetRetry(ctx, hub, queue.RetryState{Attempts: 1, FirstFailure: e.clock.Now(), LastError: "503"}))
-	lim := queue.NewLimiter(e.rdb, 10, 10*time.Second, e.clock.Now)
+	lim := queue.NewLimiter(e.rdb, 10, 10*time.Second, e.clock)
 	r, _, err := lim.Reserve(ctx, hub, 2)
 	require.NoError(t, err)
 	require.NotNil(t, r)

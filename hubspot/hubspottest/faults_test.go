@@ -74,6 +74,15 @@ func TestInjectedStatusBodies(t *testing.T) {
 		assert.Equal(t, "TEN_SECONDLY_ROLLING", res.obj(t)["policyName"])
 		assert.Equal(t, "0", res.header.Get("X-HubSpot-RateLimit-Remaining"))
 	})
+	t.Run("Retry-After when asked for", func(t *testing.T) {
+		for status, want := range map[int]string{429: "13", 500: "13", 477: "13"} {
+			e := newEnv(t)
+			e.s.SetFaults(hubspottest.Faults{ErrorRate: 1, Statuses: []int{status}, RetryAfter: 13 * time.Second})
+			res := e.get(propsPath, e.token(hubAcme))
+			require.Equal(t, status, res.status)
+			assert.Equal(t, want, res.header.Get("Retry-After"), "status %d", status)
+		}
+	})
 	t.Run("default status is 500 and faults skip unauthenticated calls", func(t *testing.T) {
 		e := newEnv(t)
 		e.s.SetFaults(hubspottest.Faults{ErrorRate: 1})
@@ -136,7 +145,8 @@ func TestHangIsReleasedOnShutdown(t *testing.T) {
 		res.Body.Close()
 		got <- res.StatusCode
 	}()
-	time.Sleep(100 * time.Millisecond) // let the request reach the hang; nothing observable marks it
+	require.Eventually(t, func() bool { return len(s.InFlight()) == 1 }, 5*time.Second, 5*time.Millisecond,
+		"the request reaches the hang")
 	cancel()
 	select {
 	case err := <-done:
@@ -160,4 +170,23 @@ func TestLatency(t *testing.T) {
 		assert.Equal(t, http.StatusOK, res.status)
 		assert.GreaterOrEqual(t, time.Since(start), 80*time.Millisecond)
 	}
+}
+
+func TestInFlightShowsHeldRequests(t *testing.T) {
+	e := newEnv(t)
+	at := e.token(hubAcme)
+	e.s.SetFaults(hubspottest.Faults{Latency: 300 * time.Millisecond})
+	assert.Empty(t, e.s.InFlight())
+	done := make(chan int, 1)
+	go func() { done <- e.postJSON(upsertPath, at, inputs(upsertInput("f@x.test", map[string]string{}))).status }()
+	require.Eventually(t, func() bool { return len(e.s.InFlight()) == 1 }, 5*time.Second, 5*time.Millisecond)
+	got := e.s.InFlight()[0]
+	assert.Equal(t, "contacts.batch.upsert", got.Endpoint)
+	assert.Equal(t, http.MethodPost, got.Method)
+	assert.Zero(t, e.s.Count(func(r hubspottest.Request) bool { return r.Endpoint == "contacts.batch.upsert" }),
+		"not in the log before it is answered")
+	assert.Equal(t, http.StatusOK, <-done)
+	require.Eventually(t, func() bool { return len(e.s.InFlight()) == 0 }, 5*time.Second, 5*time.Millisecond,
+		"answered: no longer in flight")
+	assert.Equal(t, 1, e.s.Count(func(r hubspottest.Request) bool { return r.Endpoint == "contacts.batch.upsert" }))
 }

@@ -107,6 +107,7 @@ type Server struct {
 	faults        Faults
 	rng           *rand.Rand
 	log           []Request
+	inFlight      map[*exchange]Request
 	grants        map[grantKey]int
 	nextContactID int64
 }
@@ -127,6 +128,7 @@ func New(opts Options) *Server {
 		rateWindow:    opts.RateWindow,
 		rng:           rand.New(rand.NewPCG(0, 0)),
 		grants:        make(map[grantKey]int),
+		inFlight:      make(map[*exchange]Request),
 		nextContactID: 10000,
 	}
 	s.faults = Faults{Statuses: []int{http.StatusInternalServerError}}
