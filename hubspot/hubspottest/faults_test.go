@@ -178,7 +178,9 @@ func TestInFlightShowsHeldRequests(t *testing.T) {
 	e.s.SetFaults(hubspottest.Faults{Latency: 300 * time.Millisecond})
 	assert.Empty(t, e.s.InFlight())
 	done := make(chan int, 1)
-	go func() { done <- e.postJSON(upsertPath, at, inputs(upsertInput("f@x.test", map[string]string{}))).status }()
+	go func() {
+		done <- e.postJSON(upsertPath, at, inputs(upsertInput("f@x.test", map[string]string{}))).status
+	}()
 	require.Eventually(t, func() bool { return len(e.s.InFlight()) == 1 }, 5*time.Second, 5*time.Millisecond)
 	got := e.s.InFlight()[0]
 	assert.Equal(t, "contacts.batch.upsert", got.Endpoint)
