@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,9 +178,19 @@ func TestInFlightShowsHeldRequests(t *testing.T) {
 	at := e.token(hubAcme)
 	e.s.SetFaults(hubspottest.Faults{Latency: 300 * time.Millisecond})
 	assert.Empty(t, e.s.InFlight())
+	req, err := http.NewRequest(http.MethodPost, e.s.URL()+upsertPath, strings.NewReader(`{"inputs":[{"idProperty":"email","id":"f@x.test","properties":{}}]}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+at)
+	req.Header.Set("Content-Type", "application/json")
 	done := make(chan int, 1)
 	go func() {
-		done <- e.postJSON(upsertPath, at, inputs(upsertInput("f@x.test", map[string]string{}))).status
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- 0
+			return
+		}
+		res.Body.Close()
+		done <- res.StatusCode
 	}()
 	require.Eventually(t, func() bool { return len(e.s.InFlight()) == 1 }, 5*time.Second, 5*time.Millisecond)
 	got := e.s.InFlight()[0]
