@@ -104,6 +104,7 @@ type Server struct {
 	autoDeny      bool
 	rateMax       int
 	rateWindow    time.Duration
+	tokenTTL      time.Duration
 	faults        Faults
 	rng           *rand.Rand
 	log           []Request
@@ -126,6 +127,7 @@ func New(opts Options) *Server {
 		consents:      make(map[string]*consentRequest),
 		rateMax:       opts.RateLimit,
 		rateWindow:    opts.RateWindow,
+		tokenTTL:      opts.TokenTTL,
 		rng:           rand.New(rand.NewPCG(0, 0)),
 		grants:        make(map[grantKey]int),
 		inFlight:      make(map[*exchange]Request),
@@ -211,6 +213,14 @@ func (s *Server) SetRateLimit(max int, window time.Duration) {
 	defer s.mu.Unlock()
 	s.rateMax = max
 	s.rateWindow = window
+}
+
+// SetTokenTTL changes the lifetime of access tokens issued from now on
+// (tokens already issued keep theirs).
+func (s *Server) SetTokenTTL(ttl time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenTTL = ttl
 }
 
 // AutoApprove makes every valid GET /oauth/authorize redirect at once with a
