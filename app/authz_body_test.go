@@ -42,7 +42,7 @@ func TestPortalIDsInBodiesAreAuthorized(t *testing.T) {
 			}},
 		{name: "API: route a campaign", want: http.StatusUnprocessableEntity, msg: "route 1: portal {hub} is not connected to this workspace",
 			try: func(t *testing.T, hub string) (int, string) {
-				return te.api(t, http.MethodPut, src+"/routes", `{"routes":[{"campaign_id":"c1","hub_id":`+hub+`}]}`)
+				return te.api(t, http.MethodPut, src+"/routes", `{"routes":[{"campaign_id":"c1","hub_id":`+hub+`,"mapping":{"fields":[{"from":"email","to":"email"}]}}]}`)
 			}},
 		{name: "page: default portal", want: http.StatusOK, msg: refusal,
 			try: func(t *testing.T, hub string) (int, string) {
