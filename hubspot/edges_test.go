@@ -50,12 +50,16 @@ func TestResultsMatchedByPosition(t *testing.T) {
 }
 
 // TestEmptySuccessBody: a 2xx answer without a body is not a decoding
-// failure (it holds no results).
+// failure: it holds no results, and an introspection without a body
+// reports no active token.
 func TestEmptySuccessBody(t *testing.T) {
 	c, _ := fakeHubSpot(t, respond(200, ""))
 	found, err := c.Portal(1, staticToken("t"), nil).ReadByEmail(context.Background(), []string{"a@example.com"}, nil)
 	require.NoError(t, err)
 	assert.Empty(t, found)
+	info, err := c.Introspect(context.Background(), "t", "access_token")
+	require.NoError(t, err)
+	assert.False(t, info.Active)
 }
 
 // TestPropertyErrorsWithMissingParts: an embedded property error that
@@ -74,6 +78,11 @@ func TestPropertyErrorsWithMissingParts(t *testing.T) {
 		{Property: "lifecyclestage", Message: "name only"},
 		{Code: "INVALID_INTEGER", Message: "no property named"},
 	}, ve.Properties)
+
+	// A message that is the list alone.
+	c, _ = fakeHubSpot(t, respond(400, `{"status":"error","category":"VALIDATION_ERROR","message":"[{\"message\":\"m\",\"error\":\"INVALID_EMAIL\",\"name\":\"email\"}]"}`))
+	require.ErrorAs(t, readOne(c.Portal(1, staticToken("t"), nil)), &ve)
+	assert.Equal(t, []hubspot.PropertyError{{Code: "INVALID_EMAIL", Property: "email", Message: "m"}}, ve.Properties)
 }
 
 // TestOAuthErrorDetails: the error names HubSpot's RFC 6749 code (or its
