@@ -30,6 +30,8 @@ func TestMappingValidate(t *testing.T) {
 	for i := len(tooMany.Fields); i <= tenants.MaxMappedFields; i++ {
 		tooMany.Fields = append(tooMany.Fields, tenants.FieldMap{From: fmt.Sprintf("f%d", i), To: fmt.Sprintf("prop_%d", i)})
 	}
+	atMost := tooMany
+	atMost.Fields = tooMany.Fields[:tenants.MaxMappedFields]
 	tests := []struct {
 		name   string
 		modify func(m *tenants.Mapping)
@@ -45,6 +47,7 @@ func TestMappingValidate(t *testing.T) {
 			want: []string{`on_existing must be update, skip or fill_empty, not ""`}},
 		{name: "too many fields", m: &tooMany,
 			want: []string{"at most 100 fields can be mapped"}},
+		{name: "as many fields as allowed", m: &atMost},
 		{name: "empty source field", modify: func(m *tenants.Mapping) { m.Fields[1].From = "  " },
 			want: []string{"field 2: choose the Referral Factory field to read"}},
 		{name: "bad property name", modify: func(m *tenants.Mapping) { m.Fields[1].To = "First Name" },
@@ -169,6 +172,10 @@ func TestMappingApply(t *testing.T) {
 			mapping: validMapping(),
 			payload: lookup("email", "ann\x07@example.com"),
 			wantErr: []string{"control characters"}},
+		{name: "email of 254 characters, the most there can be",
+			mapping: validMapping(),
+			payload: lookup("email", strings.Repeat("a", 242)+"@example.com"),
+			want:    map[string]string{"email": strings.Repeat("a", 242) + "@example.com", "lifecyclestage": "lead"}},
 		{name: "email longer than 254",
 			mapping: validMapping(),
 			payload: lookup("email", strings.Repeat("a", 250)+"@example.com"),
