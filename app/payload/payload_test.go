@@ -227,6 +227,12 @@ func TestParseErrors(t *testing.T) {
 		{name: "non-string key", ct: jsonType, body: `{1:2}`, status: 400, message: "not valid JSON"},
 		{name: "duplicate key", ct: jsonType, body: `{"email":"a@x.com","email":"b@x.com"}`, status: 422, message: `"email" appears more than once`},
 		{name: "duplicate nested key", ct: jsonType, body: `{"meta":{"c":1,"c":2}}`, status: 422, message: `"meta.c"`},
+		// 16 levels are allowed: the error reported is the repeated key after them.
+		{name: "16 levels of objects, then a repeated key", ct: jsonType,
+			body: `{"deep":` + nested(payload.MaxDepth-1) + `,"deep":1}`, status: 422, message: `"deep" appears more than once`},
+		{name: "16 levels with arrays, then a repeated key", ct: jsonType,
+			body: `{"deep":` + strings.Repeat(`[`, payload.MaxDepth-1) + `"x"` + strings.Repeat(`]`, payload.MaxDepth-1) + `,"deep":1}`,
+			status: 422, message: `"deep" appears more than once`},
 		{name: "17 levels of objects", ct: jsonType, body: nested(payload.MaxDepth + 1), status: 400, message: "nested more than 16"},
 		{name: "17 levels with arrays", ct: jsonType, body: nestedArrays(payload.MaxDepth + 1), status: 400, message: "nested more than 16"},
 		{name: "501 fields", ct: jsonType, body: manyFields(payload.MaxFields + 1), status: 422, message: "more than 500 fields"},
