@@ -134,18 +134,9 @@ func TestHangIsReleasedOnShutdown(t *testing.T) {
 	go func() { done <- s.ListenAndServe(ctx, "127.0.0.1:0") }()
 	require.Eventually(t, func() bool { return s.URL() != "" }, 5*time.Second, 5*time.Millisecond)
 
-	got := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest(http.MethodGet, s.URL()+propsPath, nil)
-		req.Header.Set("Authorization", "Bearer "+at)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			got <- 0
-			return
-		}
-		res.Body.Close()
-		got <- res.StatusCode
-	}()
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+propsPath, nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	got := sendAsync(req)
 	require.Eventually(t, func() bool { return len(s.InFlight()) == 1 }, 5*time.Second, 5*time.Millisecond,
 		"the request reaches the hang")
 	cancel()
@@ -182,16 +173,7 @@ func TestInFlightShowsHeldRequests(t *testing.T) {
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+at)
 	req.Header.Set("Content-Type", "application/json")
-	done := make(chan int, 1)
-	go func() {
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			done <- 0
-			return
-		}
-		res.Body.Close()
-		done <- res.StatusCode
-	}()
+	done := sendAsync(req)
 	require.Eventually(t, func() bool { return len(e.s.InFlight()) == 1 }, 5*time.Second, 5*time.Millisecond)
 	got := e.s.InFlight()[0]
 	assert.Equal(t, "contacts.batch.upsert", got.Endpoint)
@@ -202,4 +184,20 @@ func TestInFlightShowsHeldRequests(t *testing.T) {
 	require.Eventually(t, func() bool { return len(e.s.InFlight()) == 0 }, 5*time.Second, 5*time.Millisecond,
 		"answered: no longer in flight")
 	assert.Equal(t, 1, e.s.Count(func(r hubspottest.Request) bool { return r.Endpoint == "contacts.batch.upsert" }))
+}
+
+// sendAsync sends req from another goroutine and delivers the answer's
+// status (0 if the request failed).
+func sendAsync(req *http.Request) <-chan int {
+	status := make(chan int, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		res.Body.Close()
+		status <- res.StatusCode
+	}()
+	return status
 }
