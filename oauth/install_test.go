@@ -381,6 +381,8 @@ func TestInstallerHelpers(t *testing.T) {
 		"https://example.com/refhub/":     "https://example.com/refhub/oauth/callback",
 		"http://localhost:8080":           "http://localhost:8080/oauth/callback",
 		"https://refhub.example.com:8443": "https://refhub.example.com:8443/oauth/callback",
+		"https://example.com/ref hub":     "https://example.com/ref%20hub/oauth/callback", // as a browser sends it
+		"http://[::1":                     "http://[::1/oauth/callback",                   // unparsable: left as given
 	} {
 		assert.Equal(t, want, oauth.RedirectURI(in), in)
 	}
