@@ -231,7 +231,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "16 levels of objects, then a repeated key", ct: jsonType,
 			body: `{"deep":` + nested(payload.MaxDepth-1) + `,"deep":1}`, status: 422, message: `"deep" appears more than once`},
 		{name: "16 levels with arrays, then a repeated key", ct: jsonType,
-			body: `{"deep":` + strings.Repeat(`[`, payload.MaxDepth-1) + `"x"` + strings.Repeat(`]`, payload.MaxDepth-1) + `,"deep":1}`,
+			body:   `{"deep":` + strings.Repeat(`[`, payload.MaxDepth-1) + `"x"` + strings.Repeat(`]`, payload.MaxDepth-1) + `,"deep":1}`,
 			status: 422, message: `"deep" appears more than once`},
 		{name: "17 levels of objects", ct: jsonType, body: nested(payload.MaxDepth + 1), status: 400, message: "nested more than 16"},
 		{name: "17 levels with arrays", ct: jsonType, body: nestedArrays(payload.MaxDepth + 1), status: 400, message: "nested more than 16"},
