@@ -2,6 +2,9 @@ package queue_test
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -232,4 +235,51 @@ func TestNewEventIDIsTimeOrderedAndUnique(t *testing.T) {
 	}
 	a, b := queue.NewEventID(t0), queue.NewEventID(t0)
 	assert.NotEqual(t, a, b, "same millisecond, different ids")
+}
+
+// TestConcurrentSignupsShareRoundTrips: signups arriving while a round trip
+// to Redis is in flight go together in the next one (group commit), one
+// script call per portal, and each caller is told its own event's id.
+// Redis holds writes for a moment so that they do pile up.
+func TestConcurrentSignupsShareRoundTrips(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const n = 40
+	events := make([]*queue.Event, n)
+	for i := range events {
+		events[i] = e.event(1001+int64(i%2), "src_a", fmt.Sprintf("u%d@example.com", i))
+	}
+	type result struct {
+		id  string
+		dup bool
+		err error
+	}
+	results := make([]result, n)
+	require.NoError(t, e.rdb.ConfigResetStat(ctx).Err())
+	require.NoError(t, e.rdb.Do(ctx, "CLIENT", "PAUSE", 300, "WRITE").Err())
+	var wg sync.WaitGroup
+	for i := range events {
+		wg.Go(func() {
+			r := &results[i]
+			r.id, r.dup, r.err = e.q.Enqueue(ctx, events[i], "h-"+events[i].ID)
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		require.NoError(t, r.err, "signup %d", i)
+		assert.False(t, r.dup)
+		assert.Equal(t, events[i].ID, r.id, "signup %d is told its own id", i)
+	}
+	for _, hub := range []int64{1001, 1002} {
+		depth, err := e.q.Depth(ctx, hub)
+		require.NoError(t, err)
+		assert.Equal(t, int64(n/2), depth)
+	}
+	stats, err := e.rdb.Info(ctx, "commandstats").Result()
+	require.NoError(t, err)
+	m := regexp.MustCompile(`cmdstat_evalsha:calls=(\d+)`).FindStringSubmatch(stats)
+	require.NotNil(t, m, stats)
+	calls, _ := strconv.Atoi(m[1])
+	t.Logf("%d signups for 2 portals in %d script calls", n, calls)
+	assert.LessOrEqual(t, calls, 6, "signups that waited share round trips")
 }
