@@ -163,10 +163,11 @@ func TestDeadLettersOldestFailureFirst(t *testing.T) {
 	b := fail(1002, "b@example.com", nil)    // failed at t0+0
 	c := fail(1001, "c@example.com", nil)    // failed at t0+1m
 	a := fail(1001, "a@example.com", &early) // recorded last, but first failed an hour before
+	d := fail(1001, "d@example.com", nil)    // a third on one portal: every one is listed
 
 	dead, err := e.q.DeadLetters(ctx, []int64{1001, 1002}, "src_a")
 	require.NoError(t, err)
-	assert.Equal(t, []string{a.ID, b.ID, c.ID}, ids(dead))
+	assert.Equal(t, []string{a.ID, b.ID, c.ID, d.ID}, ids(dead))
 
 	dead, err = e.q.DeadLetters(ctx, []int64{1002}, "src_a")
 	require.NoError(t, err)
