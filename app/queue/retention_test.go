@@ -65,3 +65,19 @@ func TestTrimKeepsWhatIsNotFinished(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "trimming again removes nothing more")
 }
+
+// TestTrimEveryPortal: one trim covers every portal's activity.
+func TestTrimEveryPortal(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for _, hub := range []int64{7, 8, 9} {
+		require.NoError(t, e.q.Register(ctx, hub))
+		ev := e.enqueue(t, hub, "src1", "old@example.com")
+		ev.Status = queue.Delivered
+		require.NoError(t, e.q.Finish(ctx, hub, []queue.Update{{Event: ev}}))
+	}
+	e.clock.Advance(40 * 24 * time.Hour)
+	n, err := e.q.Trim(ctx, e.clock.Now().Add(-30*24*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "one old delivered event on each of three portals")
+}
