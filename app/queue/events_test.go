@@ -414,3 +414,22 @@ func TestSuperseded(t *testing.T) {
 		})
 	}
 }
+
+// TestSameMillisecondIsNotSuperseded: a replayed signup is superseded only
+// by a strictly newer delivered one; received in the same millisecond,
+// neither is newer and the replay goes out.
+func TestSameMillisecondIsNotSuperseded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	old := e.enqueue(t, 1001, "src_a", "x@example.com")
+	same := e.enqueue(t, 1001, "src_a", "x@example.com") // the clock did not move
+	old.Status, same.Status = queue.Failed, queue.Delivered
+	require.NoError(t, e.q.Finish(ctx, 1001, []queue.Update{{Event: old}, {Event: same}}))
+	_, err := e.q.Replay(ctx, []int64{1001}, "src_a", nil)
+	require.NoError(t, err)
+	replayed, err := e.q.Event(ctx, 1001, old.ID)
+	require.NoError(t, err)
+	sup, err := e.q.Superseded(ctx, 1001, []queue.Event{replayed})
+	require.NoError(t, err)
+	assert.Empty(t, sup)
+}
