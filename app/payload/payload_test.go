@@ -224,6 +224,8 @@ func TestParseErrors(t *testing.T) {
 		{name: "truncated nested object", ct: jsonType, body: `{"a":{"b":1}`, status: 400, message: "not valid JSON"},
 		{name: "truncated array", ct: jsonType, body: `{"a":[1,2`, status: 400, message: "not valid JSON"},
 		{name: "missing value", ct: jsonType, body: `{"a":}`, status: 400, message: "not valid JSON"},
+		{name: "cut off before a value", ct: jsonType, body: `{"a":`, status: 400, message: "not valid JSON"},
+		{name: "cut off before a value, after spaces", ct: jsonType, body: `{"a": `, status: 400, message: "not valid JSON"},
 		{name: "non-string key", ct: jsonType, body: `{1:2}`, status: 400, message: "not valid JSON"},
 		{name: "duplicate key", ct: jsonType, body: `{"email":"a@x.com","email":"b@x.com"}`, status: 422, message: `"email" appears more than once`},
 		{name: "duplicate nested key", ct: jsonType, body: `{"meta":{"c":1,"c":2}}`, status: 422, message: `"meta.c"`},
