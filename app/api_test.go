@@ -154,6 +154,16 @@ func TestDisconnectAndDelete(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
 	b := env.Install(1001, 501)
 	src := b.CreateSource(1001, "Main")
+	b.SetMapping(src.ID, apptest.Fields("email", "email", "first_name", "firstname"), map[string]string{"lifecyclestage": "lead"}, "fill_empty")
+	b.JSON(http.MethodPut, "/api/v1/sources/"+src.ID+"/routes", map[string]any{"routes": []map[string]any{{"campaign_id": "spring", "hub_id": 1001,
+		"mapping": map[string]any{"fields": apptest.Fields("email", "email"), "on_existing": "skip"}}}}, http.StatusOK, nil)
+	configuration := func() string {
+		_, raw := b.Do(http.MethodGet, "/api/v1/sources/"+src.ID, nil)
+		return string(raw)
+	}
+	configured := configuration()
+	require.Contains(t, configured, `"on_existing":"fill_empty"`)
+	require.Contains(t, configured, `"campaign_id":"spring"`)
 	apptest.PostMany(t, src.WebhookURL, apptest.Signups("d", 3, ""), 1)
 	env.Drain(context.Background())
 	require.Len(t, env.Sim.Contacts(1001), 3)
@@ -167,12 +177,14 @@ func TestDisconnectAndDelete(t *testing.T) {
 	env.Drain(context.Background())
 	assert.Len(t, env.Sim.Contacts(1001), 3, "no delivery while disconnected")
 	assert.Equal(t, refreshBefore, env.Sim.TokenGrants(1001, "refresh_token"))
-	var got apptest.Source
-	b.JSON(http.MethodGet, "/api/v1/sources/"+src.ID, nil, http.StatusOK, &got)
+	assert.JSONEq(t, configured, configuration(), "disconnect keeps the source, its URL, mapping and routes")
 
 	b.Install(1001, 501) // reconnect: configuration kept, queued signups delivered
 	env.Drain(context.Background())
 	assert.Len(t, env.Sim.Contacts(1001), 5)
+	assert.JSONEq(t, configured, configuration(), "so does the reconnect")
+	c, _ := env.Sim.ContactByEmail(1001, "while-off0@example.com")
+	assert.Equal(t, "lead", c.Properties["lifecyclestage"], "signups kept while disconnected go out with the kept mapping")
 
 	status, _ := b.Do(http.MethodDelete, "/api/v1/portals/1001", nil)
 	require.Equal(t, http.StatusNoContent, status)

@@ -30,9 +30,12 @@ type Options struct {
 	Redis      redis.UniversalClient // default: from Config.RedisURL
 	HTTPClient *http.Client          // for HubSpot; default: Config.HubSpotTimeout
 	Logger     *slog.Logger
-	Now        func() time.Time
-	Delivery   delivery.Config // overrides (Workers comes from Config)
-	Timeouts   Timeouts        // server timeouts (defaults: 10 s header, 30 s request, 60 s response)
+	// Clock is the time of expiries, leases, backoff and rate windows, and
+	// what the rate limiter waits on; default the system clock. Tests pass
+	// a simulated one and step the delivery engine.
+	Clock    queue.Clock
+	Delivery delivery.Config // overrides (Workers comes from Config)
+	Timeouts Timeouts        // server timeouts (defaults: 10 s header, 30 s request, 60 s response)
 	// OnInstall is called after a portal was installed (refhub dev prints
 	// a ready-to-paste curl from it).
 	OnInstall func(ctx context.Context, ws tenants.Workspace, p tenants.Portal)
@@ -72,12 +75,12 @@ type App struct {
 
 // New builds an App; nothing runs until Run.
 func New(cfg Config, opts Options) (*App, error) {
-	a := &App{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Now, rdb: opts.Redis}
+	if opts.Clock == nil {
+		opts.Clock = queue.SystemClock{}
+	}
+	a := &App{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Clock.Now, rdb: opts.Redis}
 	if a.log == nil {
 		a.log = slog.Default()
-	}
-	if a.now == nil {
-		a.now = time.Now
 	}
 	if a.rdb == nil {
 		rdb, err := NewRedis(cfg.RedisURL, cfg.RedisCluster)
@@ -109,7 +112,7 @@ func (a *App) wire() {
 	a.store.SetCaps(tenants.Caps{Sources: cfg.Limits.Sources, APITokens: cfg.Limits.APITokens})
 	a.queue = queue.New(a.rdb, a.now)
 	a.queue.KeepRefused(cfg.Limits.RefusedKept)
-	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.now)
+	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.opts.Clock)
 	refreshes := newRefreshCounter()
 	a.tokens = oauth.NewTokens(a.rdb, a.vault, refreshes.wrap(a.hs), a.now, a.portalRevoked)
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, a.now)

@@ -120,10 +120,15 @@ func (c *chrome) open(url, sel string) {
 }
 
 // submit clicks sel (a button or link that loads a page) and waits until
-// the new page satisfies the JavaScript condition cond.
+// the new page satisfies the JavaScript condition cond. The click goes
+// through the page itself: chromedp's Click finds the node by an id of its
+// copy of the DOM, which right after a navigation may still be the last
+// page's (the click then fails, or lands where nothing is). The click is
+// deferred so that the page it loads cannot see it evaluated again.
 func (c *chrome) submit(what, sel, cond string) {
 	c.t.Helper()
-	c.do(what, chromedp.Evaluate[chromedp.Void](`window.__refhubOld = true`), chromedp.Click(chromedp.CSS(sel)))
+	c.waitFor(what+": find "+sel, fmt.Sprintf(
+		`(el => !!el && (window.__refhubOld = true, setTimeout(() => el.click(), 0), true))(document.querySelector(%s))`, jsString(sel)))
 	c.waitFor(what, `!window.__refhubOld && document.readyState !== "loading" && (`+cond+`)`)
 }
 

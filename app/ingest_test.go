@@ -77,7 +77,9 @@ func TestWebhookRefusesBadInput(t *testing.T) {
 	assert.Equal(t, http.StatusAccepted, status, "the right secret is accepted: %s", body)
 }
 
-// TestWebhookDeduplicates: the same body twice within 24 h is delivered once.
+// TestWebhookDeduplicates: the same body twice within 24 h is delivered
+// once. The window is the expiry Redis keeps on the body's marker; it is
+// compared with 24 hours written out here.
 func TestWebhookDeduplicates(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{Delivery: true})
 	b := env.Install(1001, 501)
@@ -89,6 +91,12 @@ func TestWebhookDeduplicates(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, string(second), "duplicate")
 	assert.Contains(t, string(second), strings.Split(strings.Split(string(first), `"id":"`)[1], `"`)[0], "the duplicate answer names the first event")
+	markers, err := env.Redis.Keys(context.Background(), "{p:1001}:seen:*").Result()
+	require.NoError(t, err)
+	require.Len(t, markers, 1, "one marker for the body")
+	ttl, err := env.Redis.PTTL(context.Background(), markers[0]).Result()
+	require.NoError(t, err)
+	assert.InDelta(t, (24 * time.Hour).Seconds(), ttl.Seconds(), 5, "a repeat is recognised for 24 hours")
 	apptest.Eventually(t, 10*time.Second, "delivery", func() bool { return len(b.Activity(src.ID, "?status=delivered")) == 1 })
 	assert.Len(t, b.Activity(src.ID, ""), 1, "one event in the activity")
 	assert.Equal(t, 1, env.Sim.Count(func(r hubspottest.Request) bool { return r.Endpoint == "contacts.batch.upsert" }))

@@ -34,7 +34,7 @@ func TestTokenRefreshesAreCounted(t *testing.T) {
 	clock := clocktest.New(time.Now())
 	var down atomic.Bool
 	env := apptest.Start(t, apptest.Options{Sim: hubspottest.Options{Clock: clock.Now},
-		AppOpts: app.Options{Now: clock.Now, HTTPClient: &http.Client{Transport: cutOff{&down}, Timeout: 10 * time.Second}}})
+		AppOpts: app.Options{Clock: clock, HTTPClient: &http.Client{Transport: cutOff{&down}, Timeout: 10 * time.Second}}})
 	env.Install(1001, 501)
 	refreshes := func(result string) float64 { return env.Metric("refhub_token_refreshes_total", "result", result) }
 	for _, r := range []string{"ok", "revoked", "failed"} {
@@ -82,7 +82,7 @@ func TestDeliveryFailuresAreCountedByClass(t *testing.T) {
 			}
 			tc.fail(env)
 			apptest.PostMany(t, src.WebhookURL, apptest.Signups("f", 1, ""), 1)
-			worked, err := env.App.Engine().RunOnce(context.Background())
+			worked, _, err := env.App.Engine().RunOnce(context.Background())
 			require.NoError(t, err)
 			require.True(t, worked)
 			for _, c := range []string{"retry", "rate_limited", "reconnect", "internal", "bad"} {

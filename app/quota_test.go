@@ -40,7 +40,7 @@ func TestBurstAtDefaultSettingsIsAccepted(t *testing.T) {
 // signups are accepted again.
 func TestBacklogQuota(t *testing.T) {
 	clock := clocktest.New(time.Now())
-	env := apptest.Start(t, apptest.Options{AppOpts: app.Options{Now: clock.Now}, Configure: func(c *app.Config) {
+	env := apptest.Start(t, apptest.Options{AppOpts: app.Options{Clock: clock}, Configure: func(c *app.Config) {
 		c.Limits.SourceBacklog, c.Limits.WorkspaceBacklog, c.Limits.SourceBacklogBytes = 5, 8, 1<<20
 	}})
 	b := env.Install(1001, 501)
@@ -100,7 +100,7 @@ func TestBacklogQuota(t *testing.T) {
 // well as their number.
 func TestBacklogByteQuota(t *testing.T) {
 	clock := clocktest.New(time.Now())
-	env := apptest.Start(t, apptest.Options{AppOpts: app.Options{Now: clock.Now}, Configure: func(c *app.Config) {
+	env := apptest.Start(t, apptest.Options{AppOpts: app.Options{Clock: clock}, Configure: func(c *app.Config) {
 		c.Limits.SourceBacklogBytes = 20 << 10
 	}})
 	b := env.Install(1001, 501)

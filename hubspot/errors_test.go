@@ -383,6 +383,10 @@ func TestObserveNeedsHeaders(t *testing.T) {
 			want: []hubspot.Announced{{Max: 100, Remaining: -1, Interval: 10 * time.Second}}},
 		{name: "garbage", headers: []string{"X-HubSpot-RateLimit-Max", "lots",
 			"X-HubSpot-RateLimit-Interval-Milliseconds", "10000"}},
+		{name: "no calls allowed is no limit", headers: []string{"X-HubSpot-RateLimit-Max", "0",
+			"X-HubSpot-RateLimit-Interval-Milliseconds", "10000"}},
+		{name: "an empty window is no limit", headers: []string{"X-HubSpot-RateLimit-Max", "100",
+			"X-HubSpot-RateLimit-Interval-Milliseconds", "0"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -315,12 +315,12 @@ func TestInstallTrustsIntrospection(t *testing.T) {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "which user installed")
 			}},
-		{name: "no portal",
-			token:      token + `}`,
-			introspect: `{"active":true}`,
+		{name: "no portal: an active token naming no portal is refused like an inactive one",
+			token:      token + `,"user_id":9}`,
+			introspect: `{"active":true,"user_id":9,"user":"real@example.com"}`,
 			check: func(t *testing.T, g *oauth.Grant, err error) {
 				assert.Nil(t, g)
-				assert.Error(t, err)
+				assert.EqualError(t, err, "HubSpot reports the new token as inactive: start the install again")
 			}},
 	}
 	for _, tc := range tests {
@@ -381,6 +381,8 @@ func TestInstallerHelpers(t *testing.T) {
 		"https://example.com/refhub/":     "https://example.com/refhub/oauth/callback",
 		"http://localhost:8080":           "http://localhost:8080/oauth/callback",
 		"https://refhub.example.com:8443": "https://refhub.example.com:8443/oauth/callback",
+		"https://example.com/ref hub":     "https://example.com/ref%20hub/oauth/callback", // as a browser sends it
+		"http://[::1":                     "http://[::1/oauth/callback",                   // unparsable: left as given
 	} {
 		assert.Equal(t, want, oauth.RedirectURI(in), in)
 	}

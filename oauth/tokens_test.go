@@ -89,6 +89,8 @@ func TestRefreshAheadOfExpiry(t *testing.T) {
 			assert.NotEqual(t, old, got)
 			assert.Equal(t, 1, e.refreshGrants())
 			assert.NoError(t, e.crmCall(got), "the refreshed token works")
+			assert.Zero(t, e.rdb.Exists(context.Background(), "{p:101}:oauth:lock").Val(),
+				"the refresh lock is released at once, not left to expire")
 
 			// The new token lives 30 minutes from now by the same clock.
 			e.clock.Advance(24*time.Minute + 59*time.Second)

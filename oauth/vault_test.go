@@ -158,6 +158,7 @@ func TestVaultMalformedSpecs(t *testing.T) {
 		{name: "16-byte key", spec: "k1:" + short, want: `key "k1": want 32 bytes`},
 		{name: "48-byte key", spec: "k1:" + long, want: `key "k1": want 32 bytes`},
 		{name: "duplicate id", spec: "k1:" + secretKey + ",k1:" + keyB64(8), want: `key id "k1" appears twice`},
+		{name: "id of 33 characters", spec: strings.Repeat("k", 33) + ":" + secretKey, want: "key 1: want id:base64key"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,6 +172,12 @@ func TestVaultMalformedSpecs(t *testing.T) {
 			assert.False(t, errors.Is(err, oauth.ErrDecrypt))
 		})
 	}
+}
+
+func TestVaultKeyIDOf32Characters(t *testing.T) {
+	id := strings.Repeat("k", 32)
+	v := newVault(t, id+":"+keyB64(1))
+	assert.Equal(t, id, v.PrimaryKeyID(), "the longest id allowed")
 }
 
 func TestGenerateKeySpec(t *testing.T) {

@@ -30,6 +30,8 @@ func TestMappingValidate(t *testing.T) {
 	for i := len(tooMany.Fields); i <= tenants.MaxMappedFields; i++ {
 		tooMany.Fields = append(tooMany.Fields, tenants.FieldMap{From: fmt.Sprintf("f%d", i), To: fmt.Sprintf("prop_%d", i)})
 	}
+	atMost := tooMany
+	atMost.Fields = tooMany.Fields[:tenants.MaxMappedFields]
 	tests := []struct {
 		name   string
 		modify func(m *tenants.Mapping)
@@ -45,6 +47,7 @@ func TestMappingValidate(t *testing.T) {
 			want: []string{`on_existing must be update, skip or fill_empty, not ""`}},
 		{name: "too many fields", m: &tooMany,
 			want: []string{"at most 100 fields can be mapped"}},
+		{name: "as many fields as allowed", m: &atMost},
 		{name: "empty source field", modify: func(m *tenants.Mapping) { m.Fields[1].From = "  " },
 			want: []string{"field 2: choose the Referral Factory field to read"}},
 		{name: "bad property name", modify: func(m *tenants.Mapping) { m.Fields[1].To = "First Name" },
@@ -153,6 +156,12 @@ func TestMappingApply(t *testing.T) {
 				"i", "1", "j", "1", "k", "1", "l", "1", "m", "1", "n", "1"),
 			wantErr:  []string{"a, b, c, d, e, f, g, h, i, j, k, l and 2 more"},
 			noErrMsg: []string{"m, n"}},
+		{name: "as many fields as are listed",
+			mapping: validMapping(),
+			payload: lookup("a", "1", "b", "1", "c", "1", "d", "1", "e", "1", "f", "1", "g", "1", "h", "1",
+				"i", "1", "j", "1", "k", "1", "l", "1"),
+			wantErr:  []string{"(fields received: a, b, c, d, e, f, g, h, i, j, k, l)"},
+			noErrMsg: []string{"more"}},
 		{name: "email with CR/LF",
 			mapping: validMapping(),
 			payload: lookup("email", "a@example.com\r\nBcc: victim@example.com"),
@@ -169,6 +178,10 @@ func TestMappingApply(t *testing.T) {
 			mapping: validMapping(),
 			payload: lookup("email", "ann\x07@example.com"),
 			wantErr: []string{"control characters"}},
+		{name: "email of 254 characters, the most there can be",
+			mapping: validMapping(),
+			payload: lookup("email", strings.Repeat("a", 242)+"@example.com"),
+			want:    map[string]string{"email": strings.Repeat("a", 242) + "@example.com", "lifecyclestage": "lead"}},
 		{name: "email longer than 254",
 			mapping: validMapping(),
 			payload: lookup("email", strings.Repeat("a", 250)+"@example.com"),

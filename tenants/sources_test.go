@@ -66,6 +66,9 @@ func TestSources(t *testing.T) {
 	e.clock.Advance(time.Second)
 	second, err := e.store.CreateSource(ctx, ws.ID, 101, "Second")
 	require.NoError(t, err)
+	e.clock.Advance(time.Second)
+	third, err := e.store.CreateSource(ctx, ws.ID, 101, "Third")
+	require.NoError(t, err)
 	wsB, _, err := e.store.Install(ctx, install(202, 2))
 	require.NoError(t, err)
 	_, err = e.store.CreateSource(ctx, wsB.ID, 202, "Theirs")
@@ -73,7 +76,7 @@ func TestSources(t *testing.T) {
 
 	list, err := e.store.Sources(ctx, ws.ID)
 	require.NoError(t, err)
-	assert.Equal(t, []tenants.Source{first, second}, list, "oldest first, only this workspace's")
+	assert.Equal(t, []tenants.Source{first, second, third}, list, "all of them, oldest first, only this workspace's")
 
 	empty, err := e.store.Sources(ctx, "ws_none")
 	require.NoError(t, err)

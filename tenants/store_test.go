@@ -273,4 +273,14 @@ func TestDeletePortal(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, portals, 1)
 	assert.Equal(t, int64(102), portals[0].HubID)
+
+	// Installed again by someone else, the portal belongs to their new
+	// workspace and never shows in the old one.
+	other, _, err := e.store.Install(ctx, install(101, 2))
+	require.NoError(t, err)
+	require.NotEqual(t, ws.ID, other.ID)
+	portals, err = e.store.Portals(ctx, ws.ID)
+	require.NoError(t, err)
+	require.Len(t, portals, 1)
+	assert.Equal(t, int64(102), portals[0].HubID)
 }

@@ -247,14 +247,16 @@ func (e *Engine) unparkConnected(ctx context.Context) {
 }
 
 // RunOnce claims one due lane and works one round of it. It reports whether
-// a lane was claimed. Tests and the bench use it to step the engine.
-func (e *Engine) RunOnce(ctx context.Context) (bool, error) {
-	lease, _, err := e.q.Claim(ctx, e.leaseOwner(), e.cfg.LeaseTTL)
+// a lane was claimed and, when none was due, how long until the next one
+// is (0: none is scheduled). Tests step the engine with it, moving a
+// simulated clock by that wait.
+func (e *Engine) RunOnce(ctx context.Context) (worked bool, wait time.Duration, err error) {
+	lease, wait, err := e.q.Claim(ctx, e.leaseOwner(), e.cfg.LeaseTTL)
 	if err != nil || lease == nil {
-		return false, err
+		return false, wait, err
 	}
 	e.work(ctx, lease)
-	return true, nil
+	return true, 0, nil
 }
 
 // work runs one round on a leased lane, renewing the lease meanwhile, and

@@ -2,6 +2,7 @@ package queue_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -165,4 +166,35 @@ func TestRetryState(t *testing.T) {
 	n, err := e.rdb.Exists(ctx, "{p:1001}:retry").Result()
 	require.NoError(t, err)
 	assert.Zero(t, n)
+}
+
+// TestActivityFiltersLookPastTheFirstPage: searching by status or email
+// finds an event older than the newest page of the activity, and a page of
+// 500 (the most) is given whole.
+func TestActivityFiltersLookPastTheFirstPage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	old := e.enqueue(t, 1001, "src_a", "old@example.com")
+	old.Status = queue.Failed
+	require.NoError(t, e.q.Finish(ctx, 1001, []queue.Update{{Event: old}}))
+	for i := range 60 {
+		e.clock.Advance(time.Second)
+		ev := e.event(1001, "src_a", "new"+strconv.Itoa(i)+"@example.com")
+		_, _, err := e.q.Enqueue(ctx, ev, "h-"+ev.ID)
+		require.NoError(t, err)
+	}
+
+	byStatus, err := e.q.Activity(ctx, []int64{1001}, "src_a", queue.Filter{Status: queue.Failed})
+	require.NoError(t, err)
+	assert.Equal(t, []string{old.ID}, ids(byStatus), "the failed signup behind 60 newer ones is found")
+	byEmail, err := e.q.Activity(ctx, []int64{1001}, "src_a", queue.Filter{Email: "old@"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{old.ID}, ids(byEmail))
+
+	page, err := e.q.Activity(ctx, []int64{1001}, "src_a", queue.Filter{Limit: 500})
+	require.NoError(t, err)
+	assert.Len(t, page, 61, "a limit of 500 is honoured")
+	page, err = e.q.Activity(ctx, []int64{1001}, "src_a", queue.Filter{Limit: 501})
+	require.NoError(t, err)
+	assert.Len(t, page, 50, "a limit beyond 500 falls back to 50")
 }

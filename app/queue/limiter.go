@@ -26,7 +26,7 @@ func announcedKey(hub int64) string { return tenants.PortalKey(hub, "rlmax") }
 // same headroom refhub's default keeps below HubSpot's 110 (1 in 11).
 type Limiter struct {
 	rdb    redis.UniversalClient
-	now    func() time.Time
+	clock  Clock
 	max    int
 	window time.Duration
 
@@ -34,12 +34,39 @@ type Limiter struct {
 	announced map[int64]hubspot.Announced // last seen per portal, to write only changes
 }
 
-// NewLimiter returns a limiter of max calls per window per portal.
-func NewLimiter(rdb redis.UniversalClient, max int, window time.Duration, now func() time.Time) *Limiter {
-	if now == nil {
-		now = time.Now
+// Clock is where the limiter reads the time and waits for room: the system
+// clock in production, a simulated one in tests (its windows and waits then
+// cost no real time).
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Sleep waits d, or until ctx ends.
+func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
-	return &Limiter{rdb: rdb, now: now, max: max, window: window, announced: map[int64]hubspot.Announced{}}
+}
+
+// NewLimiter returns a limiter of max calls per window per portal on clock
+// (nil: the system clock).
+func NewLimiter(rdb redis.UniversalClient, max int, window time.Duration, clock Clock) *Limiter {
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	return &Limiter{rdb: rdb, clock: clock, max: max, window: window, announced: map[int64]hubspot.Announced{}}
 }
 
 // reserveScript takes n slots if the window has room, else says how long
@@ -93,7 +120,7 @@ type Reservation struct {
 func (l *Limiter) Reserve(ctx context.Context, hub int64, n int) (*Reservation, time.Duration, error) {
 	prefix := randomHex(8) + ":"
 	res, err := reserveScript.Run(ctx, l.rdb, []string{limiterKey(hub), announcedKey(hub)},
-		l.now().UnixMilli(), l.window.Milliseconds(), l.max, n, prefix).Int64Slice()
+		l.clock.Now().UnixMilli(), l.window.Milliseconds(), l.max, n, prefix).Int64Slice()
 	if err != nil {
 		return nil, 0, fmt.Errorf("rate limiter for portal %d: %w", hub, err)
 	}
@@ -117,12 +144,8 @@ func (l *Limiter) Wait(ctx context.Context, hub int64) error {
 		if r != nil {
 			return nil
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+		if err := l.clock.Sleep(ctx, wait); err != nil {
+			return err
 		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/hubspot"
-	"github.com/refhub/refhub/internal/redistest"
 )
 
 // replica returns a second client on the same database, as another refhub
@@ -36,8 +35,8 @@ func TestLimiterAllowsAtMostMaxPerWindowAcrossReplicas(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	limiters := []*queue.Limiter{
-		queue.NewLimiter(e.rdb, 10, 10*time.Second, e.clock.Now),
-		queue.NewLimiter(replica(t, e.rdb), 10, 10*time.Second, e.clock.Now),
+		queue.NewLimiter(e.rdb, 10, 10*time.Second, e.clock),
+		queue.NewLimiter(replica(t, e.rdb), 10, 10*time.Second, e.clock),
 	}
 	burst := func() (granted int64, waits []time.Duration) {
 		t.Helper()
@@ -101,7 +100,7 @@ func TestLimiterWaitIsExact(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
-			l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock.Now)
+			l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock)
 			for _, at := range []time.Duration{0, 2 * time.Second, 5 * time.Second} {
 				e.clock.Advance(at - e.clock.Now().Sub(t0))
 				r, _, err := l.Reserve(ctx, 1001, 1)
@@ -132,7 +131,7 @@ func TestLimiterWaitIsExact(t *testing.T) {
 func TestReserveIsAllOrNothing(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock.Now)
+	l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock)
 	r, _, err := l.Reserve(ctx, 1001, 2)
 	require.NoError(t, err)
 	require.NotNil(t, r)
@@ -151,7 +150,7 @@ func TestReserveIsAllOrNothing(t *testing.T) {
 func TestReserveClampsToTheLimit(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock.Now)
+	l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock)
 	r, _, err := l.Reserve(ctx, 1001, 5)
 	require.NoError(t, err)
 	require.NotNil(t, r, "a batch that needs more calls than the limit still starts")
@@ -161,17 +160,16 @@ func TestReserveClampsToTheLimit(t *testing.T) {
 		require.NoError(t, r.Wait(ctx, 1001), "reserved slots are spent without waiting")
 	}
 	assert.Equal(t, 3, r.Used())
-	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	err = r.Limiter().Wait(wctx, 1001)
-	assert.ErrorIs(t, err, context.DeadlineExceeded, "then it waits for the window like any call")
-	assert.Equal(t, int64(3), slots(t, e.rdb, "1001"))
+	assert.Equal(t, t0, e.clock.Now(), "no time passed")
+	require.NoError(t, r.Limiter().Wait(ctx, 1001))
+	assert.Equal(t, t0.Add(10*time.Second), e.clock.Now(), "then it waits for the window like any call")
+	assert.Equal(t, int64(1), slots(t, e.rdb, "1001"), "the reserved slots left the window, the new one is in it")
 }
 
 func TestReservationReleaseReturnsUnusedSlots(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock.Now)
+	l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock)
 	r, _, err := l.Reserve(ctx, 1001, 3)
 	require.NoError(t, err)
 	require.NotNil(t, r)
@@ -197,31 +195,39 @@ func TestReservationReleaseReturnsUnusedSlots(t *testing.T) {
 }
 
 func TestLimiterWaitBlocksUntilASlotIsFree(t *testing.T) {
-	// Wait sleeps on real timers, so this test uses the real clock and a
-	// short window.
-	rdb := redistest.Client(t)
+	e := newEnv(t)
 	ctx := context.Background()
-	const window = 300 * time.Millisecond
-	l := queue.NewLimiter(rdb, 2, window, nil)
-	start := time.Now()
+	const window = 3 * time.Second
+	l := queue.NewLimiter(e.rdb, 2, window, e.clock)
 	r, _, err := l.Reserve(ctx, 1001, 2)
 	require.NoError(t, err)
 	require.NotNil(t, r)
+	e.clock.Advance(time.Second)
 
 	require.NoError(t, l.Wait(ctx, 1001))
-	elapsed := time.Since(start)
-	assert.GreaterOrEqual(t, elapsed, window-20*time.Millisecond, "it waited for the window")
-	assert.Less(t, elapsed, time.Second)
+	assert.Equal(t, t0.Add(window), e.clock.Now(), "it waited exactly until the first slot left the window")
 
 	// The window is full again: a caller that gives up is told so.
 	r, _, err = l.Reserve(ctx, 1001, 1)
 	require.NoError(t, err)
 	require.NotNil(t, r)
-	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.ErrorIs(t, l.Wait(cctx, 1001), context.Canceled)
+}
+
+func TestSystemClockSleeps(t *testing.T) {
+	var c queue.SystemClock
+	start := time.Now()
+	require.NoError(t, c.Sleep(context.Background(), 30*time.Millisecond))
+	assert.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond)
+	assert.WithinDuration(t, time.Now(), c.Now(), time.Second)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
 	start = time.Now()
-	assert.ErrorIs(t, l.Wait(wctx, 1001), context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), window)
+	assert.ErrorIs(t, c.Sleep(ctx, time.Minute), context.Canceled)
+	assert.Less(t, time.Since(start), time.Second, "a cancelled wait ends at once")
 }
 
 func TestLimiterFollowsAnnouncedLimits(t *testing.T) {
@@ -253,10 +259,10 @@ func TestLimiterFollowsAnnouncedLimits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
-			l := queue.NewLimiter(e.rdb, tt.max, tt.window, e.clock.Now)
+			l := queue.NewLimiter(e.rdb, tt.max, tt.window, e.clock)
 			observer := l
 			if tt.byReplica {
-				observer = queue.NewLimiter(replica(t, e.rdb), tt.max, tt.window, e.clock.Now)
+				observer = queue.NewLimiter(replica(t, e.rdb), tt.max, tt.window, e.clock)
 			}
 			observer.Observe(1001, tt.announced)
 
@@ -293,7 +299,7 @@ func TestLimiterFollowsAnnouncedLimits(t *testing.T) {
 func TestObserveWritesOnlyChanges(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 100, 10*time.Second, e.clock.Now)
+	l := queue.NewLimiter(e.rdb, 100, 10*time.Second, e.clock)
 	stored := func(hub string) map[string]string {
 		t.Helper()
 		m, err := e.rdb.HGetAll(ctx, "{p:"+hub+"}:rlmax").Result()
@@ -343,7 +349,7 @@ func TestObserveWritesOnlyChanges(t *testing.T) {
 func TestLimiterRespectsBothWindows(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 25, 10*time.Second, e.clock.Now)
+	l := queue.NewLimiter(e.rdb, 25, 10*time.Second, e.clock)
 	l.Observe(7, hubspot.Announced{Max: 11, Interval: 2 * time.Second})
 	granted := map[int]int{} // per second
 	for ms := 0; ms < 20000; ms += 100 {

@@ -74,7 +74,7 @@ func TestSummary(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, queue.Summary{}, s, "empty")
 
-	for _, hub := range []int64{1001, 1002, 1003, 1004} {
+	for _, hub := range []int64{1001, 1002, 1003, 1004, 1005} { // 1005's lane stays empty
 		require.NoError(t, e.q.Register(ctx, hub))
 	}
 	e.enqueue(t, 1003, "src_a", "a@example.com") // parked

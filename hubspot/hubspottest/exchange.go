@@ -34,7 +34,7 @@ func (ex *exchange) finish() {
 	if status == 0 {
 		status = http.StatusOK
 	}
-	ex.s.record(Request{
+	ex.s.record(ex, Request{
 		Time:     ex.started,
 		Method:   ex.r.Method,
 		Path:     ex.r.URL.Path,

@@ -4,6 +4,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -19,6 +20,10 @@ type Faults struct {
 	// Statuses to pick from, e.g. 500, 502, 503, 423, 477, 429; default
 	// [500]. 429 gets the real rate-limit body; 423 and 477 get Retry-After.
 	Statuses []int
+	// RetryAfter, if set, is sent as Retry-After (whole seconds) with every
+	// injected status; otherwise 423 says 2 s, 477 says 5 s and a 429 has
+	// none (HubSpot documents none for its REST rate limits).
+	RetryAfter time.Duration
 	// Latency is added to every CRM and OAuth call (real time).
 	Latency time.Duration
 	// HangRate is the share of authenticated CRM calls held until the client
@@ -101,19 +106,32 @@ func (s *Server) hang(ex *exchange) {
 // injectStatus answers a simulated failure with the given status.
 func (s *Server) injectStatus(ex *exchange, status int) {
 	ex.injected = true
+	s.mu.Lock()
+	after := s.faults.RetryAfter
+	s.mu.Unlock()
+	retryAfter := func(def time.Duration) {
+		if after > 0 {
+			def = after
+		}
+		if def > 0 {
+			ex.w.Header().Set("Retry-After", strconv.Itoa(int(def/time.Second)))
+		}
+	}
 	switch status {
 	case http.StatusTooManyRequests:
+		retryAfter(0)
 		s.rateLimited(ex, ex.hubID)
 		return
 	case http.StatusLocked:
-		ex.w.Header().Set("Retry-After", "2")
+		retryAfter(2 * time.Second)
 		ex.fail(status, "LOCKED", "The resource is locked by a concurrent high-volume update; retry after at least 2 seconds.", nil)
 		return
 	case 477:
-		ex.w.Header().Set("Retry-After", "5")
+		retryAfter(5 * time.Second)
 		ex.fail(status, "MIGRATION_IN_PROGRESS", "The account is being migrated between data centers; retry after the Retry-After delay.", nil)
 		return
 	}
+	retryAfter(0)
 	category := map[int]string{
 		http.StatusBadGateway:         "BAD_GATEWAY",
 		http.StatusServiceUnavailable: "SERVICE_UNAVAILABLE",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,6 +75,15 @@ func TestInjectedStatusBodies(t *testing.T) {
 		assert.Equal(t, "TEN_SECONDLY_ROLLING", res.obj(t)["policyName"])
 		assert.Equal(t, "0", res.header.Get("X-HubSpot-RateLimit-Remaining"))
 	})
+	t.Run("Retry-After when asked for", func(t *testing.T) {
+		for status, want := range map[int]string{429: "13", 500: "13", 477: "13"} {
+			e := newEnv(t)
+			e.s.SetFaults(hubspottest.Faults{ErrorRate: 1, Statuses: []int{status}, RetryAfter: 13 * time.Second})
+			res := e.get(propsPath, e.token(hubAcme))
+			require.Equal(t, status, res.status)
+			assert.Equal(t, want, res.header.Get("Retry-After"), "status %d", status)
+		}
+	})
 	t.Run("default status is 500 and faults skip unauthenticated calls", func(t *testing.T) {
 		e := newEnv(t)
 		e.s.SetFaults(hubspottest.Faults{ErrorRate: 1})
@@ -124,19 +134,11 @@ func TestHangIsReleasedOnShutdown(t *testing.T) {
 	go func() { done <- s.ListenAndServe(ctx, "127.0.0.1:0") }()
 	require.Eventually(t, func() bool { return s.URL() != "" }, 5*time.Second, 5*time.Millisecond)
 
-	got := make(chan int, 1)
-	go func() {
-		req, _ := http.NewRequest(http.MethodGet, s.URL()+propsPath, nil)
-		req.Header.Set("Authorization", "Bearer "+at)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			got <- 0
-			return
-		}
-		res.Body.Close()
-		got <- res.StatusCode
-	}()
-	time.Sleep(100 * time.Millisecond) // let the request reach the hang; nothing observable marks it
+	req, _ := http.NewRequest(http.MethodGet, s.URL()+propsPath, nil)
+	req.Header.Set("Authorization", "Bearer "+at)
+	got := sendAsync(req)
+	require.Eventually(t, func() bool { return len(s.InFlight()) == 1 }, 5*time.Second, 5*time.Millisecond,
+		"the request reaches the hang")
 	cancel()
 	select {
 	case err := <-done:
@@ -160,4 +162,42 @@ func TestLatency(t *testing.T) {
 		assert.Equal(t, http.StatusOK, res.status)
 		assert.GreaterOrEqual(t, time.Since(start), 80*time.Millisecond)
 	}
+}
+
+func TestInFlightShowsHeldRequests(t *testing.T) {
+	e := newEnv(t)
+	at := e.token(hubAcme)
+	e.s.SetFaults(hubspottest.Faults{Latency: 300 * time.Millisecond})
+	assert.Empty(t, e.s.InFlight())
+	req, err := http.NewRequest(http.MethodPost, e.s.URL()+upsertPath, strings.NewReader(`{"inputs":[{"idProperty":"email","id":"f@x.test","properties":{}}]}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+at)
+	req.Header.Set("Content-Type", "application/json")
+	done := sendAsync(req)
+	require.Eventually(t, func() bool { return len(e.s.InFlight()) == 1 }, 5*time.Second, 5*time.Millisecond)
+	got := e.s.InFlight()[0]
+	assert.Equal(t, "contacts.batch.upsert", got.Endpoint)
+	assert.Equal(t, http.MethodPost, got.Method)
+	assert.Zero(t, e.s.Count(func(r hubspottest.Request) bool { return r.Endpoint == "contacts.batch.upsert" }),
+		"not in the log before it is answered")
+	assert.Equal(t, http.StatusOK, <-done)
+	require.Eventually(t, func() bool { return len(e.s.InFlight()) == 0 }, 5*time.Second, 5*time.Millisecond,
+		"answered: no longer in flight")
+	assert.Equal(t, 1, e.s.Count(func(r hubspottest.Request) bool { return r.Endpoint == "contacts.batch.upsert" }))
+}
+
+// sendAsync sends req from another goroutine and delivers the answer's
+// status (0 if the request failed).
+func sendAsync(req *http.Request) <-chan int {
+	status := make(chan int, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- 0
+			return
+		}
+		res.Body.Close()
+		status <- res.StatusCode
+	}()
+	return status
 }

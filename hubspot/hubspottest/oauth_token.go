@@ -160,7 +160,7 @@ func (s *Server) tokenResponse(at *accessToken, rt *refreshToken) tokenResponse 
 		TokenType:    "bearer",
 		AccessToken:  at.value,
 		RefreshToken: rt.value,
-		ExpiresIn:    int64(s.opts.TokenTTL.Seconds()),
+		ExpiresIn:    int64(at.expires.Sub(at.issued).Seconds()),
 		HubID:        at.hubID,
 		Scopes:       append([]string(nil), at.scopes...),
 		TokenUse:     "access_token",

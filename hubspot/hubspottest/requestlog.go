@@ -40,10 +40,31 @@ type grantKey struct {
 	grantType string
 }
 
-func (s *Server) record(r Request) {
+func (s *Server) record(ex *exchange, r Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.inFlight, ex)
 	s.log = append(s.log, r)
+}
+
+// arrived notes a routed request as in flight until it is answered.
+func (s *Server) arrived(ex *exchange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inFlight[ex] = Request{Time: ex.started, Method: ex.r.Method, Path: ex.r.URL.Path, Endpoint: ex.endpoint}
+}
+
+// InFlight returns the requests received and not answered yet (held by
+// Faults.Latency or HangRate, or being processed), in no particular order.
+// Only Time, Method, Path and Endpoint are known before the answer.
+func (s *Server) InFlight() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, 0, len(s.inFlight))
+	for _, r := range s.inFlight {
+		out = append(out, r)
+	}
+	return out
 }
 
 // Requests returns a copy of the request log in arrival-completion order.

@@ -158,6 +158,7 @@ func (s *Server) dispatch(eps map[string]endpoint) http.Handler {
 			return
 		}
 		ex.endpoint = ep.name
+		s.arrived(ex)
 		s.delay(r)
 		if ep.crm {
 			s.serveCRM(ex, ep)

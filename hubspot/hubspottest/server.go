@@ -104,9 +104,11 @@ type Server struct {
 	autoDeny      bool
 	rateMax       int
 	rateWindow    time.Duration
+	tokenTTL      time.Duration
 	faults        Faults
 	rng           *rand.Rand
 	log           []Request
+	inFlight      map[*exchange]Request
 	grants        map[grantKey]int
 	nextContactID int64
 	hooks         webhookState
@@ -126,8 +128,10 @@ func New(opts Options) *Server {
 		consents:      make(map[string]*consentRequest),
 		rateMax:       opts.RateLimit,
 		rateWindow:    opts.RateWindow,
+		tokenTTL:      opts.TokenTTL,
 		rng:           rand.New(rand.NewPCG(0, 0)),
 		grants:        make(map[grantKey]int),
+		inFlight:      make(map[*exchange]Request),
 		nextContactID: 10000,
 	}
 	s.faults = Faults{Statuses: []int{http.StatusInternalServerError}}
@@ -211,6 +215,14 @@ func (s *Server) SetRateLimit(max int, window time.Duration) {
 	defer s.mu.Unlock()
 	s.rateMax = max
 	s.rateWindow = window
+}
+
+// SetTokenTTL changes the lifetime of access tokens issued from now on
+// (tokens already issued keep theirs).
+func (s *Server) SetTokenTTL(ttl time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenTTL = ttl
 }
 
 // AutoApprove makes every valid GET /oauth/authorize redirect at once with a

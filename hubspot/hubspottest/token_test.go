@@ -40,6 +40,21 @@ func TestTokenTTLOption(t *testing.T) {
 	assert.Equal(t, 300, e.install(hubAcme, userAdmin).ExpiresIn)
 }
 
+func TestSetTokenTTL(t *testing.T) {
+	e := newEnv(t)
+	before := e.install(hubAcme, userAdmin)
+	assert.Equal(t, 1800, before.ExpiresIn)
+	e.s.SetTokenTTL(2 * time.Minute)
+	res := e.refresh(before.RefreshToken)
+	require.Equal(t, http.StatusOK, res.status, "body: %s", res.body)
+	var after tokens
+	res.decode(t, &after)
+	assert.Equal(t, 120, after.ExpiresIn, "tokens issued from now on")
+	e.clock.Advance(2 * time.Minute)
+	assert.Equal(t, http.StatusUnauthorized, e.get(propsPath, after.AccessToken).status, "and they expire then")
+	assert.Equal(t, http.StatusOK, e.get(propsPath, before.AccessToken).status, "a token issued before keeps its lifetime")
+}
+
 func TestTokenEndpointErrors(t *testing.T) {
 	e := newEnv(t)
 	cases := []struct {

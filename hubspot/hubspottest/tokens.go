@@ -87,7 +87,7 @@ func (s *Server) issueAccess(p *portal, userID int64, scopes []string) *accessTo
 		userID:     userID,
 		scopes:     append([]string(nil), scopes...),
 		issued:     now,
-		expires:    now.Add(s.opts.TokenTTL),
+		expires:    now.Add(s.tokenTTL),
 		installGen: p.installGen,
 	}
 	s.access[at.value] = at

@@ -24,6 +24,7 @@ import (
 
 	"github.com/refhub/refhub/app"
 	"github.com/refhub/refhub/hubspot/hubspottest"
+	"github.com/refhub/refhub/internal/clocktest"
 	"github.com/refhub/refhub/internal/redistest"
 	"github.com/refhub/refhub/oauth"
 )
@@ -36,7 +37,10 @@ type Env struct {
 	Server *httptest.Server
 	Redis  *redis.Client
 	Config app.Config
-	stop   []func()
+	// Clock is the simulated clock of refhub and the simulator, nil when
+	// they run on real time (Options.Clock).
+	Clock *clocktest.Clock
+	stop  []func()
 }
 
 // Options tune an Env.
@@ -48,6 +52,11 @@ type Options struct {
 	Configure func(*app.Config)
 	AppOpts   app.Options
 	Redis     *redis.Options // default: a fresh database of the package's redis-server
+	// Clock puts refhub and the simulator on simulated time: both read it,
+	// the rate limiter waits on it, and Step, DeliverFor and Drain move it
+	// to the next due lane instead of sleeping. Background delivery
+	// (Delivery, StartDelivery) runs on real timers: do not mix the two.
+	Clock *clocktest.Clock
 }
 
 // DefaultPortals are two portals with one admin each.
@@ -67,6 +76,9 @@ func Start(t testing.TB, o Options) *Env {
 	so := o.Sim
 	so.ClientID, so.ClientSecret = "refhub-test", "refhub-test-secret"
 	so.RedirectURIs = []string{oauth.RedirectURI(public)}
+	if o.Clock != nil {
+		so.Clock = o.Clock.Now
+	}
 	sim := hubspottest.NewTestServer(t, so)
 	portals := o.Portals
 	if portals == nil {
@@ -108,6 +120,9 @@ func Start(t testing.TB, o Options) *Env {
 	}
 	opts := o.AppOpts
 	opts.Redis = rdb
+	if o.Clock != nil {
+		opts.Clock = o.Clock
+	}
 	if opts.Logger == nil {
 		opts.Logger = TestLogger(t)
 	}
@@ -119,7 +134,7 @@ func Start(t testing.TB, o Options) *Env {
 	srv.Addr = ""
 	ts.Config = srv
 	ts.Start()
-	e := &Env{T: t, Sim: sim, App: a, Server: ts, Redis: rdb, Config: cfg}
+	e := &Env{T: t, Sim: sim, App: a, Server: ts, Redis: rdb, Config: cfg, Clock: o.Clock}
 	t.Cleanup(func() { e.StopDelivery(); ts.Close(); _ = rdb.Close() })
 	if o.Delivery {
 		e.StartDelivery()
@@ -427,25 +442,6 @@ func (e *Env) Calls(endpoint string) int {
 // RateLimited counts simulator answers with 429.
 func (e *Env) RateLimited() int {
 	return e.Sim.Count(func(r hubspottest.Request) bool { return r.Status == http.StatusTooManyRequests })
-}
-
-// Drain steps the delivery engine in this process until no lane is due
-// (for tests that run without background delivery).
-func (e *Env) Drain(ctx context.Context) {
-	e.T.Helper()
-	idle := 0
-	for idle < 3 { // a lane requeued "now" is due a millisecond later
-		worked, err := e.App.Engine().RunOnce(ctx)
-		if err != nil {
-			e.T.Fatal(err)
-		}
-		if worked {
-			idle = 0
-			continue
-		}
-		idle++
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // Fields builds a mapping from pairs: Fields("email", "email", "first_name", "firstname").

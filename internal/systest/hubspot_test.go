@@ -108,14 +108,15 @@ func postJSON(url, body string) (int, error) {
 func TestRefreshStorm(t *testing.T) {
 	rs := redistest.StartT(t, redistest.StartOptions{})
 	ps, hubs := portals(500, 50001)
+	// refhub refreshes 5 minutes before expiry: tokens issued for 4 min
+	// 50 s are all inside that window from the start (no waiting for them
+	// to age into it), but still valid for HubSpot. The tokens the storm's
+	// refreshes issue live 30 minutes, so a second refresh would show.
 	c := startCluster(t, clusterOptions{replicas: 2, redisURL: "redis://" + rs.Addr + "/0", portals: ps,
-		sim: hubspottest.Options{TokenTTL: 5*time.Minute + 8*time.Second}})
+		sim: hubspottest.Options{TokenTTL: 4*time.Minute + 50*time.Second}})
 	a := c.installAll(hubs, 501)
-	installed := time.Now()
 	srcs := a.createSources(len(hubs), hubs)
-	// Tokens live 5 min 8 s; refhub refreshes 5 minutes ahead: wait until
-	// every token, the last one issued too, is inside the refresh window.
-	time.Sleep(time.Until(installed.Add(9 * time.Second)))
+	c.sim.SetTokenTTL(30 * time.Minute)
 	c.sim.ResetLog()
 	before := map[int64]int{}
 	for _, h := range hubs {
