@@ -32,7 +32,7 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, 16, cfg.Workers)
 	assert.Equal(t, 72*time.Hour, cfg.RetryFor, "a failing batch is retried for 72 hours")
 	assert.Equal(t, 30*24*time.Hour, cfg.Retention, "activity is kept 30 days")
-	assert.Equal(t, 200, cfg.WebhookRate)
+	assert.Zero(t, cfg.WebhookRate, "no per-source request rate by default: a burst is bounded by the backlog quota, not refused")
 	assert.Equal(t, "info", cfg.LogLevel)
 	assert.False(t, cfg.RedisCluster)
 }
