@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/tenants"
@@ -39,16 +40,16 @@ func (a *App) apiRoutes(g *gin.RouterGroup) {
 // decodeJSON reads a bounded JSON body into v, refusing unknown fields.
 func decodeJSON(c *gin.Context, v any) error {
 	if ct := c.ContentType(); ct != "application/json" {
-		return errorf(EUnsupported, "send the body as application/json")
+		return apperr.New(apperr.Unsupported, "send the body as application/json")
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, MaxAPIBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errorf(ETooLarge, "the body is too large")
+			return apperr.New(apperr.TooLarge, "the body is too large")
 		}
-		return &Error{Code: EInvalid, Message: "the body is not the expected JSON: " + err.Error()}
+		return &apperr.Error{Code: apperr.Invalid, Message: "the body is not the expected JSON: " + err.Error()}
 	}
 	return nil
 }
@@ -99,11 +100,11 @@ func (a *App) apiPortals(c *gin.Context) {
 func (a *App) workspacePortal(c *gin.Context) (tenants.Portal, error) {
 	hub, err := strconv.ParseInt(c.Param("hubId"), 10, 64)
 	if err != nil || hub <= 0 {
-		return tenants.Portal{}, errorf(ENotFound, "no such portal")
+		return tenants.Portal{}, apperr.New(apperr.NotFound, "no such portal")
 	}
 	p, err := a.store.WorkspacePortal(c.Request.Context(), principal(c).WorkspaceID, hub)
 	if errors.Is(err, tenants.ErrNotFound) {
-		return p, errorf(ENotFound, "no such portal")
+		return p, apperr.New(apperr.NotFound, "no such portal")
 	}
 	return p, err
 }
@@ -112,7 +113,7 @@ func (a *App) workspacePortal(c *gin.Context) (tenants.Portal, error) {
 func (a *App) workspaceSource(c *gin.Context) (tenants.Source, error) {
 	src, err := a.store.WorkspaceSource(c.Request.Context(), principal(c).WorkspaceID, c.Param("id"))
 	if errors.Is(err, tenants.ErrNotFound) {
-		return src, errorf(ENotFound, "no such source")
+		return src, apperr.New(apperr.NotFound, "no such source")
 	}
 	return src, err
 }
@@ -176,7 +177,7 @@ func (a *App) apiCreateSource(c *gin.Context) {
 func (a *App) createSource(c *gin.Context, p tenants.Portal, name string) (tenants.Source, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return tenants.Source{}, errorf(EUnprocessable, "give the source a name of 1 to 100 characters")
+		return tenants.Source{}, apperr.New(apperr.Unprocessable, "give the source a name of 1 to 100 characters")
 	}
 	src, err := a.store.CreateSource(c.Request.Context(), p.WorkspaceID, p.HubID, name)
 	if err != nil {
@@ -304,7 +305,7 @@ func intParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, errorf(EInvalid, fmt.Sprintf("%s must be a whole number from %d to %d", name, lo, hi))
+		return 0, apperr.New(apperr.Invalid, fmt.Sprintf("%s must be a whole number from %d to %d", name, lo, hi))
 	}
 	return n, nil
 }
@@ -314,7 +315,7 @@ func activityFilter(c *gin.Context) (queue.Filter, error) {
 	switch f.Status {
 	case "", queue.Queued, queue.Delivered, queue.Failed, queue.Rejected:
 	default:
-		return f, errorf(EInvalid, "status must be queued, delivered, failed or rejected")
+		return f, apperr.New(apperr.Invalid, "status must be queued, delivered, failed or rejected")
 	}
 	var err error
 	if f.Limit, err = intParam(c, "limit", 0, 1, 500); err != nil {
@@ -323,7 +324,7 @@ func activityFilter(c *gin.Context) (queue.Filter, error) {
 	if v := c.Query("before"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return f, errorf(EInvalid, "before must be an RFC 3339 time")
+			return f, apperr.New(apperr.Invalid, "before must be an RFC 3339 time")
 		}
 		f.Before = t
 	}
@@ -410,11 +411,11 @@ func (a *App) apiDeleteSecret(c *gin.Context) {
 // for the default.
 func validHeaderName(h string) error {
 	if len(h) > 64 {
-		return errorf(EUnprocessable, "the header name is longer than 64 characters")
+		return apperr.New(apperr.Unprocessable, "the header name is longer than 64 characters")
 	}
 	for _, r := range h {
 		if !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return errorf(EUnprocessable, "a header name has only letters, digits and dashes, e.g. X-Refhub-Secret")
+			return apperr.New(apperr.Unprocessable, "a header name has only letters, digits and dashes, e.g. X-Refhub-Secret")
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/tenants"
 )
@@ -127,13 +128,13 @@ func (a *App) patchSource(ctx context.Context, src tenants.Source, name *string,
 	if name != nil {
 		n := strings.TrimSpace(*name)
 		if n == "" || len(n) > 100 {
-			return src, errorf(EUnprocessable, "give the source a name of 1 to 100 characters")
+			return src, apperr.New(apperr.Unprocessable, "give the source a name of 1 to 100 characters")
 		}
 		src.Name = n
 	}
 	if hub != nil {
 		if _, err := a.store.WorkspacePortal(ctx, src.WorkspaceID, *hub); err != nil {
-			return src, errorf(EUnprocessable, "that portal is not connected to this workspace")
+			return src, apperr.New(apperr.Unprocessable, "that portal is not connected to this workspace")
 		}
 		src.HubID = *hub
 		if err := a.queue.Register(ctx, *hub); err != nil {
@@ -236,7 +237,7 @@ func (a *App) apiRetry(c *gin.Context) {
 // sessionOnly refuses API-token callers: tokens are managed by people.
 func sessionOnly(c *gin.Context) bool {
 	if principal(c).SessionID == "" {
-		_ = c.Error(errorf(EUnauthorized, "API tokens are managed by a signed-in user of the refhub app, not with an API token"))
+		_ = c.Error(apperr.New(apperr.Unauthorized, "API tokens are managed by a signed-in user of the refhub app, not with an API token"))
 		return false
 	}
 	return true
@@ -284,7 +285,7 @@ func (a *App) apiRevokeToken(c *gin.Context) {
 func (a *App) revokeToken(c *gin.Context) error {
 	err := a.store.RevokeAPIToken(c.Request.Context(), principal(c).WorkspaceID, c.Param("tokenId"))
 	if errors.Is(err, tenants.ErrNotFound) {
-		return errorf(ENotFound, "no such API token")
+		return apperr.New(apperr.NotFound, "no such API token")
 	}
 	return err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/oauth"
 	"github.com/refhub/refhub/tenants"
 )
@@ -53,7 +54,7 @@ func (a *App) oauthCallback(c *gin.Context) {
 	ws, portal, err := a.store.Install(ctx, tenants.Installation{HubID: info.HubID, Domain: info.HubDomain,
 		UserID: info.UserID, UserEmail: info.User, Scopes: info.Scopes})
 	if errors.Is(err, tenants.ErrPortalElsewhere) {
-		_ = c.Error(&Error{Code: EConflict, Message: "This HubSpot portal is already connected to another refhub workspace (" +
+		_ = c.Error(&apperr.Error{Code: apperr.Conflict, Message: "This HubSpot portal is already connected to another refhub workspace (" +
 			strings.TrimPrefix(err.Error(), tenants.ErrPortalElsewhere.Error()+" ") +
 			"). Ask that workspace's owner to reconnect it, or to delete it from refhub so you can connect it here.", Err: err})
 		return
@@ -96,11 +97,11 @@ func installProblem(err error) error {
 	var de *oauth.DeniedError
 	switch {
 	case errors.Is(err, oauth.ErrState):
-		return &Error{Code: EInvalid, Message: oauth.ErrState.Error(), Err: err}
+		return &apperr.Error{Code: apperr.Invalid, Message: oauth.ErrState.Error(), Err: err}
 	case errors.As(err, &de):
-		return &Error{Code: EInvalid, Message: de.Error()}
+		return &apperr.Error{Code: apperr.Invalid, Message: de.Error()}
 	}
-	return &Error{Code: EUpstream, Message: "HubSpot did not complete the install; please try again", Err: err}
+	return &apperr.Error{Code: apperr.Upstream, Message: "HubSpot did not complete the install; please try again", Err: err}
 }
 
 // authenticate resolves the caller from the session cookie or an API token.
@@ -108,12 +109,12 @@ func (a *App) authenticate(c *gin.Context) (Principal, error) {
 	if h := c.GetHeader("Authorization"); h != "" {
 		token, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
-			return Principal{}, errorf(EUnauthorized, "use Authorization: Bearer <API token>")
+			return Principal{}, apperr.New(apperr.Unauthorized, "use Authorization: Bearer <API token>")
 		}
 		t, err := a.store.APIToken(c.Request.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if errors.Is(err, tenants.ErrNotFound) {
-				return Principal{}, errorf(EUnauthorized, "unknown or revoked API token")
+				return Principal{}, apperr.New(apperr.Unauthorized, "unknown or revoked API token")
 			}
 			return Principal{}, err
 		}
@@ -121,11 +122,11 @@ func (a *App) authenticate(c *gin.Context) (Principal, error) {
 	}
 	cookie, err := c.Cookie(SessionCookie)
 	if err != nil || cookie == "" {
-		return Principal{}, errorf(EUnauthorized, "sign in with HubSpot first")
+		return Principal{}, apperr.New(apperr.Unauthorized, "sign in with HubSpot first")
 	}
 	p, err := a.sessions.Verify(c.Request.Context(), cookie)
 	if errors.Is(err, ErrNoSession) {
-		return Principal{}, errorf(EUnauthorized, "your session has ended: sign in with HubSpot again")
+		return Principal{}, apperr.New(apperr.Unauthorized, "your session has ended: sign in with HubSpot again")
 	}
 	return p, err
 }
@@ -158,7 +159,7 @@ func (a *App) authenticateAPI(c *gin.Context) {
 		return
 	}
 	if !a.checkCSRF(c, p) {
-		_ = c.Error(errorf(EForbidden, "missing or invalid CSRF token (send the refhub_csrf cookie's value in X-CSRF-Token)"))
+		_ = c.Error(apperr.New(apperr.Forbidden, "missing or invalid CSRF token (send the refhub_csrf cookie's value in X-CSRF-Token)"))
 		c.Abort()
 		return
 	}
@@ -171,8 +172,8 @@ func (a *App) authenticateAPI(c *gin.Context) {
 func (a *App) authenticateUI(c *gin.Context) {
 	p, err := a.authenticate(c)
 	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Code == EUnauthorized && c.Request.Method == http.MethodGet {
+		var e *apperr.Error
+		if errors.As(err, &e) && e.Code == apperr.Unauthorized && c.Request.Method == http.MethodGet {
 			c.Redirect(http.StatusFound, "/app/signin?return_to="+url.QueryEscape(c.Request.URL.RequestURI()))
 			c.Abort()
 			return
@@ -182,7 +183,7 @@ func (a *App) authenticateUI(c *gin.Context) {
 		return
 	}
 	if !a.checkCSRF(c, p) {
-		_ = c.Error(errorf(EForbidden, "this form has expired or did not come from refhub: reload the page and try again"))
+		_ = c.Error(apperr.New(apperr.Forbidden, "this form has expired or did not come from refhub: reload the page and try again"))
 		c.Abort()
 		return
 	}

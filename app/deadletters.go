@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/tenants"
 )
@@ -27,7 +28,7 @@ func (a *App) deadLetterPage(c *gin.Context, src tenants.Source) (deadPage, erro
 	}
 	evs, next, err := a.queue.DeadLetters(ctx, src.AllPortals(), src.ID, queue.DeadPage{After: c.Query("after"), Limit: limit})
 	if errors.Is(err, queue.ErrBadCursor) {
-		return deadPage{}, errorf(EInvalid, "after must be the next cursor a previous page gave")
+		return deadPage{}, apperr.New(apperr.Invalid, "after must be the next cursor a previous page gave")
 	}
 	if err != nil {
 		return deadPage{}, err

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/refhub/refhub/app/apperr"
 )
 
 // Handler returns refhub's HTTP handler. Every route is registered here.
@@ -20,8 +22,10 @@ func (a *App) Handler() http.Handler {
 	// anyone else could write any address there. Validated in LoadConfig.
 	_ = r.SetTrustedProxies(a.cfg.TrustedProxies)
 	r.Use(a.recoverer, a.observe, a.renderErrors)
-	r.NoRoute(func(c *gin.Context) { _ = c.Error(errorf(ENotFound, "no such page")) })
-	r.NoMethod(func(c *gin.Context) { _ = c.Error(&Error{Code: EInvalid, Message: "method not allowed on this URL"}) })
+	r.NoRoute(func(c *gin.Context) { _ = c.Error(apperr.New(apperr.NotFound, "no such page")) })
+	r.NoMethod(func(c *gin.Context) {
+		_ = c.Error(&apperr.Error{Code: apperr.Invalid, Message: "method not allowed on this URL"})
+	})
 
 	r.GET("/healthz", a.healthz)
 	r.GET("/readyz", a.readyz)
@@ -53,7 +57,7 @@ func (a *App) recoverer(c *gin.Context) {
 		if v := recover(); v != nil {
 			a.log.Error("panic serving request", slog.String("route", c.FullPath()), slog.Any("panic", v))
 			c.AbortWithStatusJSON(http.StatusInternalServerError, gin.H{"error": gin.H{
-				"code": EInternal, "message": "something went wrong on refhub's side; it has been logged"}})
+				"code": apperr.Internal, "message": "something went wrong on refhub's side; it has been logged"}})
 		}
 	}()
 	c.Next()
@@ -83,8 +87,8 @@ func (a *App) renderErrors(c *gin.Context) {
 	if len(c.Errors) == 0 || c.Writer.Written() {
 		return
 	}
-	e := asError(c.Errors[0].Err)
-	status := httpStatus(e.Code)
+	e := apperr.As(c.Errors[0].Err)
+	status := apperr.Status(e.Code)
 	if status >= 500 {
 		a.log.Error("request failed", slog.String("route", c.FullPath()), slog.Any("err", e))
 	} else if e.Err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/tenants"
@@ -37,7 +38,7 @@ func (a *App) hook(c *gin.Context) {
 	if a.perSource != nil && !a.perSource.Allow(src.ID) {
 		a.metrics.ingested.WithLabelValues("rate_limited").Inc()
 		c.Header("Retry-After", "1")
-		_ = c.Error(errorf(ETooMany, "too many requests for this source; retry in a second"))
+		_ = c.Error(apperr.New(apperr.TooMany, "too many requests for this source; retry in a second"))
 		return
 	}
 	if src.Secret != "" {
@@ -47,7 +48,7 @@ func (a *App) hook(c *gin.Context) {
 		}
 		got := c.GetHeader(name)
 		if subtle.ConstantTimeCompare([]byte(got), []byte(src.Secret)) != 1 {
-			_ = c.Error(errorf(EUnauthorized, "missing or wrong "+name+" header: add it to the webhook in Referral Factory with the value shown in refhub"))
+			_ = c.Error(apperr.New(apperr.Unauthorized, "missing or wrong "+name+" header: add it to the webhook in Referral Factory with the value shown in refhub"))
 			return
 		}
 	}
@@ -59,10 +60,10 @@ func (a *App) hook(c *gin.Context) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			_ = c.Error(errorf(ETooLarge, "the body is larger than 1 MiB"))
+			_ = c.Error(apperr.New(apperr.TooLarge, "the body is larger than 1 MiB"))
 			return
 		}
-		_ = c.Error(&Error{Code: EInvalid, Message: "could not read the request body", Err: err})
+		_ = c.Error(&apperr.Error{Code: apperr.Invalid, Message: "could not read the request body", Err: err})
 		return
 	}
 	a.accept(c, src, body)
@@ -79,7 +80,7 @@ func (a *App) hookSource(c *gin.Context) (*tenants.Source, bool) {
 	if state == tokenUnseen && !a.strangers.Has(clientKey(c.ClientIP())) {
 		a.metrics.ingested.WithLabelValues("unknown_limited").Inc()
 		c.Header("Retry-After", "10")
-		_ = c.Error(errorf(ETooMany, "too many requests with unknown webhook URLs from this address: copy the URL of the source from refhub again, and retry in a few seconds"))
+		_ = c.Error(apperr.New(apperr.TooMany, "too many requests with unknown webhook URLs from this address: copy the URL of the source from refhub again, and retry in a few seconds"))
 		return nil, false
 	}
 	var src *tenants.Source
@@ -92,7 +93,7 @@ func (a *App) hookSource(c *gin.Context) (*tenants.Source, bool) {
 			a.strangers.Allow(clientKey(c.ClientIP())) // spends one of the address's lookups
 			a.sources.Missing(token)
 		}
-		err = errorf(ENotFound, "unknown webhook URL: copy the URL of the source from refhub again")
+		err = apperr.New(apperr.NotFound, "unknown webhook URL: copy the URL of the source from refhub again")
 	}
 	if err != nil {
 		_ = c.Error(err)
@@ -137,7 +138,7 @@ func (a *App) refuseOverQuota(c *gin.Context, src *tenants.Source, e *overQuota)
 		}
 	}
 	c.Header("Retry-After", quotaRetryAfter)
-	_ = c.Error(errorf(ETooMany, e.Error()))
+	_ = c.Error(apperr.New(apperr.TooMany, e.Error()))
 }
 
 // accept normalizes, maps and enqueues one signup for src.
@@ -149,7 +150,7 @@ func (a *App) accept(c *gin.Context, src *tenants.Source, body []byte) {
 	if err != nil {
 		var pe *payload.Error
 		if errors.As(err, &pe) {
-			a.reject(c, src, src.HubID, now, nil, pe.Status, pe.Msg)
+			a.reject(c, src, src.HubID, now, nil, apperr.As(pe))
 			return
 		}
 		_ = c.Error(err)
@@ -162,14 +163,14 @@ func (a *App) accept(c *gin.Context, src *tenants.Source, body []byte) {
 	hub, mapping, route := src.Route(campaign)
 	props, err := mapping.Apply(pl)
 	if err != nil {
-		a.reject(c, src, hub, now, pl.Fields, http.StatusUnprocessableEntity, strings.TrimPrefix(err.Error(), "no email: "))
+		a.reject(c, src, hub, now, pl.Fields, apperr.New(apperr.Unprocessable, strings.TrimPrefix(err.Error(), "no email: ")))
 		return
 	}
 	ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Route: route, Email: props["email"],
 		Status: queue.Queued, ReceivedAt: now, UpdatedAt: now, Payload: pl.Fields}
 	id, dup, err := a.queue.Enqueue(ctx, ev, dedupeHash(c.ContentType(), body, c.Request.URL.RawQuery))
 	if err != nil {
-		_ = c.Error(&Error{Code: EUnavailable, Message: "refhub could not store the signup right now; send it again", Err: err})
+		_ = c.Error(&apperr.Error{Code: apperr.Unavailable, Message: "refhub could not store the signup right now; send it again", Err: err})
 		return
 	}
 	if dup {
@@ -192,19 +193,15 @@ const MaxReason = 1024
 
 // reject answers a signup that cannot be accepted and records it in the
 // source's activity, so the admin sees what arrived and why it was refused.
-func (a *App) reject(c *gin.Context, src *tenants.Source, hub int64, now time.Time, fields []payload.Field, status int, msg string) {
+func (a *App) reject(c *gin.Context, src *tenants.Source, hub int64, now time.Time, fields []payload.Field, refusal *apperr.Error) {
 	a.metrics.ingested.WithLabelValues("rejected").Inc()
-	msg = clipReason(msg)
+	msg := clipReason(refusal.Message)
 	ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Status: queue.Rejected,
-		ReceivedAt: now, UpdatedAt: now, Payload: fields, Reason: msg, Code: http.StatusText(status)}
+		ReceivedAt: now, UpdatedAt: now, Payload: fields, Reason: msg, Code: http.StatusText(apperr.Status(refusal.Code))}
 	if err := a.queue.RecordRejected(c.Request.Context(), ev); err != nil {
 		a.log.Warn("record rejected signup", "source", src.ID, "err", err)
 	}
-	code := map[int]Code{400: EInvalid, 413: ETooLarge, 415: EUnsupported, 422: EUnprocessable}[status]
-	if code == "" {
-		code = EInvalid
-	}
-	_ = c.Error(errorf(code, msg))
+	_ = c.Error(apperr.New(refusal.Code, msg))
 }
 
 // clipReason cuts msg to MaxReason bytes at a character boundary.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/refhub/refhub/app/apperr"
 )
 
 // Metrics are never anonymous on the listener Referral Factory and
@@ -20,7 +22,7 @@ import (
 // if one is configured, and not at all otherwise.
 func (a *App) serveMetrics(c *gin.Context) {
 	if a.cfg.MetricsToken == "" {
-		_ = c.Error(errorf(ENotFound, "metrics are not served on this address: scrape REFHUB_METRICS_ADDR, "+
+		_ = c.Error(apperr.New(apperr.NotFound, "metrics are not served on this address: scrape REFHUB_METRICS_ADDR, "+
 			"or set REFHUB_METRICS_TOKEN and send it as a bearer token"))
 		return
 	}

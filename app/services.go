@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/hubspot"
@@ -135,14 +136,14 @@ func (a *App) saveRoutes(ctx context.Context, src tenants.Source, routes []tenan
 	for i, r := range routes {
 		r.CampaignID = strings.TrimSpace(r.CampaignID)
 		if r.CampaignID == "" || len(r.CampaignID) > 64 {
-			return src, errorf(EUnprocessable, fmt.Sprintf("route %d: give the Referral Factory campaign id", i+1))
+			return src, apperr.New(apperr.Unprocessable, fmt.Sprintf("route %d: give the Referral Factory campaign id", i+1))
 		}
 		if seen[r.CampaignID] {
-			return src, errorf(EUnprocessable, fmt.Sprintf("route %d: campaign %s is routed twice", i+1, r.CampaignID))
+			return src, apperr.New(apperr.Unprocessable, fmt.Sprintf("route %d: campaign %s is routed twice", i+1, r.CampaignID))
 		}
 		seen[r.CampaignID] = true
 		if _, err := a.store.WorkspacePortal(ctx, src.WorkspaceID, r.HubID); err != nil {
-			return src, errorf(EUnprocessable, fmt.Sprintf("route %d: portal %d is not connected to this workspace", i+1, r.HubID))
+			return src, apperr.New(apperr.Unprocessable, fmt.Sprintf("route %d: portal %d is not connected to this workspace", i+1, r.HubID))
 		}
 		if r.Mapping.OnExisting == "" {
 			r.Mapping.OnExisting = tenants.Update
@@ -151,7 +152,7 @@ func (a *App) saveRoutes(ctx context.Context, src tenants.Source, routes []tenan
 			r.Mapping.Defaults = map[string]string{}
 		}
 		if err := r.Mapping.Validate(); err != nil {
-			return src, errorf(EUnprocessable, fmt.Sprintf("route %d: %v", i+1, err))
+			return src, apperr.New(apperr.Unprocessable, fmt.Sprintf("route %d: %v", i+1, err))
 		}
 		routes[i] = r
 	}
@@ -194,7 +195,7 @@ func (a *App) findEvent(ctx context.Context, src tenants.Source, id string) (que
 			return ev, err
 		}
 	}
-	return queue.Event{}, errorf(ENotFound, "no such event")
+	return queue.Event{}, apperr.New(apperr.NotFound, "no such event")
 }
 
 // retryEvent sends one event again: a dead letter is queued again; a
@@ -215,14 +216,14 @@ func (a *App) retryEvent(ctx context.Context, src tenants.Source, id string) (qu
 		return a.queue.Event(ctx, ev.HubID, ev.ID)
 	case queue.Rejected:
 		if len(ev.Payload) == 0 {
-			return ev, errorf(EUnprocessable, "this request had no readable signup data to send again")
+			return ev, apperr.New(apperr.Unprocessable, "this request had no readable signup data to send again")
 		}
 		pl := payload.New(ev.Payload)
 		campaign, _ := pl.Get("campaign_id")
 		hub, mapping, route := src.Route(campaign)
 		props, err := mapping.Apply(pl)
 		if err != nil {
-			return ev, errorf(EUnprocessable, "still refused with the current mapping: "+strings.TrimPrefix(err.Error(), "no email: "))
+			return ev, apperr.New(apperr.Unprocessable, "still refused with the current mapping: "+strings.TrimPrefix(err.Error(), "no email: "))
 		}
 		now := a.now().UTC()
 		fresh := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Route: route, Email: props["email"],
@@ -233,7 +234,7 @@ func (a *App) retryEvent(ctx context.Context, src tenants.Source, id string) (qu
 		a.engine.Wake()
 		return *fresh, nil
 	}
-	return ev, errorf(EConflict, "only failed or refused signups can be retried; this one is "+string(ev.Status))
+	return ev, apperr.New(apperr.Conflict, "only failed or refused signups can be retried; this one is "+string(ev.Status))
 }
 
 // propertyView is a HubSpot contact property as the mapping editor needs it.
@@ -275,7 +276,7 @@ func (a *App) portalProperties(ctx context.Context, hub int64, refresh bool) ([]
 func hubspotProblem(err error) error {
 	var ae *hubspot.APIError
 	if errors.As(err, &ae) || isReconnect(err) {
-		return &Error{Code: EUpstream, Message: "HubSpot did not answer as expected: " + err.Error(), Err: err}
+		return &apperr.Error{Code: apperr.Upstream, Message: "HubSpot did not answer as expected: " + err.Error(), Err: err}
 	}
 	return err
 }

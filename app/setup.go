@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/hubspot"
@@ -131,7 +132,7 @@ func withRecommended(m tenants.Mapping, last *queue.Event) tenants.Mapping {
 func (a *App) sendTestSignup(ctx context.Context, src tenants.Source, adminEmail string) (queue.Event, error) {
 	local, domain, ok := strings.Cut(strings.TrimSpace(adminEmail), "@")
 	if !ok || local == "" || !strings.Contains(domain, ".") {
-		return queue.Event{}, errorf(EUnprocessable, "give an email address to send the test signup with, e.g. you@yourcompany.com")
+		return queue.Event{}, apperr.New(apperr.Unprocessable, "give an email address to send the test signup with, e.g. you@yourcompany.com")
 	}
 	local, _, _ = strings.Cut(local, "+")
 	n, err := a.rdb.Incr(ctx, testCounterKey(src.ID)).Result()
@@ -153,7 +154,7 @@ func (a *App) sendTestSignup(ctx context.Context, src tenants.Source, adminEmail
 	hub, mapping, route := src.Route(campaign)
 	props, err := mapping.Apply(pl)
 	if err != nil {
-		return queue.Event{}, errorf(EUnprocessable, "the mapping cannot build a contact from a signup: "+strings.TrimPrefix(err.Error(), "no email: "))
+		return queue.Event{}, apperr.New(apperr.Unprocessable, "the mapping cannot build a contact from a signup: "+strings.TrimPrefix(err.Error(), "no email: "))
 	}
 	now := a.now().UTC()
 	ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Route: route, Email: props["email"],

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/queue"
 )
 
@@ -122,16 +123,16 @@ func (a *App) render(c *gin.Context, status int, name string, p page) {
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
 
-func (a *App) renderErrorPage(c *gin.Context, status int, e *Error) {
+func (a *App) renderErrorPage(c *gin.Context, status int, e *apperr.Error) {
 	a.render(c, status, "error.html", page{Title: http.StatusText(status), Data: map[string]any{
-		"Status": status, "Message": e.Message, "SignIn": e.Code == EUnauthorized || strings.HasPrefix(c.Request.URL.Path, "/oauth/")}})
+		"Status": status, "Message": e.Message, "SignIn": e.Code == apperr.Unauthorized || strings.HasPrefix(c.Request.URL.Path, "/oauth/")}})
 }
 
 func (a *App) static(c *gin.Context) {
 	name := path.Join("web/static", path.Clean(c.Param("file")))
 	b, err := staticFS.ReadFile(name)
 	if err != nil {
-		_ = c.Error(errorf(ENotFound, "no such file"))
+		_ = c.Error(apperr.New(apperr.NotFound, "no such file"))
 		return
 	}
 	ct := "application/octet-stream"

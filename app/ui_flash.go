@@ -8,6 +8,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/refhub/refhub/app/apperr"
 )
 
 // flashTTL is how long a flash message waits for the page it was meant for.
@@ -58,11 +60,11 @@ func (a *App) redirectFlash(c *gin.Context, to, msg string, isError bool) {
 // and anything unexpected render the error page instead, where the latter
 // is logged.
 func (a *App) redirectError(c *gin.Context, to string, err error) {
-	e := asError(err)
+	e := apperr.As(err)
 	switch {
-	case e.Code == EUpstream:
+	case e.Code == apperr.Upstream:
 		a.log.Warn("HubSpot refused a settings action", "route", c.FullPath(), "err", e)
-	case e.Code == ENotFound || httpStatus(e.Code) >= 500:
+	case e.Code == apperr.NotFound || apperr.Status(e.Code) >= 500:
 		_ = c.Error(err)
 		return
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -33,7 +34,7 @@ func routeIndex(src tenants.Source, route string) (int, error) {
 			return i, nil
 		}
 	}
-	return 0, errorf(ENotFound, "this source has no route for campaign "+route)
+	return 0, apperr.New(apperr.NotFound, "this source has no route for campaign "+route)
 }
 
 // mappingOf returns the mapping and portal of route index idx.
@@ -178,11 +179,11 @@ func (a *App) uiSaveMapping(c *gin.Context, src tenants.Source) {
 	}
 	if len(probs) == 0 {
 		if err := a.saveMapping(c.Request.Context(), src, idx, m); err != nil {
-			if e := asError(err); e.Code != EUnprocessable {
+			if e := apperr.As(err); e.Code != apperr.Unprocessable {
 				_ = c.Error(err)
 				return
 			}
-			probs = []string{asError(err).Message}
+			probs = []string{apperr.As(err).Message}
 		}
 	}
 	if len(probs) > 0 {

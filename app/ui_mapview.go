@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
@@ -109,7 +110,7 @@ func (a *App) loadMappingData(ctx context.Context, src tenants.Source, hub int64
 	d := mappingData{all: map[string]propertyView{}}
 	props, err := a.portalProperties(ctx, hub, refresh)
 	if err != nil {
-		d.err = asError(err).Message
+		d.err = apperr.As(err).Message
 		if isReconnect(err) {
 			d.err = "HubSpot did not list this portal's properties: the portal needs to be reconnected."
 		}

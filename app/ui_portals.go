@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -152,12 +153,12 @@ func reconnectURL(hub int64) string {
 func (a *App) uiCreateSource(c *gin.Context, p tenants.Portal) {
 	src, err := a.createSource(c, p, c.PostForm("name"))
 	if err != nil {
-		e := asError(err)
-		if httpStatus(e.Code) >= 500 {
+		e := apperr.As(err)
+		if apperr.Status(e.Code) >= 500 {
 			_ = c.Error(err)
 			return
 		}
-		a.renderPortal(c, httpStatus(e.Code), p, portalPageView{NewName: c.PostForm("name"), CreateError: e.Message})
+		a.renderPortal(c, apperr.Status(e.Code), p, portalPageView{NewName: c.PostForm("name"), CreateError: e.Message})
 		return
 	}
 	a.redirectFlash(c, sourceURL(src.ID, ""), "Source created. Paste its webhook URL into Referral Factory as shown below, then map the fields.", false)

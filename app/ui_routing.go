@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -99,11 +100,11 @@ func (a *App) uiSaveRoutes(c *gin.Context, src tenants.Source) {
 			a.redirectFlash(c, sourceURL(src.ID, "routes"), "Campaign routes saved.", false)
 			return
 		}
-		if e := asError(err); e.Code != EUnprocessable {
+		if e := apperr.As(err); e.Code != apperr.Unprocessable {
 			_ = c.Error(err)
 			return
 		}
-		probs = []string{asError(err).Message}
+		probs = []string{apperr.As(err).Message}
 	}
 	a.renderRouting(c, http.StatusUnprocessableEntity, src, routingView{Routes: rows, Problems: probs, Unsaved: true})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -107,13 +108,13 @@ func (a *App) renderSource(c *gin.Context, status int, src tenants.Source, v sou
 // showAgain renders the source page again with a refused form's error, or
 // the error page for anything unexpected.
 func (a *App) showAgain(c *gin.Context, src tenants.Source, err error, v sourcePageView, set func(*sourcePageView, string)) {
-	e := asError(err)
-	if httpStatus(e.Code) >= 500 && e.Code != EUpstream {
+	e := apperr.As(err)
+	if apperr.Status(e.Code) >= 500 && e.Code != apperr.Upstream {
 		_ = c.Error(err)
 		return
 	}
 	set(&v, e.Message)
-	a.renderSource(c, httpStatus(e.Code), src, v)
+	a.renderSource(c, apperr.Status(e.Code), src, v)
 }
 
 func (a *App) uiRenameSource(c *gin.Context, src tenants.Source) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -43,8 +44,8 @@ func (a *App) uiCreateToken(c *gin.Context) {
 	name := strings.TrimSpace(c.PostForm("name"))
 	t, secret, err := a.store.CreateAPIToken(c.Request.Context(), principal(c).WorkspaceID, name)
 	if err != nil {
-		e := asError(err)
-		if e.Code != EUnprocessable {
+		e := apperr.As(err)
+		if e.Code != apperr.Unprocessable {
 			_ = c.Error(err)
 			return
 		}
