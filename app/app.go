@@ -20,6 +20,7 @@ import (
 
 	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/oauth"
 	"github.com/refhub/refhub/tenants"
@@ -33,7 +34,7 @@ type Options struct {
 	// Clock is the time of expiries, leases, backoff and rate windows, and
 	// what the rate limiter waits on; default the system clock. Tests pass
 	// a simulated one and step the delivery engine.
-	Clock    queue.Clock
+	Clock    ratelimit.Clock
 	Delivery delivery.Config // overrides (Workers comes from Config)
 	Timeouts Timeouts        // server timeouts (defaults: 10 s header, 30 s request, 60 s response)
 	// OnInstall is called after a portal was installed (refhub dev prints
@@ -59,9 +60,9 @@ type App struct {
 	installer *oauth.Installer
 	sessions  *Sessions
 	queue     *queue.Queue
-	limiter   *queue.Limiter
+	limiter   *ratelimit.Limiter
 	engine    *delivery.Engine
-	sources   *sourceCache
+	sources   *tenants.SourceCache
 	props     *propertyCache
 	quota     *backlogQuota
 	perSource *keyedLimiter // REFHUB_WEBHOOK_RATE_LIMIT; nil: none
@@ -76,7 +77,7 @@ type App struct {
 // New builds an App; nothing runs until Run.
 func New(cfg Config, opts Options) (*App, error) {
 	if opts.Clock == nil {
-		opts.Clock = queue.SystemClock{}
+		opts.Clock = ratelimit.SystemClock{}
 	}
 	a := &App{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Clock.Now, rdb: opts.Redis}
 	if a.log == nil {
@@ -112,20 +113,20 @@ func (a *App) wire() {
 	a.store.SetCaps(tenants.Caps{Sources: cfg.Limits.Sources, APITokens: cfg.Limits.APITokens})
 	a.queue = queue.New(a.rdb, a.now)
 	a.queue.KeepRefused(cfg.Limits.RefusedKept)
-	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.opts.Clock)
+	a.limiter = ratelimit.New(a.rdb, cfg.RateLimit, cfg.RateWindow, a.opts.Clock)
 	refreshes := newRefreshCounter()
 	a.tokens = oauth.NewTokens(a.rdb, a.vault, refreshes.wrap(a.hs), a.now, a.portalRevoked)
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, a.now)
 	a.installer = oauth.NewInstaller(a.hs, states, Scopes(), oauth.RedirectURI(cfg.PublicURL))
 	a.sessions = &Sessions{key: oauth.DeriveKey(secret, "session"), csrfKey: oauth.DeriveKey(secret, "csrf"),
 		rdb: a.rdb, secure: secure, now: a.now}
-	a.sources = newSourceCache(a.store, a.now)
+	a.sources = tenants.NewSourceCache(a.store, a.now)
 	a.props = newPropertyCache(a.rdb, a.hs, a.tokens, a.limiter, a.now)
 	a.wireLimits()
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.metrics = newHTTPMetrics(a.registry)
-	a.registry.MustRegister(&queueCollector{a: a})
+	a.registry.MustRegister(queue.NewCollector(a.queue))
 	a.registry.MustRegister(refreshes.results, redisCollector{a.rdb})
 	dcfg := a.opts.Delivery
 	dcfg.Workers = cfg.Workers
@@ -193,7 +194,7 @@ type Timeouts struct {
 func (a *App) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); a.sources.follow(ctx, a.rdb, a.log) }()
+	go func() { defer wg.Done(); a.sources.Follow(ctx, a.rdb, a.log) }()
 	go func() {
 		defer wg.Done()
 		if a.cfg.Workers > 0 {

@@ -77,7 +77,7 @@ func (a *App) hook(c *gin.Context) {
 func (a *App) hookSource(c *gin.Context) (*tenants.Source, bool) {
 	token := c.Param("token")
 	state := a.sources.Token(token)
-	if state == tokenUnseen && !a.strangers.Has(clientKey(c.ClientIP())) {
+	if state == tenants.TokenUnseen && !a.strangers.Has(clientKey(c.ClientIP())) {
 		a.metrics.ingested.WithLabelValues("unknown_limited").Inc()
 		c.Header("Retry-After", "10")
 		_ = c.Error(apperr.New(apperr.TooMany, "too many requests with unknown webhook URLs from this address: copy the URL of the source from refhub again, and retry in a few seconds"))
@@ -85,11 +85,11 @@ func (a *App) hookSource(c *gin.Context) (*tenants.Source, bool) {
 	}
 	var src *tenants.Source
 	err := error(tenants.ErrNotFound)
-	if state == tokenKnown || state == tokenUnseen && tenants.LooksLikeSecret(token) {
+	if state == tenants.TokenKnown || state == tenants.TokenUnseen && tenants.LooksLikeSecret(token) {
 		src, err = a.sources.ByToken(c.Request.Context(), token)
 	}
 	if errors.Is(err, tenants.ErrNotFound) {
-		if state != tokenMissing {
+		if state != tenants.TokenMissing {
 			a.strangers.Allow(clientKey(c.ClientIP())) // spends one of the address's lookups
 			a.sources.Missing(token)
 		}

@@ -30,27 +30,3 @@ func TestLimiterIsNeverResetWholesale(t *testing.T) {
 	clock.Advance(time.Second)
 	assert.True(t, lim.Allow("hot"), "a bucket refills with time")
 }
-
-// TestLRUDropsTheLeastRecentlyUsed: a full map drops the entry used least
-// recently, one at a time.
-func TestLRUDropsTheLeastRecentlyUsed(t *testing.T) {
-	l := newLRU[int](3)
-	l.put("a", 1)
-	l.put("b", 2)
-	l.put("c", 3)
-	_, _ = l.get("a") // a is used again: b is now the oldest
-	l.put("d", 4)
-	_, ok := l.get("b")
-	assert.False(t, ok, "b was dropped")
-	for _, k := range []string{"a", "c", "d"} {
-		_, ok := l.get(k)
-		assert.True(t, ok, k)
-	}
-	l.put("a", 10)
-	v, _ := l.get("a")
-	assert.Equal(t, 10, v)
-	l.remove("a")
-	_, ok = l.get("a")
-	assert.False(t, ok)
-	assert.Equal(t, 2, l.len())
-}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/internal/lru"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -30,7 +31,7 @@ type backlogQuota struct {
 	limits Limits
 	now    func() time.Time
 	mu     sync.Mutex
-	seen   *lru[usageAt]
+	seen   *lru.Map[usageAt]
 	flight singleflight.Group
 }
 
@@ -40,7 +41,7 @@ type usageAt struct {
 }
 
 func newBacklogQuota(q *queue.Queue, store *tenants.RedisStore, l Limits, now func() time.Time) *backlogQuota {
-	return &backlogQuota{q: q, store: store, limits: l, now: now, seen: newLRU[usageAt](100_000)}
+	return &backlogQuota{q: q, store: store, limits: l, now: now, seen: lru.New[usageAt](100_000)}
 }
 
 // overQuota is a backlog at its quota: what a refused sender and the
@@ -125,7 +126,7 @@ func (b *backlogQuota) workspaceBacklog(ctx context.Context, wsID string) (queue
 // requests share one read.
 func (b *backlogQuota) usage(ctx context.Context, key string, read func(context.Context) (queue.Backlog, error)) (queue.Backlog, error) {
 	b.mu.Lock()
-	u, ok := b.seen.get(key)
+	u, ok := b.seen.Get(key)
 	b.mu.Unlock()
 	if ok && b.now().Sub(u.at) < usageTTL {
 		return u.b, nil
@@ -136,7 +137,7 @@ func (b *backlogQuota) usage(ctx context.Context, key string, read func(context.
 			return queue.Backlog{}, err
 		}
 		b.mu.Lock()
-		b.seen.put(key, usageAt{b: got, at: b.now()})
+		b.seen.Put(key, usageAt{b: got, at: b.now()})
 		b.mu.Unlock()
 		return got, nil
 	})

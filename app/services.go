@@ -115,6 +115,9 @@ func (a *App) deletePortal(ctx context.Context, p tenants.Portal) error {
 	if err := a.queue.PurgePortal(ctx, p.HubID, touched); err != nil {
 		return err
 	}
+	if err := a.limiter.Purge(ctx, p.HubID); err != nil {
+		return err
+	}
 	a.props.Drop(ctx, p.HubID)
 	return a.store.DeletePortal(ctx, p)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
 )
@@ -89,7 +90,7 @@ type Properties interface {
 type Engine struct {
 	cfg     Config
 	q       *queue.Queue
-	limiter *queue.Limiter
+	limiter *ratelimit.Limiter
 	hs      *hubspot.Client
 	portals Portals
 	sources Sources
@@ -106,7 +107,7 @@ type Engine struct {
 // Deps are the engine's collaborators.
 type Deps struct {
 	Queue      *queue.Queue
-	Limiter    *queue.Limiter
+	Limiter    *ratelimit.Limiter
 	HubSpot    *hubspot.Client
 	Portals    Portals
 	Sources    Sources

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/oauth"
 	"github.com/refhub/refhub/tenants"
@@ -115,7 +116,7 @@ type laneResult struct {
 
 // deliver sends the batch, retrying once with a fresh token if HubSpot
 // refuses the access token.
-func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *queue.Reservation) *laneResult {
+func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimit.Reservation) *laneResult {
 	var last atomic.Value
 	tokenFn := func(ctx context.Context) (string, error) {
 		t, err := e.tokens.AccessToken(ctx, hub)

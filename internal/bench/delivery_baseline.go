@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
 )
@@ -39,7 +40,7 @@ func (e *env) singleUpserts(ctx context.Context, a *benchApp) (singleRun, error)
 	hub := ps[0].hub
 	client := hubspot.New(hubspot.Config{APIBase: e.simURL, AppBase: e.simURL, ClientID: clientID, ClientSecret: clientSecret,
 		HTTPClient: &http.Client{Timeout: 20 * time.Second}, UserAgent: "per-signup-baseline"})
-	api := client.Portal(hub, a.Tokens().Func(hub), queue.NewLimiter(a.Redis(), e.sz.limit, e.sz.window, nil))
+	api := client.Portal(hub, a.Tokens().Func(hub), ratelimit.New(a.Redis(), e.sz.limit, e.sz.window, nil))
 	prefix := "single-" + strconv.FormatInt(hub, 10)
 	done := make([]queue.Event, r.n)
 	var next atomic.Int64

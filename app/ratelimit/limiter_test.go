@@ -1,4 +1,4 @@
-package queue_test
+package ratelimit_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
 )
 
@@ -34,9 +34,9 @@ func slots(t *testing.T, rdb *redis.Client, hub string) int64 {
 func TestLimiterAllowsAtMostMaxPerWindowAcrossReplicas(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	limiters := []*queue.Limiter{
-		queue.NewLimiter(e.rdb, 10, 10*time.Second, e.clock),
-		queue.NewLimiter(replica(t, e.rdb), 10, 10*time.Second, e.clock),
+	limiters := []*ratelimit.Limiter{
+		ratelimit.New(e.rdb, 10, 10*time.Second, e.clock),
+		ratelimit.New(replica(t, e.rdb), 10, 10*time.Second, e.clock),
 	}
 	burst := func() (granted int64, waits []time.Duration) {
 		t.Helper()
@@ -100,7 +100,7 @@ func TestLimiterWaitIsExact(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
-			l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock)
+			l := ratelimit.New(e.rdb, 3, 10*time.Second, e.clock)
 			for _, at := range []time.Duration{0, 2 * time.Second, 5 * time.Second} {
 				e.clock.Advance(at - e.clock.Now().Sub(t0))
 				r, _, err := l.Reserve(ctx, 1001, 1)
@@ -131,7 +131,7 @@ func TestLimiterWaitIsExact(t *testing.T) {
 func TestReserveIsAllOrNothing(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock)
+	l := ratelimit.New(e.rdb, 3, 10*time.Second, e.clock)
 	r, _, err := l.Reserve(ctx, 1001, 2)
 	require.NoError(t, err)
 	require.NotNil(t, r)
@@ -150,7 +150,7 @@ func TestReserveIsAllOrNothing(t *testing.T) {
 func TestReserveClampsToTheLimit(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock)
+	l := ratelimit.New(e.rdb, 3, 10*time.Second, e.clock)
 	r, _, err := l.Reserve(ctx, 1001, 5)
 	require.NoError(t, err)
 	require.NotNil(t, r, "a batch that needs more calls than the limit still starts")
@@ -169,7 +169,7 @@ func TestReserveClampsToTheLimit(t *testing.T) {
 func TestReservationReleaseReturnsUnusedSlots(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 3, 10*time.Second, e.clock)
+	l := ratelimit.New(e.rdb, 3, 10*time.Second, e.clock)
 	r, _, err := l.Reserve(ctx, 1001, 3)
 	require.NoError(t, err)
 	require.NotNil(t, r)
@@ -198,7 +198,7 @@ func TestLimiterWaitBlocksUntilASlotIsFree(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	const window = 3 * time.Second
-	l := queue.NewLimiter(e.rdb, 2, window, e.clock)
+	l := ratelimit.New(e.rdb, 2, window, e.clock)
 	r, _, err := l.Reserve(ctx, 1001, 2)
 	require.NoError(t, err)
 	require.NotNil(t, r)
@@ -217,7 +217,7 @@ func TestLimiterWaitBlocksUntilASlotIsFree(t *testing.T) {
 }
 
 func TestSystemClockSleeps(t *testing.T) {
-	var c queue.SystemClock
+	var c ratelimit.SystemClock
 	start := time.Now()
 	require.NoError(t, c.Sleep(context.Background(), 30*time.Millisecond))
 	assert.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond)
@@ -259,10 +259,10 @@ func TestLimiterFollowsAnnouncedLimits(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t)
 			ctx := context.Background()
-			l := queue.NewLimiter(e.rdb, tt.max, tt.window, e.clock)
+			l := ratelimit.New(e.rdb, tt.max, tt.window, e.clock)
 			observer := l
 			if tt.byReplica {
-				observer = queue.NewLimiter(replica(t, e.rdb), tt.max, tt.window, e.clock)
+				observer = ratelimit.New(replica(t, e.rdb), tt.max, tt.window, e.clock)
 			}
 			observer.Observe(1001, tt.announced)
 
@@ -299,7 +299,7 @@ func TestLimiterFollowsAnnouncedLimits(t *testing.T) {
 func TestObserveWritesOnlyChanges(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 100, 10*time.Second, e.clock)
+	l := ratelimit.New(e.rdb, 100, 10*time.Second, e.clock)
 	stored := func(hub string) map[string]string {
 		t.Helper()
 		m, err := e.rdb.HGetAll(ctx, "{p:"+hub+"}:rlmax").Result()
@@ -349,7 +349,7 @@ func TestObserveWritesOnlyChanges(t *testing.T) {
 func TestLimiterRespectsBothWindows(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	l := queue.NewLimiter(e.rdb, 25, 10*time.Second, e.clock)
+	l := ratelimit.New(e.rdb, 25, 10*time.Second, e.clock)
 	l.Observe(7, hubspot.Announced{Max: 11, Interval: 2 * time.Second})
 	granted := map[int]int{} // per second
 	for ms := 0; ms < 20000; ms += 100 {

@@ -1,4 +1,9 @@
-package queue
+// Package ratelimit holds each portal's HubSpot call budget: a sliding
+// window in Redis shared by every replica, so refhub never makes more calls
+// for a portal than HubSpot allows, whichever process makes them. It owns
+// the keys {p:<hub>}:rl (the window's slots) and {p:<hub>}:rlmax (the limit
+// HubSpot announced), and Purge removes them.
+package ratelimit
 
 import (
 	"context"
@@ -60,9 +65,9 @@ func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// NewLimiter returns a limiter of max calls per window per portal on clock
+// New returns a limiter of max calls per window per portal on clock
 // (nil: the system clock).
-func NewLimiter(rdb redis.UniversalClient, max int, window time.Duration, clock Clock) *Limiter {
+func New(rdb redis.UniversalClient, max int, window time.Duration, clock Clock) *Limiter {
 	if clock == nil {
 		clock = SystemClock{}
 	}
@@ -162,6 +167,14 @@ func (l *Limiter) Observe(hub int64, a hubspot.Announced) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	l.rdb.HSet(ctx, announcedKey(hub), "max", a.Max, "interval", a.Interval.Milliseconds())
+}
+
+// Purge removes a portal's rate-limit state (a deleted portal's).
+func (l *Limiter) Purge(ctx context.Context, hub int64) error {
+	l.mu.Lock()
+	delete(l.announced, hub)
+	l.mu.Unlock()
+	return l.rdb.Del(ctx, limiterKey(hub), announcedKey(hub)).Err()
 }
 
 // Portal returns a hubspot.Limiter for one portal's calls that spends the
