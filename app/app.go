@@ -115,7 +115,7 @@ func (a *App) wire() {
 	a.queue.KeepRefused(cfg.Limits.RefusedKept)
 	a.limiter = ratelimit.New(a.rdb, cfg.RateLimit, cfg.RateWindow, a.opts.Clock)
 	refreshes := newRefreshCounter()
-	a.tokens = oauth.NewTokens(a.rdb, a.vault, refreshes.wrap(a.hs), a.now, a.portalRevoked)
+	a.tokens = oauth.NewTokens(a.rdb, a.vault, refreshes.wrap(a.hs), a.now)
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, a.now)
 	a.installer = oauth.NewInstaller(a.hs, states, Scopes(), oauth.RedirectURI(cfg.PublicURL))
 	a.sessions = &Sessions{key: oauth.DeriveKey(secret, "session"), csrfKey: oauth.DeriveKey(secret, "csrf"),
@@ -137,18 +137,31 @@ func (a *App) wire() {
 		dcfg.Retention = cfg.Retention
 	}
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: a.limiter, HubSpot: a.hs,
-		Portals: a.store, Sources: a.sources, Tokens: a.tokens, Properties: a.props,
+		Portals: enginePortals{a}, Sources: a.sources, Tokens: a.tokens, Properties: a.props,
 		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: a.now})
 }
 
-// portalRevoked marks a portal needs_reconnect when HubSpot refuses its
-// refresh token.
-func (a *App) portalRevoked(ctx context.Context, hubID int64, reason string) {
-	if _, err := a.store.SetPortalStatus(ctx, hubID, tenants.NeedsReconnect, reason); err != nil {
-		a.log.Error("mark portal needs_reconnect", slog.Int64("portal", hubID), slog.Any("err", err))
+// enginePortals is what the delivery engine reads and reports of portals.
+type enginePortals struct{ a *App }
+
+func (p enginePortals) Portal(ctx context.Context, hub int64) (tenants.Portal, error) {
+	return p.a.store.Portal(ctx, hub)
+}
+
+// NeedsReconnect records that HubSpot refused a portal's tokens (or lacks a
+// scope): the tokens stop being used and the portal shows needs_reconnect.
+func (p enginePortals) NeedsReconnect(ctx context.Context, hub int64, reason string) {
+	p.a.tokens.MarkRevoked(ctx, hub, reason)
+	if _, err := p.a.store.SetPortalStatus(ctx, hub, tenants.NeedsReconnect, reason); err != nil {
+		p.a.log.Error("mark portal needs_reconnect", slog.Int64("portal", hub), slog.Any("err", err))
 		return
 	}
-	a.log.Warn("portal needs to be reconnected", slog.Int64("portal", hubID), slog.String("reason", reason))
+	p.a.log.Warn("portal needs to be reconnected", slog.Int64("portal", hub), slog.String("reason", reason))
+}
+
+// Resume unparks a connected portal's lane.
+func (p enginePortals) Resume(ctx context.Context, hub int64) error {
+	return p.a.queue.Unpark(ctx, hub)
 }
 
 // Engine returns the delivery engine (tests step it directly).

@@ -53,10 +53,10 @@ func (a *App) oauthCallback(c *gin.Context) {
 	info := grant.Info
 	ws, portal, err := a.store.Install(ctx, tenants.Installation{HubID: info.HubID, Domain: info.HubDomain,
 		UserID: info.UserID, UserEmail: info.User, Scopes: info.Scopes})
-	if errors.Is(err, tenants.ErrPortalElsewhere) {
-		_ = c.Error(&apperr.Error{Code: apperr.Conflict, Message: "This HubSpot portal is already connected to another refhub workspace (" +
-			strings.TrimPrefix(err.Error(), tenants.ErrPortalElsewhere.Error()+" ") +
-			"). Ask that workspace's owner to reconnect it, or to delete it from refhub so you can connect it here.", Err: err})
+	var elsewhere *tenants.ElsewhereError
+	if errors.As(err, &elsewhere) {
+		_ = c.Error(&apperr.Error{Code: apperr.Conflict, Message: "This HubSpot portal is already connected to another refhub workspace (owner " +
+			elsewhere.OwnerEmail + "). Ask that workspace's owner to reconnect it, or to delete it from refhub so you can connect it here.", Err: err})
 		return
 	}
 	if err != nil {

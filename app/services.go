@@ -256,7 +256,7 @@ type propertyView struct {
 func (a *App) portalProperties(ctx context.Context, hub int64, refresh bool) ([]propertyView, error) {
 	list, err := a.props.List(ctx, hub, refresh)
 	if err != nil {
-		return nil, hubspotProblem(err)
+		return nil, a.hubspotProblem(ctx, hub, err)
 	}
 	out := make([]propertyView, 0, len(list))
 	for _, p := range list {
@@ -275,8 +275,13 @@ func (a *App) portalProperties(ctx context.Context, hub int64, refresh bool) ([]
 	return out, nil
 }
 
-// hubspotProblem turns a HubSpot failure into an error for the admin.
-func hubspotProblem(err error) error {
+// hubspotProblem turns a HubSpot failure for a portal into an error for
+// the admin; tokens HubSpot refused mark the portal needs_reconnect.
+func (a *App) hubspotProblem(ctx context.Context, hub int64, err error) error {
+	var re *oauth.ReconnectError
+	if errors.As(err, &re) && re.Revoked {
+		enginePortals{a}.NeedsReconnect(ctx, hub, re.Reason)
+	}
 	var ae *hubspot.APIError
 	if errors.As(err, &ae) || isReconnect(err) {
 		return &apperr.Error{Code: apperr.Upstream, Message: "HubSpot did not answer as expected: " + err.Error(), Err: err}

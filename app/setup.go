@@ -57,10 +57,10 @@ func (a *App) createRecommended(ctx context.Context, src tenants.Source) (tenant
 	api := a.hs.Portal(src.HubID, a.tokens.Func(src.HubID), a.limiter)
 	existing, err := a.props.Properties(ctx, src.HubID)
 	if err != nil {
-		return src, res, hubspotProblem(err)
+		return src, res, a.hubspotProblem(ctx, src.HubID, err)
 	}
 	if _, err := api.CreateGroup(ctx, RecommendedGroup); err != nil && !isConflict(err) {
-		return src, res, hubspotProblem(err)
+		return src, res, a.hubspotProblem(ctx, src.HubID, err)
 	}
 	for _, r := range recommendedProps {
 		if _, ok := existing[r.prop.Name]; ok {
@@ -75,7 +75,7 @@ func (a *App) createRecommended(ctx context.Context, src tenants.Source) (tenant
 				continue
 			}
 			a.props.Drop(ctx, src.HubID)
-			return src, res, hubspotProblem(err)
+			return src, res, a.hubspotProblem(ctx, src.HubID, err)
 		}
 		res.Created = append(res.Created, p.Name)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/queue"
@@ -94,12 +93,16 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 			break
 		}
 		props, err := m.Apply(payload.New(it.Event.Payload))
-		if err != nil {
+		var ne *tenants.NoEmailError
+		if errors.As(err, &ne) {
 			w := &work{items: []queue.Item{it}, email: it.Event.Email}
-			w.fail(Reason{Code: "NO_EMAIL", Text: "The mapping gives this signup no email: " + strings.TrimPrefix(err.Error(), "no email: "),
+			w.fail(Reason{Code: "NO_EMAIL", Text: "The mapping gives this signup no email: " + ne.Problem,
 				Fix: "Map the Referral Factory field that holds the email to the property email." + replayHint})
 			b.settled = append(b.settled, w)
 			continue
+		}
+		if err != nil {
+			return nil, err
 		}
 		coerce(props, defs)
 		email := props["email"]
