@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/refhub/refhub/app/delivery"
+	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
@@ -63,7 +64,7 @@ type App struct {
 	limiter   *ratelimit.Limiter
 	engine    *delivery.Engine
 	sources   *tenants.SourceCache
-	props     *propertyCache
+	props     *properties.Cache
 	quota     *backlogQuota
 	perSource *keyedLimiter // REFHUB_WEBHOOK_RATE_LIMIT; nil: none
 	strangers *keyedLimiter // unknown webhook tokens per client address
@@ -121,7 +122,7 @@ func (a *App) wire() {
 	a.sessions = &Sessions{key: oauth.DeriveKey(secret, "session"), csrfKey: oauth.DeriveKey(secret, "csrf"),
 		rdb: a.rdb, secure: secure, now: a.now}
 	a.sources = tenants.NewSourceCache(a.store, a.now)
-	a.props = newPropertyCache(a.rdb, a.hs, a.tokens, a.limiter, a.now)
+	a.props = properties.New(a.rdb, a.hs, a.tokens, a.limiter, a.now)
 	a.wireLimits()
 	a.registry = prometheus.NewRegistry()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/payload"
+	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/oauth"
@@ -240,39 +241,14 @@ func (a *App) retryEvent(ctx context.Context, src tenants.Source, id string) (qu
 	return ev, apperr.New(apperr.Conflict, "only failed or refused signups can be retried; this one is "+string(ev.Status))
 }
 
-// propertyView is a HubSpot contact property as the mapping editor needs it.
-type propertyView struct {
-	Name      string           `json:"name"`
-	Label     string           `json:"label"`
-	Type      string           `json:"type"`
-	FieldType string           `json:"field_type"`
-	Group     string           `json:"group"`
-	Options   []hubspot.Option `json:"options,omitempty"`
-	Writable  bool             `json:"writable"`
-}
-
 // portalProperties lists a portal's contact properties, writable ones
 // first by label; refresh bypasses the cache.
-func (a *App) portalProperties(ctx context.Context, hub int64, refresh bool) ([]propertyView, error) {
+func (a *App) portalProperties(ctx context.Context, hub int64, refresh bool) ([]properties.View, error) {
 	list, err := a.props.List(ctx, hub, refresh)
 	if err != nil {
 		return nil, a.hubspotProblem(ctx, hub, err)
 	}
-	out := make([]propertyView, 0, len(list))
-	for _, p := range list {
-		if p.Hidden && !p.Writable() {
-			continue
-		}
-		out = append(out, propertyView{Name: p.Name, Label: p.Label, Type: p.Type, FieldType: p.FieldType,
-			Group: p.GroupName, Options: p.Options, Writable: p.Writable()})
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Writable != out[j].Writable {
-			return out[i].Writable
-		}
-		return strings.ToLower(out[i].Label) < strings.ToLower(out[j].Label)
-	})
-	return out, nil
+	return properties.Views(list), nil
 }
 
 // hubspotProblem turns a HubSpot failure for a portal into an error for

@@ -9,38 +9,11 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/payload"
+	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
 )
-
-// RecommendedGroup is the property group refhub creates for its properties.
-var RecommendedGroup = hubspot.PropertyGroup{Name: "referral_factory", Label: "Referral Factory"}
-
-// recommended is one property refhub recommends, with the Referral Factory
-// fields it is usually fed from (the first one the last payload has wins).
-type recommended struct {
-	prop hubspot.Property
-	from []string
-}
-
-// Recommended are the properties "Create recommended properties" creates.
-var recommendedProps = []recommended{
-	{hubspot.Property{Name: "rf_referral_link", Label: "Referral link", Type: "string", FieldType: "text",
-		Description: "The contact's Referral Factory referral link."}, []string{"url", "referral_link", "referral_url", "share_url", "link"}},
-	{hubspot.Property{Name: "rf_referral_code", Label: "Referral code", Type: "string", FieldType: "text",
-		Description: "The contact's Referral Factory referral code."}, []string{"code", "referral_code"}},
-	{hubspot.Property{Name: "rf_referral_count", Label: "Referral count", Type: "number", FieldType: "number",
-		Description: "How many people the contact referred."}, []string{"referrals_count", "referral_count", "referrals"}},
-	{hubspot.Property{Name: "rf_converted_referral_count", Label: "Converted referral count", Type: "number", FieldType: "number",
-		Description: "How many of the contact's referrals converted."}, []string{"converted_referrals_count", "converted_referral_count", "qualified_referrals_count"}},
-	{hubspot.Property{Name: "rf_campaign_name", Label: "Referral campaign", Type: "string", FieldType: "text",
-		Description: "The Referral Factory campaign the contact joined."}, []string{"campaign_name", "campaign.name", "campaign"}},
-	{hubspot.Property{Name: "rf_referral_source", Label: "Referral source", Type: "string", FieldType: "text",
-		Description: "How the contact joined Referral Factory (Direct, Referred, Widget, …)."}, []string{"source", "user_source"}},
-	{hubspot.Property{Name: "rf_signed_up_at", Label: "Referral signup date", Type: "date", FieldType: "date",
-		Description: "When the contact registered for a referral link."}, []string{"signed_up_at", "created_at", "joined_at"}},
-}
 
 // RecommendedResult says what "Create recommended properties" did.
 type RecommendedResult struct {
@@ -59,16 +32,16 @@ func (a *App) createRecommended(ctx context.Context, src tenants.Source) (tenant
 	if err != nil {
 		return src, res, a.hubspotProblem(ctx, src.HubID, err)
 	}
-	if _, err := api.CreateGroup(ctx, RecommendedGroup); err != nil && !isConflict(err) {
+	if _, err := api.CreateGroup(ctx, properties.RecommendedGroup); err != nil && !isConflict(err) {
 		return src, res, a.hubspotProblem(ctx, src.HubID, err)
 	}
-	for _, r := range recommendedProps {
-		if _, ok := existing[r.prop.Name]; ok {
-			res.Existed = append(res.Existed, r.prop.Name)
+	for _, r := range properties.Recommended {
+		if _, ok := existing[r.Property.Name]; ok {
+			res.Existed = append(res.Existed, r.Property.Name)
 			continue
 		}
-		p := r.prop
-		p.GroupName, p.FormField = RecommendedGroup.Name, true
+		p := r.Property
+		p.GroupName, p.FormField = properties.RecommendedGroup.Name, true
 		if _, err := api.CreateProperty(ctx, p); err != nil {
 			if isConflict(err) {
 				res.Existed = append(res.Existed, p.Name)
@@ -84,7 +57,11 @@ func (a *App) createRecommended(ctx context.Context, src tenants.Source) (tenant
 	if err != nil {
 		return src, res, err
 	}
-	src.Mapping = withRecommended(src.Mapping, last)
+	var sample *payload.Payload
+	if last != nil {
+		sample = payload.New(last.Payload)
+	}
+	src.Mapping = properties.WithRecommended(src.Mapping, sample)
 	if src, err = a.sources.Save(ctx, src); err != nil {
 		return src, res, err
 	}
@@ -95,35 +72,6 @@ func (a *App) createRecommended(ctx context.Context, src tenants.Source) (tenant
 func isConflict(err error) bool {
 	var ce *hubspot.ConflictError
 	return errors.As(err, &ce)
-}
-
-// withRecommended adds a row for every recommended property the mapping
-// does not map yet, reading the field the last payload has.
-func withRecommended(m tenants.Mapping, last *queue.Event) tenants.Mapping {
-	mapped := map[string]bool{}
-	for _, f := range m.Fields {
-		mapped[f.To] = true
-	}
-	var pl *payload.Payload
-	if last != nil {
-		pl = payload.New(last.Payload)
-	}
-	for _, r := range recommendedProps {
-		if mapped[r.prop.Name] {
-			continue
-		}
-		from := r.from[0]
-		if pl != nil {
-			for _, cand := range r.from {
-				if _, ok := pl.Get(cand); ok {
-					from = cand
-					break
-				}
-			}
-		}
-		m.Fields = append(m.Fields, tenants.FieldMap{From: from, To: r.prop.Name})
-	}
-	return m
 }
 
 // sendTestSignup sends a plus-addressed signup through the real pipeline:

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/refhub/refhub/app/apperr"
+	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -202,7 +203,7 @@ func (a *App) uiRecommended(c *gin.Context, src tenants.Source) {
 	}
 	var b strings.Builder
 	if len(res.Created) > 0 {
-		fmt.Fprintf(&b, "Created %d properties in the %q group: %s. ", len(res.Created), RecommendedGroup.Label, strings.Join(res.Created, ", "))
+		fmt.Fprintf(&b, "Created %d properties in the %q group: %s. ", len(res.Created), properties.RecommendedGroup.Label, strings.Join(res.Created, ", "))
 	}
 	if len(res.Existed) > 0 {
 		fmt.Fprintf(&b, "Already in the portal, left as they were: %s. ", strings.Join(res.Existed, ", "))

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/payload"
+	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
 )
@@ -51,7 +51,7 @@ type mappingView struct {
 	Defaults    []defaultRow
 	Policy      tenants.Policy
 	Policies    []policyChoice
-	Properties  []propertyView // writable properties, for the selects
+	Properties  []properties.View // writable properties, for the selects
 	EnumOptions map[string][]hubspot.Option
 	PropsError  string
 	Keys        []string // field paths of the last signup, for the datalist
@@ -97,8 +97,8 @@ func policyChoices() []policyChoice {
 // mappingData is what the checks compare the mapping against: the portal's
 // properties and a sample signup.
 type mappingData struct {
-	all      map[string]propertyView // every property, by name
-	writable []propertyView
+	all      map[string]properties.View // every property, by name
+	writable []properties.View
 	sample   *payload.Payload
 	typical  bool
 	err      string
@@ -107,7 +107,7 @@ type mappingData struct {
 // loadMappingData lists the portal's properties (cached unless refresh)
 // and the last signup, or a typical one when none arrived yet.
 func (a *App) loadMappingData(ctx context.Context, src tenants.Source, hub int64, refresh bool, v *mappingView) (mappingData, error) {
-	d := mappingData{all: map[string]propertyView{}}
+	d := mappingData{all: map[string]properties.View{}}
 	props, err := a.portalProperties(ctx, hub, refresh)
 	if err != nil {
 		d.err = apperr.As(err).Message
@@ -204,7 +204,7 @@ func (d mappingData) defaultRow(prop, value string) defaultRow {
 	r.Missing, r.Warning = d.propertyIssue(prop, p, ok)
 	if p.Type == "enumeration" && len(p.Options) > 0 {
 		r.Options = p.Options
-		r.OtherValue = value != "" && !optionMatches(value, p.Options)
+		r.OtherValue = value != "" && !properties.IsOption(value, p.Options)
 	}
 	if r.Warning == "" {
 		r.Warning = typeWarning(p, value, value)
@@ -214,7 +214,7 @@ func (d mappingData) defaultRow(prop, value string) defaultRow {
 
 // propertyIssue says why a mapped property cannot be written, and how its
 // option is labelled when the select does not otherwise offer it.
-func (d mappingData) propertyIssue(name string, p propertyView, ok bool) (missing, warning string) {
+func (d mappingData) propertyIssue(name string, p properties.View, ok bool) (missing, warning string) {
 	switch {
 	case d.err != "" && !ok:
 		return name, ""
@@ -226,65 +226,26 @@ func (d mappingData) propertyIssue(name string, p propertyView, ok bool) (missin
 	return "", ""
 }
 
-// typeWarning predicts HubSpot refusing value for a property of p's type;
-// shown is the value as the page may display it.
-func typeWarning(p propertyView, value, shown string) string {
+// typeWarning predicts HubSpot refusing value for property p: what
+// properties.Coerce (the rule delivery applies) cannot make of it. shown is
+// the value as the page may display it.
+func typeWarning(p properties.View, value, shown string) string {
 	v := strings.TrimSpace(value)
 	if v == "" {
 		return ""
 	}
+	if _, ok := p.Coerce(v); ok {
+		return ""
+	}
 	switch p.Type {
 	case "number":
-		if _, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64); err != nil {
-			return fmt.Sprintf("%q is not a number, and %s (%s) holds numbers: HubSpot will refuse it.", shown, p.Label, p.Name)
-		}
+		return fmt.Sprintf("%q is not a number, and %s (%s) holds numbers: HubSpot will refuse it.", shown, p.Label, p.Name)
 	case "date", "datetime":
-		if !looksLikeDate(v) {
-			return fmt.Sprintf("%q is not a date, and %s (%s) holds dates: HubSpot will refuse it. Use a date field (YYYY-MM-DD).", shown, p.Label, p.Name)
-		}
+		return fmt.Sprintf("%q is not a date, and %s (%s) holds dates: HubSpot will refuse it. Use a date field (YYYY-MM-DD).", shown, p.Label, p.Name)
 	case "bool":
-		switch strings.ToLower(v) {
-		case "true", "false", "yes", "no", "1", "0", "on", "off", "y", "n":
-		default:
-			return fmt.Sprintf("%q is not yes or no, and %s (%s) is a checkbox: HubSpot will refuse it.", shown, p.Label, p.Name)
-		}
+		return fmt.Sprintf("%q is not yes or no, and %s (%s) is a checkbox: HubSpot will refuse it.", shown, p.Label, p.Name)
 	case "enumeration":
-		if len(p.Options) > 0 && !optionMatches(v, p.Options) {
-			return fmt.Sprintf("%q is not one of the options of %s (%s): HubSpot will refuse it.", shown, p.Label, p.Name)
-		}
+		return fmt.Sprintf("%q is not one of the options of %s (%s): HubSpot will refuse it.", shown, p.Label, p.Name)
 	}
 	return ""
-}
-
-// optionMatches reports whether every ;-separated part of v names an
-// option by value or label (delivery translates labels to values).
-func optionMatches(v string, opts []hubspot.Option) bool {
-	for _, part := range strings.Split(v, ";") {
-		part = strings.TrimSpace(part)
-		ok := false
-		for _, o := range opts {
-			if strings.EqualFold(part, o.Value) || strings.EqualFold(part, o.Label) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// dateLayouts are the date forms delivery converts for HubSpot.
-var dateLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02 15:04",
-	"2006-01-02", "2006/01/02", "02.01.2006"}
-
-func looksLikeDate(v string) bool {
-	for _, l := range dateLayouts {
-		if _, err := time.Parse(l, v); err == nil {
-			return true
-		}
-	}
-	ms, err := strconv.ParseInt(v, 10, 64)
-	return err == nil && ms > 1e11
 }

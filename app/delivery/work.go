@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/refhub/refhub/app/payload"
+	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
@@ -104,7 +105,7 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 		if err != nil {
 			return nil, err
 		}
-		coerce(props, defs)
+		properties.CoerceAll(props, defs)
 		email := props["email"]
 		if w, ok := byEmail[email]; ok {
 			w.items = append(w.items, it)
