@@ -95,13 +95,11 @@ func (g *Guard) guard(c *gin.Context, forged string, signIn func(*gin.Context, *
 			c.Abort()
 			return
 		}
-		_ = c.Error(err)
-		c.Abort()
+		refuse(c, err)
 		return
 	}
 	if !g.checkCSRF(c, p) {
-		_ = c.Error(apperr.New(apperr.Forbidden, forged))
-		c.Abort()
+		refuse(c, apperr.New(apperr.Forbidden, forged))
 		return
 	}
 	c.Set(principalKey, p)
@@ -133,9 +131,14 @@ func toSignIn(c *gin.Context, e *apperr.Error) bool {
 // RequireSession refuses API-token callers: tokens are managed by people.
 func RequireSession(c *gin.Context) {
 	if PrincipalOf(c).SessionID == "" {
-		_ = c.Error(apperr.New(apperr.Unauthorized, "API tokens are managed by a signed-in user of the refhub app, not with an API token"))
-		c.Abort()
+		refuse(c, apperr.New(apperr.Unauthorized, "API tokens are managed by a signed-in user of the refhub app, not with an API token"))
 		return
 	}
 	c.Next()
+}
+
+// refuse stops the request with err, which the error middleware answers.
+func refuse(c *gin.Context, err error) {
+	_ = c.Error(err)
+	c.Abort()
 }

@@ -1,4 +1,4 @@
-package app_test
+package pages_test
 
 import (
 	"context"
@@ -62,7 +62,7 @@ func TestDeadLettersAreReadInPages(t *testing.T) {
 	status, _ = b.Do(http.MethodGet, "/api/v1/sources/"+src.ID+"/dead-letters?limit=501", nil)
 	assert.Equal(t, http.StatusBadRequest, status)
 
-	_, html := get(t, b, env.URL("/app/sources/"+src.ID+"/dead-letters"))
+	_, html := apptest.Get(t, b, env.URL("/app/sources/"+src.ID+"/dead-letters"))
 	assert.Contains(t, html, "Replay all (120)")
 	assert.Contains(t, html, `id="next-dead"`)
 	assert.Equal(t, queue.DefaultDeadPage, strings.Count(html, `class="card dead"`))
@@ -84,7 +84,7 @@ func TestWorkspaceCapsAnswerClearly(t *testing.T) {
 	status, body := b.Do(http.MethodPost, "/api/v1/portals/1001/sources", map[string]string{"name": "Three"})
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
 	assert.Contains(t, string(body), "the workspace has 2 sources, the most it may have (REFHUB_MAX_SOURCES)")
-	status, _, html := postForm(t, b, env.URL("/app/portals/1001/sources"), url.Values{"name": {"Three"}, "csrf_token": {b.CSRF()}})
+	status, _, html := apptest.PostForm(t, b, env.URL("/app/portals/1001/sources"), url.Values{"name": {"Three"}, "csrf_token": {b.CSRF()}})
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
 	assert.Contains(t, html, "REFHUB_MAX_SOURCES")
 
@@ -92,7 +92,7 @@ func TestWorkspaceCapsAnswerClearly(t *testing.T) {
 	status, body = b.Do(http.MethodPost, "/api/v1/tokens", map[string]string{"name": "another"})
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
 	assert.Contains(t, string(body), "REFHUB_MAX_API_TOKENS")
-	status, _, html = postForm(t, b, env.URL("/app/tokens"), url.Values{"name": {"another"}, "csrf_token": {b.CSRF()}})
+	status, _, html = apptest.PostForm(t, b, env.URL("/app/tokens"), url.Values{"name": {"another"}, "csrf_token": {b.CSRF()}})
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
 	assert.Contains(t, html, "1 API tokens, the most it may have")
 }

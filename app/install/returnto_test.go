@@ -1,4 +1,4 @@
-package app_test
+package install_test
 
 import (
 	"html"

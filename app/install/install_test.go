@@ -1,4 +1,4 @@
-package app_test
+package install_test
 
 import (
 	"context"
@@ -9,24 +9,21 @@ import (
 	"strings"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	refhub "github.com/refhub/refhub"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
-)
 
-func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	"github.com/refhub/refhub/hubspot"
+)
 
 // TestInstallRequestsExactlyTheDeclaredScopes: the install URL asks for the
 // required scopes of hubspot-app.json, no more and no fewer.
 func TestInstallRequestsExactlyTheDeclaredScopes(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
-	c := &http.Client{CheckRedirect: noRedirect}
+	c := &http.Client{CheckRedirect: apptest.NoRedirect}
 	resp, err := c.Get(env.URL("/oauth/install"))
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -75,7 +72,7 @@ func TestInstallFailures(t *testing.T) {
 	t.Run("state from another browser", func(t *testing.T) {
 		env.Sim.AutoApprove(1001, 501)
 		defer env.Sim.AutoApprove(0, 0)
-		starter := &http.Client{CheckRedirect: noRedirect}
+		starter := &http.Client{CheckRedirect: apptest.NoRedirect}
 		resp, err := starter.Get(env.URL("/oauth/install"))
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -142,51 +139,13 @@ func TestPortalOfAnotherWorkspace(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, status)
 }
 
-// TestHealthAndMetrics: liveness, readiness (Redis reachable) and metrics
-// without per-portal labels.
-func TestHealthAndMetrics(t *testing.T) {
-	env := apptest.Start(t, apptest.Options{})
-	b := env.Install(1001, 501)
-	src := b.CreateSource(1001, "Main")
-	apptest.PostMany(t, src.WebhookURL, apptest.Signups("m", 3, ""), 1)
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
-		resp, err := http.Get(env.URL(path))
-		require.NoError(t, err)
-		resp.Body.Close()
-		assert.Equal(t, want, resp.StatusCode, path)
-	}
-	families := scrapeFamilies(t, env.URL("/metrics"), apptest.MetricsToken)
-	assert.Equal(t, 3.0, sample(t, families, "refhub_queue_depth", nil))
-	assert.Equal(t, 3.0, sample(t, families, "refhub_webhook_signups_total", map[string]string{"result": "accepted"}))
-	token := src.WebhookURL[len(env.URL("/hooks/referral-factory/")):]
-	routes := map[string]bool{}
-	for name, f := range families {
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				assert.NotContains(t, l.GetValue(), "1001", "no per-portal labels: %s{%s}", name, l.GetName())
-				assert.NotContains(t, l.GetValue(), token, "no webhook tokens: %s{%s}", name, l.GetName())
-				if l.GetName() == "route" {
-					routes[l.GetValue()] = true
-				}
-			}
-		}
-	}
-	assert.True(t, routes["/hooks/referral-factory/:token"], "requests are labelled by route pattern: %v", routes)
-
-	require.NoError(t, env.Redis.Close()) // Redis unreachable from here on
-	resp, err := http.Get(env.URL("/readyz"))
-	require.NoError(t, err)
-	resp.Body.Close()
-	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
-}
-
 // TestInstallWithABadCode: a genuine state with a code HubSpot refuses ends
 // on a clear page (502: HubSpot did not complete it), with nobody signed in
 // and no portal stored.
 func TestInstallWithABadCode(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{})
 	b := env.NewBrowser()
-	b.CheckRedirect = noRedirect
+	b.CheckRedirect = apptest.NoRedirect
 	resp, err := b.Get(env.URL("/oauth/install"))
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -203,41 +162,36 @@ func TestInstallWithABadCode(t *testing.T) {
 	assert.Error(t, err, "no portal stored")
 }
 
-// scrape reads a Prometheus text exposition into metric families.
-func scrapeFamilies(t *testing.T, url, token string) map[string]*dto.MetricFamily {
-	t.Helper()
-	status, body := scrape(t, url, token)
-	require.Equal(t, http.StatusOK, status)
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(strings.NewReader(body))
+// TestRefusedInstallRevokesItsToken: an install refused because the portal
+// belongs to another workspace leaves no live token behind at HubSpot; the
+// owner's token keeps working.
+func TestRefusedInstallRevokesItsToken(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{Portals: []hubspottest.Portal{
+		{HubID: 1001, Domain: "acme.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "agency@agency.test"}, {ID: 777, Email: "client@acme.test"}}},
+	}})
+	ctx := context.Background()
+	env.Install(1001, 501)
+	kept, err := env.App.Tokens().RefreshToken(ctx, 1001)
 	require.NoError(t, err)
-	return families
-}
 
-// sample returns the value of the metric with exactly these labels.
-func sample(t *testing.T, families map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
-	t.Helper()
-	f, ok := families[name]
-	require.True(t, ok, "metric %s is exposed", name)
-	for _, m := range f.GetMetric() {
-		if len(m.GetLabel()) != len(labels) {
+	client := env.NewBrowser()
+	env.Sim.AutoApprove(1001, 777)
+	resp, err := client.Get(env.URL("/oauth/install"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+
+	hs := hubspot.New(hubspot.Config{APIBase: env.Sim.URL(), ClientID: "refhub-test", ClientSecret: "refhub-test-secret"})
+	others := 0
+	for _, tok := range env.Sim.IssuedTokens() {
+		if !strings.HasPrefix(tok, "na1-") || tok == kept {
 			continue
 		}
-		match := true
-		for _, l := range m.GetLabel() {
-			match = match && labels[l.GetName()] == l.GetValue()
-		}
-		if !match {
-			continue
-		}
-		switch {
-		case m.GetCounter() != nil:
-			return m.GetCounter().GetValue()
-		case m.GetGauge() != nil:
-			return m.GetGauge().GetValue()
-		}
-		return m.GetUntyped().GetValue()
+		others++
+		_, err := hs.Refresh(ctx, tok)
+		assert.True(t, hubspot.IsInvalidGrant(err), "the refused install's refresh token is revoked: %v", err)
 	}
-	t.Fatalf("metric %s%v is not exposed", name, labels)
-	return 0
+	assert.Equal(t, 1, others, "the refused install got one refresh token")
+	_, err = hs.Refresh(ctx, kept)
+	assert.NoError(t, err, "the owner's token is untouched")
 }

@@ -1,4 +1,4 @@
-package app_test
+package ingest_test
 
 import (
 	"context"
@@ -16,22 +16,6 @@ import (
 	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/tenants"
 )
-
-// amplifier is the body an outside review used to turn 101 KB into a 51 MB
-// event: one long key whose value is a list, so flattening repeats the key
-// in every element's path.
-func amplifier(keyLen, elems int) []byte {
-	var b strings.Builder
-	b.WriteString(`{"` + strings.Repeat("A", keyLen) + `":[`)
-	for i := 0; i < elems; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('1')
-	}
-	b.WriteString("]}")
-	return []byte(b.String())
-}
 
 // amplification is what one webhook body cost.
 type amplification struct {
@@ -122,9 +106,9 @@ func TestWebhookAmplification(t *testing.T) {
 		name string
 		body []byte
 	}{
-		{"101 KB: 100 k key, 499 elements", amplifier(100_000, 499)},
-		{"1 MiB: 1 M key, 499 elements", amplifier(1<<20-1100, 499)},
-		{"1.5 KB: keys within limits, 499 elements", []byte(`{"` + strings.Repeat("A", 250) + `":` + string(amplifier(250, 499)) + `}`)},
+		{"101 KB: 100 k key, 499 elements", apptest.Amplifier(100_000, 499)},
+		{"1 MiB: 1 M key, 499 elements", apptest.Amplifier(1<<20-1100, 499)},
+		{"1.5 KB: keys within limits, 499 elements", []byte(`{"` + strings.Repeat("A", 250) + `":` + string(apptest.Amplifier(250, 499)) + `}`)},
 	}
 	for _, s := range shapes {
 		t.Run(s.name, func(t *testing.T) {

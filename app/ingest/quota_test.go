@@ -1,4 +1,4 @@
-package app_test
+package ingest_test
 
 import (
 	"context"
@@ -53,7 +53,7 @@ func TestBacklogQuota(t *testing.T) {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	body := readAll(resp)
+	body := apptest.ReadAll(resp)
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	assert.Equal(t, "60", resp.Header.Get("Retry-After"))
 	assert.Contains(t, body, "this source holds 5 signups")
@@ -63,7 +63,7 @@ func TestBacklogQuota(t *testing.T) {
 	act := b.Activity(src.ID, "?status=rejected")
 	require.Len(t, act, 1)
 	assert.Contains(t, act[0].Reason, "Refused with 429")
-	_, page := get(t, b, env.URL("/app/sources/"+src.ID+"/activity"))
+	_, page := apptest.Get(t, b, env.URL("/app/sources/"+src.ID+"/activity"))
 	assert.Contains(t, page, `id="over-quota"`)
 	assert.Contains(t, page, "New signups are refused")
 
@@ -92,7 +92,7 @@ func TestBacklogQuota(t *testing.T) {
 	clock.Advance(2 * time.Second)
 	status, out = apptest.Post(t, src.WebhookURL, "application/json", []byte(`{"email":"again@example.com"}`))
 	assert.Equal(t, http.StatusAccepted, status, string(out))
-	_, page = get(t, b, env.URL("/app/sources/"+src.ID))
+	_, page = apptest.Get(t, b, env.URL("/app/sources/"+src.ID))
 	assert.NotContains(t, page, `id="over-quota"`)
 }
 
@@ -151,7 +151,7 @@ func TestUnknownTokensAreLimitedPerAddress(t *testing.T) {
 		req.Header.Set("X-Forwarded-For", forwardedFor)
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
-		readAll(resp)
+		apptest.ReadAll(resp)
 		return resp
 	}
 	unknown := func(i int) string { return strings.Repeat("U", 40) + fmt.Sprintf("%03d", i) } // the shape of a token
@@ -194,7 +194,7 @@ func TestUnknownTokensAreLimitedPerAddress(t *testing.T) {
 			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i)) // a new address every time
 			resp, err := http.DefaultClient.Do(req)
 			require.NoError(t, err)
-			readAll(resp)
+			apptest.ReadAll(resp)
 			codes[resp.StatusCode]++
 		}
 		assert.Positive(t, codes[http.StatusTooManyRequests], "a forged header does not make a new client: %v", codes)

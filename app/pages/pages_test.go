@@ -1,9 +1,8 @@
-package app_test
+package pages_test
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,40 +16,6 @@ import (
 	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/tenants"
 )
-
-// get fetches a page with the browser's cookies and returns status and body.
-func get(t *testing.T, b *apptest.Browser, path string) (int, string) {
-	t.Helper()
-	resp, err := b.Get(path)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
-
-// postForm submits a form like a browser does (no redirects followed) and
-// returns status, Location and body.
-func postForm(t *testing.T, b *apptest.Browser, path string, form url.Values) (int, string, string) {
-	t.Helper()
-	c := *b.Client
-	c.CheckRedirect = noRedirect
-	resp, err := c.PostForm(path, form)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Location"), string(body)
-}
-
-func withCSRF(token string, form url.Values) url.Values {
-	out := url.Values{}
-	for k, v := range form {
-		out[k] = v
-	}
-	if token != "" {
-		out.Set("csrf_token", token)
-	}
-	return out
-}
 
 // TestPagesEscapePayloadText: names, custom fields and even field names
 // from a webhook are shown as text on every page that shows payload data.
@@ -77,7 +42,7 @@ func TestPagesEscapePayloadText(t *testing.T) {
 
 	for _, path := range []string{"", "/activity", "/dead-letters", "/events/" + dead[0].ID, "/mapping"} {
 		t.Run("page"+path, func(t *testing.T) {
-			status, page := get(t, b, env.URL("/app/sources/"+src.ID+path))
+			status, page := apptest.Get(t, b, env.URL("/app/sources/"+src.ID+path))
 			require.Equal(t, http.StatusOK, status)
 			for _, raw := range []string{script, img, svg, "<img", "<svg"} {
 				assert.NotContains(t, page, raw)
@@ -149,7 +114,7 @@ func TestFormsRefuseMissingOrForgedCSRF(t *testing.T) {
 	}
 	for path, form := range forms {
 		for name, token := range map[string]string{"missing": "", "forged": "forged-token", "another session's": other.CSRF()} {
-			status, _, body := postForm(t, b, env.URL(path), withCSRF(token, form))
+			status, _, body := apptest.PostForm(t, b, env.URL(path), apptest.WithCSRF(token, form))
 			assert.Equal(t, http.StatusForbidden, status, "%s with a %s token", path, name)
 			assert.Contains(t, body, "did not come from refhub", path)
 		}
@@ -158,7 +123,7 @@ func TestFormsRefuseMissingOrForgedCSRF(t *testing.T) {
 	status, _ = b.Do(http.MethodGet, "/api/v1/sources/"+src.ID, nil)
 	assert.Equal(t, http.StatusOK, status, "still signed in")
 
-	status, loc, _ := postForm(t, b, env.URL(s+"/rename"), withCSRF(b.CSRF(), url.Values{"name": {"Renamed"}}))
+	status, loc, _ := apptest.PostForm(t, b, env.URL(s+"/rename"), apptest.WithCSRF(b.CSRF(), url.Values{"name": {"Renamed"}}))
 	assert.Equal(t, http.StatusSeeOther, status, "the same form with the session's token works")
 	assert.Equal(t, s, loc)
 	assert.NotEqual(t, before, appState(t, env, b, src.ID))
@@ -181,7 +146,7 @@ func TestAppPagesOfAnotherWorkspace(t *testing.T) {
 	owner.JSON(http.MethodPost, "/api/v1/tokens", map[string]string{"name": "Acme token"}, http.StatusCreated, &tok)
 	intruder := env.Install(2002, 602)
 	anonymous := env.NewBrowser()
-	anonymous.CheckRedirect = noRedirect
+	anonymous.CheckRedirect = apptest.NoRedirect
 	params := strings.NewReplacer(":hubId", "1001", ":id", src.ID, ":eventId", ev.ID, ":tokenId", tok.Token.ID)
 
 	n := 0
@@ -194,9 +159,9 @@ func TestAppPagesOfAnotherWorkspace(t *testing.T) {
 		var got int
 		var body string
 		if r.Method == http.MethodGet {
-			got, body = get(t, intruder, path)
+			got, body = apptest.Get(t, intruder, path)
 		} else {
-			got, _, body = postForm(t, intruder, path, withCSRF(intruder.CSRF(), url.Values{"confirm": {"yes"},
+			got, _, body = apptest.PostForm(t, intruder, path, apptest.WithCSRF(intruder.CSRF(), url.Values{"confirm": {"yes"},
 				"confirm_domain": {"acme.hubspot.test"}, "name": {"Taken"}}))
 		}
 		assert.Equal(t, http.StatusNotFound, got, "%s %s as another workspace", r.Method, r.Path)
@@ -210,14 +175,14 @@ func TestAppPagesOfAnotherWorkspace(t *testing.T) {
 			assert.Equal(t, http.StatusFound, resp.StatusCode, "%s without a session", r.Path)
 			assert.True(t, strings.HasPrefix(resp.Header.Get("Location"), "/app/signin?return_to="), r.Path)
 		} else {
-			got, _, _ = postForm(t, anonymous, path, url.Values{"name": {"Taken"}})
+			got, _, _ = apptest.PostForm(t, anonymous, path, url.Values{"name": {"Taken"}})
 			assert.Equal(t, http.StatusUnauthorized, got, "%s %s without a session", r.Method, r.Path)
 		}
 	}
 	assert.Greater(t, n, 20)
-	_, home := get(t, intruder, env.URL("/app/"))
+	_, home := apptest.Get(t, intruder, env.URL("/app/"))
 	assert.NotContains(t, home, "acme.hubspot.test")
-	_, tokens := get(t, intruder, env.URL("/app/tokens"))
+	_, tokens := apptest.Get(t, intruder, env.URL("/app/tokens"))
 	assert.NotContains(t, tokens, "Acme token")
 	got, err := env.App.Store().Source(context.Background(), src.ID)
 	require.NoError(t, err)
@@ -238,7 +203,7 @@ func TestMappingEditorWithoutJavaScript(t *testing.T) {
 		for k, v := range extra {
 			f[k] = v
 		}
-		return withCSRF(b.CSRF(), f)
+		return apptest.WithCSRF(b.CSRF(), f)
 	}
 	saved := func() tenants.Mapping {
 		s, err := env.App.Store().Source(context.Background(), src.ID)
@@ -247,29 +212,29 @@ func TestMappingEditorWithoutJavaScript(t *testing.T) {
 	}
 	start := saved()
 
-	status, _, body := postForm(t, b, page, form([]string{"email", "first_name", ""}, []string{"email", "firstname", ""}, url.Values{"action": {"add-field"}}))
+	status, _, body := apptest.PostForm(t, b, page, form([]string{"email", "first_name", ""}, []string{"email", "firstname", ""}, url.Values{"action": {"add-field"}}))
 	assert.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, `id="from-3"`, "two filled rows and two empty ones")
 	assert.Contains(t, body, "Not saved yet")
-	status, _, body = postForm(t, b, page, form([]string{"email", "first_name", ""}, []string{"email", "firstname", ""}, url.Values{"remove_field": {"1"}}))
+	status, _, body = apptest.PostForm(t, b, page, form([]string{"email", "first_name", ""}, []string{"email", "firstname", ""}, url.Values{"remove_field": {"1"}}))
 	assert.Equal(t, http.StatusOK, status)
 	assert.NotContains(t, body, `name="from" value="first_name"`)
 	assert.NotContains(t, body, `id="from-2"`)
 	assert.Equal(t, start, saved(), "adding and removing rows saves nothing")
 
-	status, _, body = postForm(t, b, page, form([]string{"first_name", "last_name"}, []string{"firstname", "firstname"}, url.Values{"action": {"save"}}))
+	status, _, body = apptest.PostForm(t, b, page, form([]string{"first_name", "last_name"}, []string{"firstname", "firstname"}, url.Values{"action": {"save"}}))
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
 	assert.Contains(t, body, "map a Referral Factory field to the HubSpot property email")
 	assert.Contains(t, body, `<p class="field-error">property &#34;firstname&#34; is mapped twice</p>`, "shown next to row 2")
 	assert.Contains(t, body, `value="last_name"`, "the input is kept")
 	assert.Equal(t, start, saved())
 
-	status, loc, _ := postForm(t, b, page, form([]string{"email", "first_name"}, []string{"email", "firstname"}, url.Values{
+	status, loc, _ := apptest.PostForm(t, b, page, form([]string{"email", "first_name"}, []string{"email", "firstname"}, url.Values{
 		"action": {"save"}, "default_property": {"lifecyclestage"}, "default_value": {"bogus"}, "on_existing": {"fill_empty"}}))
 	require.Equal(t, http.StatusSeeOther, status)
 	assert.Equal(t, "/app/sources/"+src.ID+"/mapping", loc)
 	assert.Equal(t, tenants.FillEmpty, saved().OnExisting)
-	_, body = get(t, b, page)
+	_, body = apptest.Get(t, b, page)
 	assert.Contains(t, body, "Mapping saved")
 	assert.Contains(t, body, `bogus (not an option)`)
 	assert.Contains(t, body, `&#34;bogus&#34; is not one of the options of Lifecycle Stage (lifecyclestage)`)
@@ -290,17 +255,17 @@ func TestWorkspaceHomeSearchAndPages(t *testing.T) {
 			Domain: fmt.Sprintf("client-%03d.hubspot.test", i), UserID: 501, UserEmail: "admin@acme.test"})
 		require.NoError(t, err)
 	}
-	_, body := get(t, b, env.URL("/app/"))
+	_, body := apptest.Get(t, b, env.URL("/app/"))
 	assert.Contains(t, body, "120 portals in this workspace · showing 1–25")
 	assert.Equal(t, 25, strings.Count(body, `<a href="/app/portals/`))
 	assert.Contains(t, body, `href="/app/?page=2"`)
-	_, body = get(t, b, env.URL("/app/?page=5"))
+	_, body = apptest.Get(t, b, env.URL("/app/?page=5"))
 	assert.Contains(t, body, "showing 101–120")
 	assert.Contains(t, body, "client-119.hubspot.test")
 	assert.NotContains(t, body, `rel="next"`)
-	_, body = get(t, b, env.URL("/app/?q=client-04"))
+	_, body = apptest.Get(t, b, env.URL("/app/?q=client-04"))
 	assert.Contains(t, body, "10 of 120 portals match")
 	assert.Equal(t, 10, strings.Count(body, `<a href="/app/portals/`))
-	_, body = get(t, b, env.URL("/app/?q=50007"))
+	_, body = apptest.Get(t, b, env.URL("/app/?q=50007"))
 	assert.Contains(t, body, "client-007.hubspot.test", "search by portal id")
 }

@@ -1,4 +1,4 @@
-package app_test
+package workspace_test
 
 import (
 	"net/http"
@@ -35,6 +35,6 @@ func TestSettingsLearnOfARevokedPortal(t *testing.T) {
 	assert.Equal(t, "needs_reconnect", portals[0].Status)
 	assert.Contains(t, portals[0].StatusReason, "install refhub again")
 
-	_, page := get(t, b, env.URL("/app/sources/"+src.ID+"/mapping"))
+	_, page := apptest.Get(t, b, env.URL("/app/sources/"+src.ID+"/mapping"))
 	assert.True(t, strings.Contains(page, "the portal needs to be reconnected"), "the editor says why it has no properties")
 }

@@ -1,4 +1,4 @@
-package app_test
+package ingest_test
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ func FuzzWebhookCost(f *testing.F) {
 	h := env.Server.Config.Handler
 	for _, s := range []struct{ ct, body, query string }{
 		{"application/json", `{"email":"a@example.com","first_name":"Ann"}`, ""},
-		{"application/json", string(amplifier(1000, 499)), ""},
+		{"application/json", string(apptest.Amplifier(1000, 499)), ""},
 		{"application/json", `{"` + strings.Repeat("A", 250) + `":{"` + strings.Repeat("B", 250) + `":[1,1,1,1,1,1,1,1,1,1]}}`, ""},
 		{"application/json", `{"email":"b@example.com","m":[{"field":"` + strings.Repeat("<", 300) + `","value":"` + strings.Repeat("&", 3000) + `"}]}`, ""},
 		{"application/x-www-form-urlencoded", "email=c%40example.com&x=" + strings.Repeat("%01", 1000), ""},

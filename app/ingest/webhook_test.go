@@ -1,4 +1,4 @@
-package app_test
+package ingest_test
 
 import (
 	"bytes"
