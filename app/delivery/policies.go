@@ -21,7 +21,7 @@ type API interface {
 }
 
 // callsFor is how many HubSpot calls a batch of the policy needs at most
-// (DESIGN.md: 1 for update, 2 for skip, 2-3 for fill_empty).
+// (README.md, "Duplicate policies": 1 for update, 2 for skip, 2-3 for fill_empty).
 func callsFor(p tenants.Policy) int {
 	switch p {
 	case tenants.Skip:

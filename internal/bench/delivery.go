@@ -17,7 +17,7 @@ import (
 )
 
 // batchCalls is how many HubSpot calls a batch of the policy needs at most
-// (DESIGN.md): it divides the ceiling.
+// (README.md, "Duplicate policies"): it divides the ceiling.
 func batchCalls(p tenants.Policy) int {
 	switch p {
 	case tenants.Skip:
