@@ -163,6 +163,14 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
 }
 
+// What the rooms are given satisfies the small interfaces they declare.
+var (
+	_ delivery.Portals = (*workspace.Portals)(nil)
+	_ delivery.Sources = (*tenants.SourceCache)(nil)
+	_ delivery.Tokens  = (*oauth.Tokens)(nil)
+	_ web.Workspaces   = loader{}
+)
+
 // loader loads the resources a route names for web.Loader.
 type loader struct{ ws *workspace.Service }
 

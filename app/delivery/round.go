@@ -72,7 +72,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 	}
 	lane := &laneResult{}
 	if len(b.works) > 0 {
-		res, wait, err := e.limiter.Reserve(ctx, hub, callsFor(b.policy))
+		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy))
 		if err != nil {
 			log.Warn("rate limiter", slog.Any("err", err))
 			return e.at(internalRetry)
