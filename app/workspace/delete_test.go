@@ -114,7 +114,7 @@ func TestDisconnectAndDelete(t *testing.T) {
 	keys, err := env.Redis.Keys(context.Background(), "{p:1001}*").Result()
 	require.NoError(t, err)
 	for _, k := range keys {
-		assert.True(t, strings.HasPrefix(k, "{p:1001}:seen:") || strings.HasPrefix(k, "{p:1001}:rl"),
+		assert.True(t, strings.HasPrefix(k, "{p:1001}:seen:"),
 			"only dedupe markers (no personal data; they expire within 24 h) may remain: %s", k)
 	}
 }
