@@ -94,15 +94,13 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 			break
 		}
 		props, err := m.Apply(payload.New(it.Event.Payload))
-		var ne *tenants.NoEmailError
-		if errors.As(err, &ne) {
-			w := &work{items: []queue.Item{it}, email: it.Event.Email}
-			w.fail(Reason{Code: "NO_EMAIL", Text: "The mapping gives this signup no email: " + ne.Problem,
-				Fix: "Map the Referral Factory field that holds the email to the property email." + replayHint})
-			b.settled = append(b.settled, w)
-			continue
-		}
 		if err != nil {
+			if reason, ok := noEmail(err); ok {
+				w := &work{items: []queue.Item{it}, email: it.Event.Email}
+				w.fail(reason)
+				b.settled = append(b.settled, w)
+				continue
+			}
 			return nil, err
 		}
 		properties.CoerceAll(props, defs)
@@ -122,6 +120,16 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 		return nil, err
 	}
 	return b, nil
+}
+
+// noEmail is the reason of a signup the mapping gives no email.
+func noEmail(err error) (Reason, bool) {
+	var ne *tenants.NoEmailError
+	if !errors.As(err, &ne) {
+		return Reason{}, false
+	}
+	return Reason{Code: "NO_EMAIL", Text: "The mapping gives this signup no email: " + ne.Problem,
+		Fix: "Map the Referral Factory field that holds the email to the property email." + replayHint}, true
 }
 
 // markSuperseded settles replayed events for whose email a newer signup was

@@ -179,11 +179,11 @@ func (w *Webhook) accept(c *gin.Context, src *tenants.Source, body []byte) error
 		return err
 	}
 	ev, err := Build(src, pl, now)
-	var ne *tenants.NoEmailError
-	if errors.As(err, &ne) {
-		return w.reject(c, src, ev.HubID, now, pl.Fields, apperr.New(apperr.Unprocessable, ne.Problem))
-	}
-	if err != nil {
+	if err != nil { // checked first: the typed error's target would cost every signup an allocation
+		var ne *tenants.NoEmailError
+		if errors.As(err, &ne) {
+			return w.reject(c, src, ev.HubID, now, pl.Fields, apperr.New(apperr.Unprocessable, ne.Problem))
+		}
 		return err
 	}
 	id, dup, err := w.Intake.Submit(c.Request.Context(), ev, dedupeHash(c.ContentType(), body, c.Request.URL.RawQuery))
