@@ -17,7 +17,7 @@ import (
 
 // screenshotDir is where the browser tests save screenshots of the main
 // pages (relative to this package: testdata/screenshots at the repo root).
-const screenshotDir = "../testdata/screenshots"
+const screenshotDir = "../../testdata/screenshots"
 
 // stepTimeout bounds one browser step (a navigation, a wait).
 const stepTimeout = 20 * time.Second
