@@ -1,29 +1,41 @@
-// Package app is refhub's application: the HTTP server (webhook ingest,
-// OAuth install, settings UI, JSON API, health and metrics) and the delivery
-// engine, wired from a Config.
+// Package app is refhub's wiring root: the configuration (Config,
+// LoadConfig), one App built from it with every room connected (New), the
+// router with every route in one function (Handler), and the process's
+// lifecycle (Run). What refhub does lives in the rooms below it; the map is
+// docs/ARCHITECTURE.md.
 package app
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/refhub/refhub/app/api"
+	"github.com/refhub/refhub/app/auth"
 	"github.com/refhub/refhub/app/delivery"
+	"github.com/refhub/refhub/app/ingest"
+	"github.com/refhub/refhub/app/install"
+	"github.com/refhub/refhub/app/metrics"
+	"github.com/refhub/refhub/app/pages"
+	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
+	"github.com/refhub/refhub/app/redisconn"
+	"github.com/refhub/refhub/app/web"
+	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/oauth"
 	"github.com/refhub/refhub/tenants"
 )
+
+// Version is refhub's version, set at build time with
+// -ldflags "-X github.com/refhub/refhub/app.Version=v1.2.3".
+var Version = "dev"
 
 // Options are what tests and `refhub dev` may inject.
 type Options struct {
@@ -33,7 +45,7 @@ type Options struct {
 	// Clock is the time of expiries, leases, backoff and rate windows, and
 	// what the rate limiter waits on; default the system clock. Tests pass
 	// a simulated one and step the delivery engine.
-	Clock    queue.Clock
+	Clock    ratelimit.Clock
 	Delivery delivery.Config // overrides (Workers comes from Config)
 	Timeouts Timeouts        // server timeouts (defaults: 10 s header, 30 s request, 60 s response)
 	// OnInstall is called after a portal was installed (refhub dev prints
@@ -43,47 +55,44 @@ type Options struct {
 	OnListening func()
 }
 
-// App is one refhub process.
+// App is one refhub process: its stores, the rooms wired to them, and the
+// delivery engine.
 type App struct {
 	cfg       Config
 	opts      Options
 	log       *slog.Logger
-	now       func() time.Time
 	rdb       redis.UniversalClient
 	ownsRedis bool
 
-	hs        *hubspot.Client
-	vault     *oauth.Vault
-	store     *tenants.RedisStore
-	tokens    *oauth.Tokens
-	installer *oauth.Installer
-	sessions  *Sessions
-	queue     *queue.Queue
-	limiter   *queue.Limiter
-	engine    *delivery.Engine
-	sources   *sourceCache
-	props     *propertyCache
-	quota     *backlogQuota
-	perSource *keyedLimiter // REFHUB_WEBHOOK_RATE_LIMIT; nil: none
-	strangers *keyedLimiter // unknown webhook tokens per client address
-	quotaLog  *keyedLimiter // activity records of quota refusals per source
-	registry  *prometheus.Registry
-	metrics   *httpMetrics
+	store    *tenants.RedisStore
+	sources  *tenants.SourceCache
+	tokens   *oauth.Tokens
+	queue    *queue.Queue
+	engine   *delivery.Engine
+	ws       *workspace.Service
+	guard    *auth.Guard
+	load     web.Loader
+	webhook  *ingest.Webhook
+	install  *install.Handlers
+	api      *api.Handlers
+	pages    *pages.Pages
+	registry *prometheus.Registry
+	requests *metrics.HTTP
 
-	durability atomic.Pointer[RedisDurability] // what the start-up check found
+	durability atomic.Pointer[redisconn.Durability] // what the start-up check found
 }
 
 // New builds an App; nothing runs until Run.
 func New(cfg Config, opts Options) (*App, error) {
 	if opts.Clock == nil {
-		opts.Clock = queue.SystemClock{}
+		opts.Clock = ratelimit.SystemClock{}
 	}
-	a := &App{cfg: cfg, opts: opts, log: opts.Logger, now: opts.Clock.Now, rdb: opts.Redis}
+	a := &App{cfg: cfg, opts: opts, log: opts.Logger, rdb: opts.Redis}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
 	if a.rdb == nil {
-		rdb, err := NewRedis(cfg.RedisURL, cfg.RedisCluster)
+		rdb, err := redisconn.Dial(cfg.RedisURL, cfg.RedisCluster)
 		if err != nil {
 			return nil, &ConfigError{"REFHUB_REDIS_URL", err.Error()}
 		}
@@ -93,40 +102,54 @@ func New(cfg Config, opts Options) (*App, error) {
 	if err != nil {
 		return nil, &ConfigError{"REFHUB_ENCRYPTION_KEYS", err.Error()}
 	}
-	a.vault = vault
 	httpClient := opts.HTTPClient
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: cfg.HubSpotTimeout}
 	}
-	a.hs = hubspot.New(hubspot.Config{APIBase: cfg.APIBase, AppBase: cfg.AppBase, ClientID: cfg.ClientID,
+	hs := hubspot.New(hubspot.Config{APIBase: cfg.APIBase, AppBase: cfg.AppBase, ClientID: cfg.ClientID,
 		ClientSecret: cfg.ClientSecret, HTTPClient: httpClient, UserAgent: "refhub/" + Version})
-	a.wire()
+	a.wire(hs, vault)
 	return a, nil
 }
 
-func (a *App) wire() {
-	cfg := a.cfg
+// wire builds the rooms: stores first, then the operations over them, then
+// what serves HTTP and what delivers.
+func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
+	cfg, now := a.cfg, a.opts.Clock.Now
 	secret := []byte(cfg.SessionSecret)
-	secure := oauth.IsHTTPS(cfg.PublicURL)
-	a.store = tenants.NewRedisStore(a.rdb, a.vault, a.now)
-	a.store.SetCaps(tenants.Caps{Sources: cfg.Limits.Sources, APITokens: cfg.Limits.APITokens})
-	a.queue = queue.New(a.rdb, a.now)
-	a.queue.KeepRefused(cfg.Limits.RefusedKept)
-	a.limiter = queue.NewLimiter(a.rdb, cfg.RateLimit, cfg.RateWindow, a.opts.Clock)
-	refreshes := newRefreshCounter()
-	a.tokens = oauth.NewTokens(a.rdb, a.vault, refreshes.wrap(a.hs), a.now, a.portalRevoked)
-	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, a.now)
-	a.installer = oauth.NewInstaller(a.hs, states, Scopes(), oauth.RedirectURI(cfg.PublicURL))
-	a.sessions = &Sessions{key: oauth.DeriveKey(secret, "session"), csrfKey: oauth.DeriveKey(secret, "csrf"),
-		rdb: a.rdb, secure: secure, now: a.now}
-	a.sources = newSourceCache(a.store, a.now)
-	a.props = newPropertyCache(a.rdb, a.hs, a.tokens, a.limiter, a.now)
-	a.wireLimits()
 	a.registry = prometheus.NewRegistry()
-	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.metrics = newHTTPMetrics(a.registry)
-	a.registry.MustRegister(&queueCollector{a: a})
-	a.registry.MustRegister(refreshes.results, redisCollector{a.rdb})
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		metrics.RedisUp(a.rdb))
+	a.requests = metrics.NewHTTP(a.registry)
+
+	a.store = tenants.NewRedisStore(a.rdb, vault, now)
+	a.store.SetCaps(tenants.Caps{Sources: cfg.Limits.Sources, APITokens: cfg.Limits.APITokens})
+	a.sources = tenants.NewSourceCache(a.store, now)
+	a.queue = queue.New(a.rdb, now)
+	a.queue.KeepRefused(cfg.Limits.RefusedKept)
+	a.registry.MustRegister(queue.NewCollector(a.queue))
+	limiter := ratelimit.New(a.rdb, cfg.RateLimit, cfg.RateWindow, a.opts.Clock)
+	a.tokens = oauth.NewTokens(a.rdb, vault, metrics.CountRefreshes(a.registry, hs), now)
+	props := properties.New(a.rdb, hs, a.tokens, limiter, now)
+	wake := func() { a.engine.Wake() }
+	intake := ingest.NewIntake(a.queue, wake)
+	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
+
+	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
+		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Intake: intake, Quota: quota,
+		Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase})
+	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
+	a.guard = auth.NewGuard(a.store, sessions)
+	a.load = web.NewLoader(loader{a.ws})
+	a.webhook = ingest.NewWebhook(ingest.Deps{Sources: a.sources, Queue: a.queue, Intake: intake, Quota: quota,
+		Metrics: ingest.NewMetrics(a.registry), Log: a.log, Now: now, RatePerSource: cfg.WebhookRate})
+	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, now)
+	a.install = install.New(install.Deps{Installer: oauth.NewInstaller(hs, states, install.Scopes(), oauth.RedirectURI(cfg.PublicURL)),
+		Store: a.store, Tokens: a.tokens, Portals: a.ws.Portals, Sessions: sessions, Log: a.log, OnInstall: a.opts.OnInstall})
+	a.api = api.New(a.ws)
+	a.pages = pages.New(pages.Deps{Workspace: a.ws, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
+		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }})
+
 	dcfg := a.opts.Delivery
 	dcfg.Workers = cfg.Workers
 	if dcfg.RetryFor == 0 {
@@ -135,19 +158,28 @@ func (a *App) wire() {
 	if dcfg.Retention == 0 {
 		dcfg.Retention = cfg.Retention
 	}
-	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: a.limiter, HubSpot: a.hs,
-		Portals: a.store, Sources: a.sources, Tokens: a.tokens, Properties: a.props,
-		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: a.now})
+	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: limiter, HubSpot: hs,
+		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props,
+		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
 }
 
-// portalRevoked marks a portal needs_reconnect when HubSpot refuses its
-// refresh token.
-func (a *App) portalRevoked(ctx context.Context, hubID int64, reason string) {
-	if _, err := a.store.SetPortalStatus(ctx, hubID, tenants.NeedsReconnect, reason); err != nil {
-		a.log.Error("mark portal needs_reconnect", slog.Int64("portal", hubID), slog.Any("err", err))
-		return
-	}
-	a.log.Warn("portal needs to be reconnected", slog.Int64("portal", hubID), slog.String("reason", reason))
+// What the rooms are given satisfies the small interfaces they declare.
+var (
+	_ delivery.Portals = (*workspace.Portals)(nil)
+	_ delivery.Sources = (*tenants.SourceCache)(nil)
+	_ delivery.Tokens  = (*oauth.Tokens)(nil)
+	_ web.Workspaces   = loader{}
+)
+
+// loader loads the resources a route names for web.Loader.
+type loader struct{ ws *workspace.Service }
+
+func (l loader) Portal(ctx context.Context, wsID string, hub int64) (tenants.Portal, error) {
+	return l.ws.Portals.Load(ctx, wsID, hub)
+}
+
+func (l loader) Source(ctx context.Context, wsID, id string) (tenants.Source, error) {
+	return l.ws.Sources.Load(ctx, wsID, id)
 }
 
 // Engine returns the delivery engine (tests step it directly).
@@ -165,100 +197,26 @@ func (a *App) Tokens() *oauth.Tokens { return a.tokens }
 // Redis returns the Redis client.
 func (a *App) Redis() redis.UniversalClient { return a.rdb }
 
-// HTTPServer returns refhub's HTTP server: its handler and the timeouts
-// that cut off slow clients (a header or body trickled byte by byte).
-func (a *App) HTTPServer() *http.Server {
-	t := a.opts.Timeouts
-	if t.ReadHeader == 0 {
-		t.ReadHeader = 10 * time.Second
-	}
-	if t.Read == 0 {
-		t.Read = 30 * time.Second
-	}
-	if t.Write == 0 {
-		t.Write = 60 * time.Second
-	}
-	return &http.Server{Addr: a.cfg.Addr, Handler: a.Handler(), ReadHeaderTimeout: t.ReadHeader,
-		ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: 120 * time.Second,
-		MaxHeaderBytes: 64 << 10, ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+// WebhookURL is the URL Referral Factory posts a source's signups to.
+func (a *App) WebhookURL(src tenants.Source) string { return ingest.WebhookURL(a.cfg.PublicURL, src) }
+
+// Gatherer returns the registry /metrics serves (tests read it directly).
+func (a *App) Gatherer() prometheus.Gatherer { return a.registry }
+
+// ResealReport counts what Reseal rewrote.
+type ResealReport struct {
+	Portals, Sources int
 }
 
-// Timeouts bound how long the server waits for a client.
-type Timeouts struct {
-	ReadHeader, Read, Write time.Duration
-}
-
-// RunWorkers runs what a process does besides serving HTTP (delivery,
-// following source changes) until ctx ends.
-func (a *App) RunWorkers(ctx context.Context) {
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); a.sources.follow(ctx, a.rdb, a.log) }()
-	go func() {
-		defer wg.Done()
-		if a.cfg.Workers > 0 {
-			_ = a.engine.Run(ctx)
-		}
-	}()
-	wg.Wait()
-}
-
-// Run serves HTTP on cfg.Addr (and metrics on cfg.MetricsAddr, if set)
-// and runs delivery until ctx ends, then shuts down gracefully: in-flight
-// requests and batches finish.
-func (a *App) Run(ctx context.Context) error {
-	if err := a.rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis is not reachable: %w", err)
-	}
-	if _, err := a.CheckRedisDurability(ctx); err != nil {
-		return err
-	}
-	servers := []*http.Server{a.HTTPServer()}
-	if a.cfg.MetricsAddr != "" {
-		servers = append(servers, a.MetricsServer())
-	}
-	listeners := make([]net.Listener, 0, len(servers))
-	for _, srv := range servers {
-		ln, err := net.Listen("tcp", srv.Addr)
-		if err != nil {
-			for _, l := range listeners {
-				_ = l.Close()
-			}
-			return fmt.Errorf("listen on %s: %w", srv.Addr, err)
-		}
-		listeners = append(listeners, ln)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); a.RunWorkers(runCtx) }()
-	errc := make(chan error, len(servers))
-	for i, srv := range servers {
-		go func() { errc <- srv.Serve(listeners[i]) }()
-	}
-	a.log.Info("refhub is serving", slog.String("addr", a.cfg.Addr), slog.String("public_url", a.cfg.PublicURL),
-		slog.String("metrics_addr", a.cfg.MetricsAddr), slog.Int("workers", a.cfg.Workers))
-	if a.opts.OnListening != nil {
-		a.opts.OnListening()
-	}
+// Reseal re-encrypts every stored secret — portal tokens, webhook tokens
+// and shared secrets — with the primary key of REFHUB_ENCRYPTION_KEYS, so
+// older keys can then be removed from it. Each owner walks its own keys.
+func (a *App) Reseal(ctx context.Context) (ResealReport, error) {
+	var r ResealReport
 	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
+	if r.Portals, err = a.tokens.ResealAll(ctx); err != nil {
+		return r, err
 	}
-	shutdownCtx, stop := context.WithTimeout(context.Background(), 20*time.Second)
-	defer stop()
-	for _, srv := range servers {
-		_ = srv.Shutdown(shutdownCtx)
-	}
-	cancel()
-	wg.Wait()
-	if a.ownsRedis {
-		_ = a.rdb.Close()
-	}
-	return err
+	r.Sources, err = a.store.ResealSources(ctx)
+	return r, err
 }

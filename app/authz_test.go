@@ -93,7 +93,7 @@ func TestEveryRouteIsAuthorized(t *testing.T) {
 	te := twoTenants(t)
 	routes := append(routesUnder(te.env, "/api/v1/"), routesUnder(te.env, "/app/")...)
 	require.Greater(t, len(routes), 40)
-	anon := &http.Client{CheckRedirect: noRedirect}
+	anon := &http.Client{CheckRedirect: apptest.NoRedirect}
 	for _, r := range routes {
 		u := te.env.URL(te.fill(r.Path))
 		hasIDs := strings.Contains(r.Path, ":")

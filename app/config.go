@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/oauth"
 )
@@ -196,7 +197,7 @@ func (c *Config) validate() []error {
 		}
 	}
 	if c.RedisURL != "" {
-		if _, err := redisOptions(c.RedisURL, c.RedisCluster); err != nil {
+		if _, err := redisconn.Options(c.RedisURL, c.RedisCluster); err != nil {
 			errs = append(errs, &ConfigError{"REFHUB_REDIS_URL", err.Error()})
 		}
 	}

@@ -135,7 +135,7 @@ func TestHomeShowsRedisRisk(t *testing.T) {
 			b := env.Install(1001, 501)
 			_, err := env.App.CheckRedisDurability(context.Background())
 			require.NoError(t, err)
-			status, page := get(t, b, env.URL("/app/"))
+			status, page := apptest.Get(t, b, env.URL("/app/"))
 			require.Equal(t, http.StatusOK, status)
 			if tc.want == nil {
 				assert.NotContains(t, page, "redis-durability")

@@ -88,9 +88,9 @@ func TestHostileInput(t *testing.T) {
 		{name: "encoded traversal", method: "POST", path: "/hooks/referral-factory/%2e%2e%2fapp", ctype: "application/json", body: `{}`, status: 404},
 		{name: "NUL in token", method: "POST", path: "/hooks/referral-factory/abc%00def", ctype: "application/json", body: `{}`, status: 404},
 		{name: "method not allowed", method: "PUT", path: hook, ctype: "application/json", body: `{}`, status: 400, message: "method not allowed"},
-		{name: "field name of 100 KB over a list", method: "POST", path: hook, ctype: "application/json", body: string(amplifier(100_000, 499)), status: 422, message: "longer than 256 bytes"},
+		{name: "field name of 100 KB over a list", method: "POST", path: hook, ctype: "application/json", body: string(apptest.Amplifier(100_000, 499)), status: 422, message: "longer than 256 bytes"},
 		{name: "field path over 512 bytes", method: "POST", path: hook, ctype: "application/json", body: `{"` + strings.Repeat("a", 256) + `":{"` + strings.Repeat("b", 256) + `":1}}`, status: 422, message: "longer than 512 bytes"},
-		{name: "fields that multiply past the size limit", method: "POST", path: hook, ctype: "application/json", body: `{"` + strings.Repeat("A", 250) + `":` + string(amplifier(250, 499)) + `}`, status: 413, message: "once normalized"},
+		{name: "fields that multiply past the size limit", method: "POST", path: hook, ctype: "application/json", body: `{"` + strings.Repeat("A", 250) + `":` + string(apptest.Amplifier(250, 499)) + `}`, status: 413, message: "once normalized"},
 		{name: "form field name of 300 bytes", method: "POST", path: hook, ctype: "application/x-www-form-urlencoded", body: "email=a%40b.co&" + strings.Repeat("k", 300) + "=1", status: 422, message: "longer than 256 bytes"},
 		// OAuth callback.
 		{name: "callback without state", method: "GET", path: "/oauth/callback?code=x", status: 400, message: "install link is invalid"},
@@ -133,7 +133,7 @@ func TestHostileInput(t *testing.T) {
 		{name: "API header injection in a source name", method: "POST", path: "/api/v1/portals/1001/sources", ctype: "application/json", body: `{"name":"a\r\nX-Evil: 1"}`, session: true, status: 201},
 	}
 	require.GreaterOrEqual(t, len(cases), 50)
-	client := &http.Client{CheckRedirect: noRedirect}
+	client := &http.Client{CheckRedirect: apptest.NoRedirect}
 	ctx := context.Background()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,7 +152,7 @@ func TestHostileInput(t *testing.T) {
 			}
 			c := client
 			if tc.session {
-				c = &http.Client{Jar: b.Jar, CheckRedirect: noRedirect}
+				c = &http.Client{Jar: b.Jar, CheckRedirect: apptest.NoRedirect}
 				req.Header.Set("X-CSRF-Token", b.CSRF())
 			}
 			if tc.cookie != "" {
@@ -161,7 +161,7 @@ func TestHostileInput(t *testing.T) {
 			}
 			resp, err := c.Do(req)
 			require.NoError(t, err)
-			body := readAll(resp)
+			body := apptest.ReadAll(resp)
 			assert.Equal(t, tc.status, resp.StatusCode, body)
 			assert.Contains(t, body, tc.message)
 			for _, bad := range []string{"goroutine ", "panic", "runtime/", ".go:"} {
@@ -176,11 +176,4 @@ func TestHostileInput(t *testing.T) {
 			assert.Equal(t, int64(tc.queued), after-before, "queued events")
 		})
 	}
-}
-
-func readAll(resp *http.Response) string {
-	defer resp.Body.Close()
-	var buf bytes.Buffer
-	_, _ = buf.ReadFrom(resp.Body)
-	return buf.String()
 }

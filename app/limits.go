@@ -6,6 +6,9 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/refhub/refhub/app/ingest"
+	"github.com/refhub/refhub/app/queue"
 )
 
 // Limits bound what one tenant can cost refhub, whatever it sends: the
@@ -23,25 +26,10 @@ type Limits struct {
 	RefusedKept           int   // REFHUB_REFUSED_KEPT: refused requests kept per source (and portal)
 }
 
-// Webhooks with a token this replica does not know cost a lookup in Redis;
-// each client address may send strangerRate of them per second (with
-// bursts of strangerBurst) before it is refused without one.
-const (
-	strangerRate  = 5
-	strangerBurst = 20
-	// limiterKeys bounds the keys each request limiter holds (sources,
-	// client addresses): beyond, the one idle longest is dropped.
-	limiterKeys = 100_000
-)
-
-// wireLimits builds the request limiters and the backlog quota.
-func (a *App) wireLimits() {
-	if a.cfg.WebhookRate > 0 {
-		a.perSource = newKeyedLimiter(float64(a.cfg.WebhookRate), a.cfg.WebhookRate, limiterKeys, a.now)
-	}
-	a.strangers = newKeyedLimiter(strangerRate, strangerBurst, limiterKeys, a.now)
-	a.quotaLog = newKeyedLimiter(1, 1, limiterKeys, a.now)
-	a.quota = newBacklogQuota(a.queue, a.store, a.cfg.Limits, a.now)
+// quotas are the backlog quotas of l, as the webhook checks them.
+func (l Limits) quotas() ingest.Quotas {
+	return ingest.Quotas{Source: queue.Backlog{Events: l.SourceBacklog, Bytes: l.SourceBacklogBytes},
+		Workspace: queue.Backlog{Events: l.WorkspaceBacklog, Bytes: l.WorkspaceBacklogBytes}}
 }
 
 // limitVars are the variables of Limits with their defaults, in order.

@@ -34,7 +34,7 @@ func TestNoQueryParameterCausesA5xx(t *testing.T) {
 		"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z", "99999-01-01T00:00:00Z", "2026-13-45T99:99:99Z",
 		"1:9223372036854775807", "9223372036854775807:ev_x", "ev_\x00",
 	}
-	client := &http.Client{Jar: b.Jar, CheckRedirect: noRedirect}
+	client := &http.Client{Jar: b.Jar, CheckRedirect: apptest.NoRedirect}
 	fails := 0
 	for _, route := range routes {
 		for _, p := range params {
@@ -43,7 +43,7 @@ func TestNoQueryParameterCausesA5xx(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				body := readAll(resp)
+				body := apptest.ReadAll(resp)
 				if !assert.Less(t, resp.StatusCode, 500, "%s?%s=%s: %s", route, p, strconv.Quote(v), body) {
 					if fails++; fails > 10 {
 						t.FailNow()

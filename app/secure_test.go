@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -41,15 +40,15 @@ func TestSecureCookiesFollowTheScheme(t *testing.T) {
 			a, err := New(cfg, Options{Redis: rdb})
 			require.NoError(t, err)
 
-			rec := &cookieRecorder{}
-			require.NoError(t, a.sessions.SignIn(context.Background(), rec, tenants.Workspace{ID: "ws_x"}, 1, "a@b.co"))
-			cookies := (&http.Response{Header: rec.HeaderMap}).Cookies()
+			rec := httptest.NewRecorder()
+			require.NoError(t, a.install.Sessions.SignIn(context.Background(), rec, tenants.Workspace{ID: "ws_x"}, 1, "a@b.co"))
+			cookies := rec.Result().Cookies()
 			require.Len(t, cookies, 2)
 			for _, c := range cookies {
 				assert.Equal(t, tc.secure, c.Secure, c.Name)
 			}
 			w := httptest.NewRecorder()
-			_, err = a.installer.Begin(w, "/app/")
+			_, err = a.install.Installer.Begin(w, "/app/")
 			require.NoError(t, err)
 			nonce := w.Result().Cookies()
 			require.Len(t, nonce, 1)

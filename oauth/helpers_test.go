@@ -2,9 +2,10 @@ package oauth_test
 
 import (
 	"context"
+	"errors"
 	"github.com/refhub/refhub/internal/clocktest"
+	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,36 +29,15 @@ const (
 
 func newClock() *clocktest.Clock { return clocktest.New(time.Now().Truncate(time.Second)) }
 
-// revocations records onRevoked calls.
-type revocations struct {
-	mu    sync.Mutex
-	calls []string
-	hubs  []int64
-}
-
-func (r *revocations) record(_ context.Context, hubID int64, reason string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = append(r.calls, reason)
-	r.hubs = append(r.hubs, hubID)
-}
-
-func (r *revocations) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.calls)
-}
-
 // tokenEnv is a simulator with one portal, a Redis database, a vault and a
 // HubSpot client, all on one fake clock.
 type tokenEnv struct {
-	t       *testing.T
-	clock   *clocktest.Clock
-	sim     *hubspottest.Server
-	client  *hubspot.Client
-	rdb     *redis.Client
-	vault   *oauth.Vault
-	revoked *revocations
+	t      *testing.T
+	clock  *clocktest.Clock
+	sim    *hubspottest.Server
+	client *hubspot.Client
+	rdb    *redis.Client
+	vault  *oauth.Vault
 }
 
 func newTokenEnv(t *testing.T, mods ...func(*hubspottest.Options)) *tokenEnv {
@@ -73,7 +53,7 @@ func newTokenEnv(t *testing.T, mods ...func(*hubspottest.Options)) *tokenEnv {
 	vault, err := oauth.NewVault(oauth.GenerateKeySpec("k1"))
 	require.NoError(t, err)
 	return &tokenEnv{
-		t: t, clock: clock, sim: sim, rdb: redistest.Client(t), vault: vault, revoked: &revocations{},
+		t: t, clock: clock, sim: sim, rdb: redistest.Client(t), vault: vault,
 		client: hubspot.New(hubspot.Config{APIBase: sim.URL(), AppBase: sim.URL(),
 			ClientID: "test-client-id", ClientSecret: "test-client-secret"}),
 	}
@@ -82,7 +62,7 @@ func newTokenEnv(t *testing.T, mods ...func(*hubspottest.Options)) *tokenEnv {
 // tokens returns a new keeper, as another refhub process would have one:
 // its own cache and singleflight, the shared Redis and HubSpot.
 func (e *tokenEnv) tokens() *oauth.Tokens {
-	return oauth.NewTokens(e.rdb, e.vault, e.client, e.clock.Now, e.revoked.record)
+	return oauth.NewTokens(e.rdb, e.vault, e.client, e.clock.Now)
 }
 
 // install mints tokens at the simulator and saves them as an install would.
@@ -94,6 +74,18 @@ func (e *tokenEnv) install(tokens *oauth.Tokens) (access, refresh string) {
 		ExpiresIn: 30 * time.Minute, Expiry: time.Now().Add(30 * time.Minute), // as Exchange returns them
 	}))
 	return access, refresh
+}
+
+// revokedReason is the refusal recorded with the portal's tokens ("" when
+// none is).
+func (e *tokenEnv) revokedReason() string {
+	e.t.Helper()
+	v, err := e.rdb.HGet(context.Background(), "{p:"+strconv.FormatInt(hubAcme, 10)+"}:oauth", "revoked").Result()
+	if errors.Is(err, redis.Nil) {
+		return ""
+	}
+	require.NoError(e.t, err)
+	return v
 }
 
 func (e *tokenEnv) refreshGrants() int { return e.sim.TokenGrants(hubAcme, "refresh_token") }

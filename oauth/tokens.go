@@ -24,11 +24,15 @@ const RefreshMargin = 5 * time.Minute
 // lockTTL bounds how long one refresh may hold a portal's refresh lock.
 const lockTTL = 20 * time.Second
 
-// ReconnectError means the portal's refresh token no longer works (the app
-// was uninstalled or the token revoked): nothing but a new install helps.
+// ReconnectError means refhub cannot get a working access token for the
+// portal: nothing but a new install helps. Revoked says HubSpot refused the
+// portal's tokens (the app was uninstalled, the token revoked, a scope
+// missing), which the caller records as the portal's status; otherwise
+// refhub holds no token for it (it was disconnected in refhub).
 type ReconnectError struct {
-	HubID  int64
-	Reason string
+	HubID   int64
+	Reason  string
+	Revoked bool
 }
 
 func (e *ReconnectError) Error() string {
@@ -46,11 +50,10 @@ type Refresher interface {
 // (singleflight), and across processes a Redis lock admits one refresh per
 // portal, after which the others read what it stored.
 type Tokens struct {
-	rdb       redis.UniversalClient
-	vault     *Vault
-	hs        Refresher
-	now       func() time.Time
-	onRevoked func(ctx context.Context, hubID int64, reason string)
+	rdb   redis.UniversalClient
+	vault *Vault
+	hs    Refresher
+	now   func() time.Time
 
 	flight singleflight.Group
 	mu     sync.Mutex
@@ -62,14 +65,15 @@ type cachedToken struct {
 	expiry time.Time
 }
 
-// NewTokens returns a token keeper. onRevoked is called when HubSpot refuses
-// a portal's refresh token (to mark the portal needs_reconnect).
-func NewTokens(rdb redis.UniversalClient, vault *Vault, hs Refresher, now func() time.Time,
-	onRevoked func(ctx context.Context, hubID int64, reason string)) *Tokens {
+// NewTokens returns a token keeper. When HubSpot refuses a portal's refresh
+// token, the keeper records it with the tokens and answers a
+// *ReconnectError with Revoked set; it is the caller's to record the
+// portal's status (it calls nothing back).
+func NewTokens(rdb redis.UniversalClient, vault *Vault, hs Refresher, now func() time.Time) *Tokens {
 	if now == nil {
 		now = time.Now
 	}
-	return &Tokens{rdb: rdb, vault: vault, hs: hs, now: now, onRevoked: onRevoked, cache: map[int64]cachedToken{}}
+	return &Tokens{rdb: rdb, vault: vault, hs: hs, now: now, cache: map[int64]cachedToken{}}
 }
 
 func tokensKey(hubID int64) string { return tenants.PortalKey(hubID, "oauth") }
@@ -212,7 +216,7 @@ func (t *Tokens) stored(ctx context.Context, hubID int64) (stored, string, error
 		return s, "", err
 	}
 	if s.revoked != "" {
-		return s, "", &ReconnectError{HubID: hubID, Reason: s.revoked}
+		return s, "", &ReconnectError{HubID: hubID, Reason: s.revoked, Revoked: true}
 	}
 	if s.access != "" && t.fresh(s.expiry) {
 		t.remember(hubID, s.access, s.expiry)
@@ -232,8 +236,8 @@ func (t *Tokens) refreshLocked(ctx context.Context, hubID int64) (string, error)
 	if err != nil {
 		if hubspot.IsInvalidGrant(err) {
 			reason := "HubSpot refused the refresh token (the app was uninstalled or its access revoked): install refhub again in this portal"
-			t.markRevoked(ctx, hubID, reason)
-			return "", &ReconnectError{HubID: hubID, Reason: reason}
+			t.MarkRevoked(ctx, hubID, reason)
+			return "", &ReconnectError{HubID: hubID, Reason: reason, Revoked: true}
 		}
 		return "", fmt.Errorf("portal %d: %w", hubID, err)
 	}
@@ -244,14 +248,6 @@ func (t *Tokens) refreshLocked(ctx context.Context, hubID int64) (string, error)
 		return "", err
 	}
 	return tok.AccessToken, nil
-}
-
-func (t *Tokens) markRevoked(ctx context.Context, hubID int64, reason string) {
-	t.Forget(hubID)
-	t.rdb.HSet(ctx, tokensKey(hubID), "revoked", reason, "access", "")
-	if t.onRevoked != nil {
-		t.onRevoked(ctx, hubID, reason)
-	}
 }
 
 var invalidateScript = redis.NewScript(`if redis.call("HGET", KEYS[1], "fp") == ARGV[1] then redis.call("HSET", KEYS[1], "access", "", "expiry", 0) return 1 end return 0`)
@@ -276,9 +272,12 @@ func fingerprint(token string) string {
 }
 
 // MarkRevoked records that HubSpot no longer accepts a portal's tokens
-// (for example a 401 with a freshly refreshed token).
+// (its refresh token refused, or a 401 with a freshly refreshed token):
+// from then on AccessToken answers a *ReconnectError without asking
+// HubSpot, until an install saves new tokens.
 func (t *Tokens) MarkRevoked(ctx context.Context, hubID int64, reason string) {
-	t.markRevoked(ctx, hubID, reason)
+	t.Forget(hubID)
+	t.rdb.HSet(ctx, tokensKey(hubID), "revoked", reason, "access", "")
 }
 
 var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)

@@ -147,8 +147,8 @@ func TestUninstalledPortalNeedsReconnect(t *testing.T) {
 	assert.Equal(t, hubAcme, re.HubID)
 	assert.Contains(t, re.Reason, "install refhub again")
 	assert.True(t, oauth.ErrNoTokens(err))
-	assert.Equal(t, 1, e.revoked.count(), "onRevoked is called once")
-	assert.Equal(t, []int64{hubAcme}, e.revoked.hubs)
+	assert.True(t, re.Revoked, "the caller is told HubSpot refused the tokens, to record the portal's status")
+	assert.Equal(t, re.Reason, e.revokedReason(), "the refusal is recorded with the tokens")
 	assert.Equal(t, 1, e.tokenRequests())
 
 	var wg sync.WaitGroup
@@ -166,10 +166,11 @@ func TestUninstalledPortalNeedsReconnect(t *testing.T) {
 	}
 	wg.Wait()
 	for _, err := range errs {
-		assert.ErrorAs(t, err, &re)
+		if assert.ErrorAs(t, err, &re) {
+			assert.True(t, re.Revoked, "every caller learns the portal must be reconnected")
+		}
 	}
 	assert.Equal(t, 1, e.tokenRequests(), "HubSpot is not asked again once it refused the refresh token")
-	assert.Equal(t, 1, e.revoked.count(), "onRevoked is not called again")
 
 	t.Run("a new install reconnects", func(t *testing.T) {
 		access, _ := e.install(tk)
@@ -187,12 +188,13 @@ func TestMarkRevoked(t *testing.T) {
 	tk := e.tokens()
 	e.install(tk)
 	tk.MarkRevoked(context.Background(), hubAcme, "HubSpot answered 401 to a fresh token")
-	assert.Equal(t, 1, e.revoked.count())
+	assert.Equal(t, "HubSpot answered 401 to a fresh token", e.revokedReason())
 
 	_, err := tk.AccessToken(context.Background(), hubAcme)
 	var re *oauth.ReconnectError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "HubSpot answered 401 to a fresh token", re.Reason)
+	assert.True(t, re.Revoked)
 	assert.Zero(t, e.tokenRequests())
 }
 
@@ -281,7 +283,7 @@ func TestTransientRefreshFailure(t *testing.T) {
 	var grants atomic.Int32
 	failing.Store(true)
 	client := flakyTokenEndpoint(t, &failing, &grants)
-	tk := oauth.NewTokens(e.rdb, e.vault, client, e.clock.Now, e.revoked.record)
+	tk := oauth.NewTokens(e.rdb, e.vault, client, e.clock.Now)
 	ctx := context.Background()
 	require.NoError(t, tk.Save(ctx, hubAcme, &hubspot.Token{AccessToken: "old-access", RefreshToken: "na1-keep", ExpiresIn: 30 * time.Minute}))
 	e.clock.Advance(26 * time.Minute)
@@ -292,7 +294,7 @@ func TestTransientRefreshFailure(t *testing.T) {
 	var oe *hubspot.OAuthError
 	require.ErrorAs(t, err, &oe)
 	assert.True(t, oe.Temporary())
-	assert.Zero(t, e.revoked.count())
+	assert.Empty(t, e.revokedReason(), "a failed refresh is not recorded as a refusal")
 
 	failing.Store(false)
 	got, err := tk.AccessToken(ctx, hubAcme)

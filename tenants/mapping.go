@@ -73,8 +73,8 @@ func (m Mapping) Validate() error {
 	return nil
 }
 
-// ErrNoEmail is returned by Apply when the payload has no email where the
-// mapping reads it.
+// ErrNoEmail is what Apply's *NoEmailError matches: the payload has no
+// usable email where the mapping reads it.
 var ErrNoEmail = errors.New("no email")
 
 // Apply turns a payload into HubSpot properties: every mapped field with a
@@ -99,8 +99,8 @@ func (m Mapping) Apply(p Lookup) (map[string]string, error) {
 	}
 	email := strings.ToLower(strings.TrimSpace(props["email"]))
 	if email == "" {
-		return nil, fmt.Errorf("%w: the mapping reads the email from %q and the payload has no value there (fields received: %s)",
-			ErrNoEmail, clip(emailFrom), listPaths(p.Paths(), 12))
+		return nil, &NoEmailError{Problem: fmt.Sprintf("the mapping reads the email from %q and the payload has no value there (fields received: %s)",
+			clip(emailFrom), listPaths(p.Paths(), 12))}
 	}
 	if err := checkEmailShape(email); err != nil {
 		return nil, err
@@ -114,11 +114,11 @@ func (m Mapping) Apply(p Lookup) (map[string]string, error) {
 // left to HubSpot, whose verdict is authoritative.
 func checkEmailShape(email string) error {
 	if len(email) > 254 {
-		return fmt.Errorf("%w: the email is longer than 254 characters", ErrNoEmail)
+		return &NoEmailError{Problem: "the email is longer than 254 characters"}
 	}
 	for _, r := range email {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("%w: the email %q contains spaces, line breaks or control characters", ErrNoEmail, email)
+			return &NoEmailError{Problem: fmt.Sprintf("the email %q contains spaces, line breaks or control characters", email)}
 		}
 	}
 	return nil

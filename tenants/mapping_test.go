@@ -194,8 +194,11 @@ func TestMappingApply(t *testing.T) {
 				require.Error(t, err)
 				assert.Nil(t, got)
 				assert.True(t, errors.Is(err, tenants.ErrNoEmail), "want ErrNoEmail, got %v", err)
+				var ne *tenants.NoEmailError
+				require.ErrorAs(t, err, &ne, "the problem travels typed, not inside a string")
+				assert.Equal(t, "no email: "+ne.Problem, err.Error())
 				for _, s := range tc.wantErr {
-					assert.Contains(t, err.Error(), s)
+					assert.Contains(t, ne.Problem, s)
 				}
 				for _, s := range tc.noErrMsg {
 					assert.NotContains(t, err.Error(), s)

@@ -186,7 +186,7 @@ var ErrPortalElsewhere = errors.New("portal belongs to another workspace")
 // Install records an install: the first install of a user creates their
 // workspace; later installs by the same user join it; reinstalling a portal
 // reconnects it. A portal of another workspace is left alone
-// (ErrPortalElsewhere, with that workspace's owner email in the error).
+// (an *ElsewhereError naming that workspace's owner).
 // The portal is claimed atomically: of two users installing the same new
 // portal at once, one gets it and the other ErrPortalElsewhere.
 func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, Portal, error) {
@@ -236,7 +236,7 @@ func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, P
 // elsewhere is ErrPortalElsewhere naming the owner of workspace wsID.
 func (s *RedisStore) elsewhere(ctx context.Context, wsID string) error {
 	owner, _ := s.Workspace(ctx, wsID)
-	return fmt.Errorf("%w (owner %s)", ErrPortalElsewhere, owner.OwnerEmail)
+	return &ElsewhereError{OwnerEmail: owner.OwnerEmail}
 }
 
 // claimScript stores a portal record unless the portal belongs to another

@@ -120,6 +120,9 @@ func TestInstallPortalOfAnotherWorkspace(t *testing.T) {
 	_, p, err := e.store.Install(ctx, install(101, 2))
 	require.ErrorIs(t, err, tenants.ErrPortalElsewhere)
 	assert.Contains(t, err.Error(), "user1@example.com", "the error names the owner to contact")
+	var ee *tenants.ElsewhereError
+	require.ErrorAs(t, err, &ee)
+	assert.Equal(t, "user1@example.com", ee.OwnerEmail)
 	assert.Zero(t, p)
 
 	after, err := e.store.Portal(ctx, 101)

@@ -60,7 +60,7 @@ type Portal struct {
 // Policy is what delivery does when a contact with the email already exists.
 type Policy string
 
-// Duplicate policies (see DESIGN.md).
+// Duplicate policies (README.md, "Duplicate policies").
 const (
 	// Update overwrites the mapped fields on existing contacts.
 	Update Policy = "update"

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
 )
@@ -63,9 +64,13 @@ func (c *Config) defaults() {
 	}
 }
 
-// Portals is what the engine needs to know about portals.
+// Portals is what the engine reads and reports about portals: their
+// status, that one needs to be reconnected (HubSpot refused its tokens or
+// lacks a scope), and that a connected portal's parked lane is resumed.
 type Portals interface {
 	Portal(ctx context.Context, hubID int64) (tenants.Portal, error)
+	NeedsReconnect(ctx context.Context, hubID int64, reason string)
+	Resume(ctx context.Context, hubID int64) error
 }
 
 // Sources returns a source's current configuration (cached).
@@ -73,11 +78,10 @@ type Sources interface {
 	Source(ctx context.Context, id string) (*tenants.Source, error)
 }
 
-// Tokens hands out access tokens and learns when HubSpot refuses them.
+// Tokens hands out access tokens and learns when HubSpot refuses one.
 type Tokens interface {
 	AccessToken(ctx context.Context, hubID int64) (string, error)
 	Invalidate(ctx context.Context, hubID int64, failed string) error
-	MarkRevoked(ctx context.Context, hubID int64, reason string)
 }
 
 // Properties returns a portal's contact property definitions (cached).
@@ -89,7 +93,7 @@ type Properties interface {
 type Engine struct {
 	cfg     Config
 	q       *queue.Queue
-	limiter *queue.Limiter
+	limiter *ratelimit.Limiter
 	hs      *hubspot.Client
 	portals Portals
 	sources Sources
@@ -106,7 +110,7 @@ type Engine struct {
 // Deps are the engine's collaborators.
 type Deps struct {
 	Queue      *queue.Queue
-	Limiter    *queue.Limiter
+	Limiter    *ratelimit.Limiter
 	HubSpot    *hubspot.Client
 	Portals    Portals
 	Sources    Sources
@@ -239,7 +243,7 @@ func (e *Engine) unparkConnected(ctx context.Context) {
 	for _, hub := range hubs {
 		p, err := e.portals.Portal(ctx, hub)
 		if err == nil && p.Status == tenants.Connected {
-			if err := e.q.Unpark(ctx, hub); err == nil {
+			if err := e.portals.Resume(ctx, hub); err == nil {
 				e.log.Info("resumed a parked lane of a connected portal", slog.Int64("portal", hub))
 			}
 		}

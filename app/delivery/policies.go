@@ -20,9 +20,11 @@ type API interface {
 	Update(ctx context.Context, inputs []hubspot.UpdateInput) (map[string]hubspot.Contact, []string, error)
 }
 
-// callsFor is how many HubSpot calls a batch of the policy needs at most
-// (DESIGN.md: 1 for update, 2 for skip, 2-3 for fill_empty).
-func callsFor(p tenants.Policy) int {
+// CallsFor is how many HubSpot calls a batch of the policy needs at most
+// (README.md, "Duplicate policies": 1 for update, 2 for skip, 2-3 for
+// fill_empty): the slots a round reserves, and what divides a portal's
+// ceiling of contacts per second.
+func CallsFor(p tenants.Policy) int {
 	switch p {
 	case tenants.Skip:
 		return 2

@@ -29,8 +29,8 @@ func seedExisting(env *apptest.Env, hub int64, n int) {
 }
 
 // TestDuplicatePolicies: on a mix of new and existing contacts, each
-// policy leaves every contact as it promises, with the calls DESIGN.md
-// lists per batch.
+// policy leaves every contact as it promises, with the calls README.md
+// ("Duplicate policies") lists per batch.
 func TestDuplicatePolicies(t *testing.T) {
 	tests := []struct {
 		policy string

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/oauth"
 	"github.com/refhub/refhub/tenants"
@@ -71,7 +72,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 	}
 	lane := &laneResult{}
 	if len(b.works) > 0 {
-		res, wait, err := e.limiter.Reserve(ctx, hub, callsFor(b.policy))
+		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy))
 		if err != nil {
 			log.Warn("rate limiter", slog.Any("err", err))
 			return e.at(internalRetry)
@@ -114,8 +115,9 @@ type laneResult struct {
 }
 
 // deliver sends the batch, retrying once with a fresh token if HubSpot
-// refuses the access token.
-func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *queue.Reservation) *laneResult {
+// refuses the access token. A portal whose tokens HubSpot refuses, or that
+// lacks a scope, is reported through Portals.NeedsReconnect.
+func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimit.Reservation) *laneResult {
 	var last atomic.Value
 	tokenFn := func(ctx context.Context) (string, error) {
 		t, err := e.tokens.AccessToken(ctx, hub)
@@ -134,18 +136,20 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *queue.Re
 		_ = e.tokens.Invalidate(ctx, hub, used)
 		err = send(ctx, api, b.policy, pending(b.works))
 		if errors.As(err, &ae) {
-			reason := "HubSpot refused a freshly refreshed access token (" + ae.Message + "): install refhub again in this portal"
-			e.tokens.MarkRevoked(ctx, hub, reason)
-			err = &oauth.ReconnectError{HubID: hub, Reason: reason}
+			err = &oauth.ReconnectError{HubID: hub, Revoked: true,
+				Reason: "HubSpot refused a freshly refreshed access token (" + ae.Message + "): install refhub again in this portal"}
 		}
 	}
 	var se *hubspot.ScopeError
 	if errors.As(err, &se) {
 		// Only a new install grants scopes: park until the admin reinstalls.
-		reason := fmt.Sprintf("HubSpot says refhub lacks the scopes %s in this portal: install refhub again to grant them",
-			strings.Join(se.RequiredScopes, ", "))
-		e.tokens.MarkRevoked(ctx, hub, reason)
-		err = &oauth.ReconnectError{HubID: hub, Reason: reason}
+		err = &oauth.ReconnectError{HubID: hub, Revoked: true,
+			Reason: fmt.Sprintf("HubSpot says refhub lacks the scopes %s in this portal: install refhub again to grant them",
+				strings.Join(se.RequiredScopes, ", "))}
+	}
+	var re *oauth.ReconnectError
+	if errors.As(err, &re) && re.Revoked {
+		e.portals.NeedsReconnect(ctx, hub, re.Reason)
 	}
 	e.metrics.batchSeconds.Observe(e.now().Sub(start).Seconds())
 	return &laneResult{err: err, calls: int(counter.n.Load())}

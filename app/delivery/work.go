@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 
 	"github.com/refhub/refhub/app/payload"
+	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
@@ -95,13 +95,15 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 		}
 		props, err := m.Apply(payload.New(it.Event.Payload))
 		if err != nil {
-			w := &work{items: []queue.Item{it}, email: it.Event.Email}
-			w.fail(Reason{Code: "NO_EMAIL", Text: "The mapping gives this signup no email: " + strings.TrimPrefix(err.Error(), "no email: "),
-				Fix: "Map the Referral Factory field that holds the email to the property email." + replayHint})
-			b.settled = append(b.settled, w)
-			continue
+			if reason, ok := noEmail(err); ok {
+				w := &work{items: []queue.Item{it}, email: it.Event.Email}
+				w.fail(reason)
+				b.settled = append(b.settled, w)
+				continue
+			}
+			return nil, err
 		}
-		coerce(props, defs)
+		properties.CoerceAll(props, defs)
 		email := props["email"]
 		if w, ok := byEmail[email]; ok {
 			w.items = append(w.items, it)
@@ -118,6 +120,16 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 		return nil, err
 	}
 	return b, nil
+}
+
+// noEmail is the reason of a signup the mapping gives no email.
+func noEmail(err error) (Reason, bool) {
+	var ne *tenants.NoEmailError
+	if !errors.As(err, &ne) {
+		return Reason{}, false
+	}
+	return Reason{Code: "NO_EMAIL", Text: "The mapping gives this signup no email: " + ne.Problem,
+		Fix: "Map the Referral Factory field that holds the email to the property email." + replayHint}, true
 }
 
 // markSuperseded settles replayed events for whose email a newer signup was

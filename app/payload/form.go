@@ -15,7 +15,7 @@ import (
 func fromForm(body []byte) (*Payload, error) {
 	vals, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, bad(400, "the form body is malformed: %v", err)
+		return nil, bad(Malformed, "the form body is malformed: %v", err)
 	}
 	return fromValues(vals, len(body))
 }
@@ -61,7 +61,7 @@ func fromValues(vals url.Values, n int) (*Payload, error) {
 	for _, k := range keys {
 		vs := vals[k]
 		if !utf8.ValidString(k) || !utf8.ValidString(strings.Join(vs, "")) {
-			return nil, bad(400, "the field %s is not valid UTF-8 once percent-decoded", Quote(strings.ToValidUTF8(k, "\uFFFD")))
+			return nil, bad(Malformed, "the field %s is not valid UTF-8 once percent-decoded", Quote(strings.ToValidUTF8(k, "\uFFFD")))
 		}
 		if len(k) > MaxPath {
 			return nil, pathTooLong(k)
@@ -71,10 +71,10 @@ func fromValues(vals url.Values, n int) (*Payload, error) {
 			return nil, err
 		}
 		if len(vs) > 1 {
-			return nil, bad(422, "the field %s appears %d times", Quote(path), len(vs))
+			return nil, bad(Unprocessable, "the field %s appears %d times", Quote(path), len(vs))
 		}
 		if len(fields) >= MaxFields {
-			return nil, bad(422, "the payload has more than %d fields", MaxFields)
+			return nil, bad(Unprocessable, "the payload has more than %d fields", MaxFields)
 		}
 		fields = append(fields, Field{Path: path, Value: vs[0]})
 	}
@@ -86,7 +86,7 @@ func checkSegments(path string) error {
 	for rest := path; rest != ""; {
 		seg, after, _ := strings.Cut(rest, ".")
 		if len(seg) > MaxKey {
-			return bad(422, "the field name %s is longer than %d bytes", Quote(seg), MaxKey)
+			return bad(Unprocessable, "the field name %s is longer than %d bytes", Quote(seg), MaxKey)
 		}
 		rest = after
 	}

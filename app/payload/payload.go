@@ -28,18 +28,35 @@ type Payload struct {
 	index  map[string]int
 }
 
-// Error is a payload that cannot be accepted; Status is the HTTP status to
-// answer with (400, 413, 415 or 422). Msg quotes at most a short part of
-// the input.
+// Kind is what is wrong with a payload that cannot be accepted. How a
+// kind is answered (its HTTP status) is decided in app/apperr, not here.
+type Kind int
+
+// Kinds of refused payloads.
+const (
+	// Malformed: the body cannot be read as what it claims to be (invalid
+	// JSON or UTF-8, a malformed form, nesting too deep).
+	Malformed Kind = iota + 1
+	// Unprocessable: well-formed, but not a signup refhub can keep (no
+	// data, duplicate or over-long names, too many fields).
+	Unprocessable
+	// Unsupported: a content type refhub does not read.
+	Unsupported
+	// TooLarge: the normalized fields are larger than the body allows.
+	TooLarge
+)
+
+// Error is a payload that cannot be accepted. Msg quotes at most a short
+// part of the input.
 type Error struct {
-	Status int
-	Msg    string
+	Kind Kind
+	Msg  string
 }
 
 func (e *Error) Error() string { return e.Msg }
 
-func bad(status int, format string, args ...any) error {
-	return &Error{Status: status, Msg: fmt.Sprintf(format, args...)}
+func bad(kind Kind, format string, args ...any) error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
 }
 
 // envelopes are wrapper keys under which some senders nest the user object;
@@ -138,14 +155,14 @@ func (p *Payload) Paths() []string {
 // string when the body is empty (Referral Factory can send GET requests).
 func Parse(contentType string, body []byte, query url.Values) (*Payload, error) {
 	if !utf8.Valid(body) {
-		return nil, bad(400, "the body is not valid UTF-8")
+		return nil, bad(Malformed, "the body is not valid UTF-8")
 	}
 	mediaType := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
 	trimmed := bytes.TrimSpace(body)
 	switch {
 	case len(trimmed) == 0:
 		if len(query) == 0 {
-			return nil, bad(422, "the request has no signup data: send a JSON object, form fields or query parameters")
+			return nil, bad(Unprocessable, "the request has no signup data: send a JSON object, form fields or query parameters")
 		}
 		return fromValues(query, querySize(query))
 	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
@@ -166,7 +183,7 @@ func Parse(contentType string, body []byte, query url.Values) (*Payload, error) 
 			return fromForm(trimmed)
 		}
 	}
-	return nil, bad(415, "unsupported content type %s: send application/json or application/x-www-form-urlencoded", Quote(mediaType))
+	return nil, bad(Unsupported, "unsupported content type %s: send application/json or application/x-www-form-urlencoded", Quote(mediaType))
 }
 
 // FromJSON flattens a JSON object. Duplicate keys, nesting deeper than
@@ -186,17 +203,17 @@ func decodeJSON(body []byte) (*Payload, error) {
 	dec.UseNumber()
 	tok, err := dec.Token()
 	if err != nil {
-		return nil, bad(400, "the body is not valid JSON: %v", err)
+		return nil, bad(Malformed, "the body is not valid JSON: %v", err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, bad(400, "the body must be a JSON object with the signup's fields")
+		return nil, bad(Malformed, "the body must be a JSON object with the signup's fields")
 	}
 	f := &flattener{dec: dec}
 	if err := f.object("", 1); err != nil {
 		return nil, err
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, bad(400, "the body has data after the JSON object")
+		return nil, bad(Malformed, "the body has data after the JSON object")
 	}
 	return finish(f.fields, len(body))
 }
@@ -208,20 +225,20 @@ type flattener struct {
 
 func (f *flattener) object(prefix string, depth int) error {
 	if depth > MaxDepth {
-		return bad(400, "the JSON is nested more than %d levels deep", MaxDepth)
+		return bad(Malformed, "the JSON is nested more than %d levels deep", MaxDepth)
 	}
 	seen := map[string]bool{}
 	for f.dec.More() {
 		tok, err := f.dec.Token()
 		if err != nil {
-			return bad(400, "the body is not valid JSON: %v", err)
+			return bad(Malformed, "the body is not valid JSON: %v", err)
 		}
 		key := tok.(string)
 		if err := checkName(prefix, key); err != nil {
 			return err
 		}
 		if seen[key] {
-			return bad(422, "the key %s appears more than once", Quote(prefix+key))
+			return bad(Unprocessable, "the key %s appears more than once", Quote(prefix+key))
 		}
 		seen[key] = true
 		if err := f.value(prefix+key, depth); err != nil {
@@ -229,7 +246,7 @@ func (f *flattener) object(prefix string, depth int) error {
 		}
 	}
 	if _, err := f.dec.Token(); err != nil { // closing }
-		return bad(400, "the body is not valid JSON: %v", err)
+		return bad(Malformed, "the body is not valid JSON: %v", err)
 	}
 	return nil
 }
@@ -237,7 +254,7 @@ func (f *flattener) object(prefix string, depth int) error {
 func (f *flattener) value(path string, depth int) error {
 	tok, err := f.dec.Token()
 	if err != nil {
-		return bad(400, "the body is not valid JSON: %v", err)
+		return bad(Malformed, "the body is not valid JSON: %v", err)
 	}
 	switch v := tok.(type) {
 	case json.Delim:
@@ -259,7 +276,7 @@ func (f *flattener) value(path string, depth int) error {
 
 func (f *flattener) array(path string, depth int) error {
 	if depth > MaxDepth {
-		return bad(400, "the JSON is nested more than %d levels deep", MaxDepth)
+		return bad(Malformed, "the JSON is nested more than %d levels deep", MaxDepth)
 	}
 	for i := 0; f.dec.More(); i++ {
 		elem := path + "." + strconv.Itoa(i)
@@ -271,7 +288,7 @@ func (f *flattener) array(path string, depth int) error {
 		}
 	}
 	if _, err := f.dec.Token(); err != nil { // closing ]
-		return bad(400, "the body is not valid JSON: %v", err)
+		return bad(Malformed, "the body is not valid JSON: %v", err)
 	}
 	return nil
 }
@@ -280,7 +297,7 @@ func (f *flattener) array(path string, depth int) error {
 // a path longer than MaxPath under prefix.
 func checkName(prefix, key string) error {
 	if len(key) > MaxKey {
-		return bad(422, "the field name %s is longer than %d bytes", Quote(key), MaxKey)
+		return bad(Unprocessable, "the field name %s is longer than %d bytes", Quote(key), MaxKey)
 	}
 	if len(prefix)+len(key) > MaxPath {
 		return pathTooLong(prefix + key)
@@ -289,12 +306,12 @@ func checkName(prefix, key string) error {
 }
 
 func pathTooLong(path string) error {
-	return bad(422, "the field path %s is longer than %d bytes", Quote(path), MaxPath)
+	return bad(Unprocessable, "the field path %s is longer than %d bytes", Quote(path), MaxPath)
 }
 
 func (f *flattener) add(path, value string) error {
 	if len(f.fields) >= MaxFields {
-		return bad(422, "the payload has more than %d fields", MaxFields)
+		return bad(Unprocessable, "the payload has more than %d fields", MaxFields)
 	}
 	f.fields = append(f.fields, Field{Path: path, Value: value})
 	return nil
@@ -307,17 +324,17 @@ func finish(fields []Field, n int) (*Payload, error) {
 	for i, f := range fields {
 		f.Path = strings.ReplaceAll(f.Path, "\x00", "")
 		if f.Path == "" {
-			return nil, bad(422, "the payload has a field with an empty name")
+			return nil, bad(Unprocessable, "the payload has a field with an empty name")
 		}
 		// HubSpot's limit counts characters, not bytes.
 		if len(f.Value) > MaxValue && utf8.RuneCountInString(f.Value) > MaxValue {
-			return nil, bad(422, "the field %s is longer than %d characters", Quote(f.Path), MaxValue)
+			return nil, bad(Unprocessable, "the field %s is longer than %d characters", Quote(f.Path), MaxValue)
 		}
 		fields[i] = Field{Path: f.Path, Value: strings.ReplaceAll(f.Value, "\x00", "")}
 	}
 	fields = append(fields, pairAliases(fields)...)
 	if size, limit := SizeOf(fields), SizeLimit(n); size > limit {
-		return nil, bad(413, "the signup's fields take %d bytes once normalized, more than the %d allowed for a body of %d bytes "+
+		return nil, bad(TooLarge, "the signup's fields take %d bytes once normalized, more than the %d allowed for a body of %d bytes "+
 			"(%d × the body + %d KiB, at most %d MiB)", size, limit, n, sizeFactor, sizeSlack>>10, MaxSize>>20)
 	}
 	p := &Payload{Fields: fields}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/payload"
 )
 
@@ -35,8 +36,9 @@ func parseOK(t *testing.T, contentType, body string, query url.Values) *payload.
 	return p
 }
 
-// statusOf returns the HTTP status a Parse error carries, failing the test
-// when the error is not a *payload.Error.
+// statusOf returns the HTTP status a Parse error is answered with (its kind,
+// as app/apperr maps it), failing the test when the error is not a
+// *payload.Error.
 func statusOf(t *testing.T, err error) int {
 	t.Helper()
 	require.Error(t, err)
@@ -44,7 +46,7 @@ func statusOf(t *testing.T, err error) int {
 	require.True(t, errors.As(err, &pe), "want a *payload.Error, got %T: %v", err, err)
 	assert.NotEmpty(t, pe.Msg)
 	assert.Equal(t, pe.Msg, pe.Error())
-	return pe.Status
+	return apperr.Status(apperr.As(err).Code)
 }
 
 func TestParseJSON(t *testing.T) {

@@ -11,14 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refhub/refhub/app/queue"
-	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
 )
 
 // populate gives a portal one of everything the queue stores for it: lane
 // entries, records, activity and dead letters of two sources, a dedupe
-// marker, counters, retry state, the delivered-email marks, rate-limiter
-// state and its entries in the global lane sets.
+// marker, counters, retry state, the delivered-email marks and its entries
+// in the global lane sets. (The portal's rate-limit state is app/ratelimit's:
+// its own tests cover its keys.)
 func populate(t *testing.T, e *env, hub int64) {
 	t.Helper()
 	ctx := context.Background()
@@ -42,11 +42,6 @@ func populate(t *testing.T, e *env, hub int64) {
 		require.NoError(t, e.q.RecordRejected(ctx, rej))
 	}
 	require.NoError(t, e.q.SetRetry(ctx, hub, queue.RetryState{Attempts: 1, FirstFailure: e.clock.Now(), LastError: "503"}))
-	lim := queue.NewLimiter(e.rdb, 10, 10*time.Second, e.clock)
-	r, _, err := lim.Reserve(ctx, hub, 2)
-	require.NoError(t, err)
-	require.NotNil(t, r)
-	lim.Observe(hub, hubspot.Announced{Max: 22, Interval: 2 * time.Second})
 }
 
 func TestEveryKeyOfAPortalSharesItsHashTag(t *testing.T) {
@@ -71,7 +66,7 @@ func TestEveryKeyOfAPortalSharesItsHashTag(t *testing.T) {
 		}
 		kinds[kind] = true
 	}
-	for _, kind := range []string{"lane", "ev", "act", "dead", "seen", "stats", "hwm", "retry", "rl", "rlmax"} {
+	for _, kind := range []string{"lane", "ev", "act", "dead", "seen", "stats", "hwm", "retry"} {
 		assert.True(t, kinds[kind], "the scenario stores a %q key", kind)
 	}
 }

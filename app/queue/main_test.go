@@ -2,11 +2,12 @@ package queue_test
 
 import (
 	"context"
-	"github.com/refhub/refhub/internal/clocktest"
 	"sort"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/refhub/refhub/internal/clocktest"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"

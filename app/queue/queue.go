@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/refhub/refhub/internal/redisscan"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -164,11 +164,12 @@ func (q *Queue) Stats(ctx context.Context, hub int64, src string, t time.Time) (
 		Calls: atoi(m["calls"]), RateLimited: atoi(m["rate_limited"])}, nil
 }
 
-// PurgePortal removes a portal's lane, events, activity, dead letters,
-// counters and rate-limit state, and its entries in the global lane sets.
-// sources are the sources that ever sent to it.
+// PurgePortal removes a portal's lane, events, activity, dead letters and
+// counters, and its entries in the global lane sets. sources are the
+// sources that ever sent to it. (Its rate-limit state is app/ratelimit's:
+// Limiter.Purge.)
 func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) error {
-	keys := []string{laneKey(hub), eventsKey(hub), hwmKey(hub), retryKey(hub), limiterKey(hub), announcedKey(hub), sourcesKey(hub),
+	keys := []string{laneKey(hub), eventsKey(hub), hwmKey(hub), retryKey(hub), sourcesKey(hub),
 		backlogKey(hub)}
 	known, err := q.rdb.SMembers(ctx, sourcesKey(hub)).Result()
 	if err != nil {
@@ -183,7 +184,7 @@ func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) er
 	}
 	// Dedupe markers outlive the events they name; left behind, a resent
 	// signup would be taken for a duplicate of a purged event and dropped.
-	seen, err := q.scanKeys(ctx, tenants.PortalKey(hub, "seen:*"))
+	seen, err := redisscan.Keys(ctx, q.rdb, tenants.PortalKey(hub, "seen:*"))
 	if err != nil {
 		return fmt.Errorf("purge portal %d: %w", hub, err)
 	}
@@ -199,26 +200,6 @@ func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) er
 	pipe.HDel(ctx, holdKey, strconv.FormatInt(hub, 10))
 	_, err = pipe.Exec(ctx)
 	return err
-}
-
-// scanKeys returns the keys matching pattern, on every master of a cluster.
-func (q *Queue) scanKeys(ctx context.Context, pattern string) ([]string, error) {
-	var mu sync.Mutex
-	var keys []string
-	scan := func(ctx context.Context, c redis.Cmdable) error {
-		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
-		for iter.Next(ctx) {
-			mu.Lock()
-			keys = append(keys, iter.Val())
-			mu.Unlock()
-		}
-		return iter.Err()
-	}
-	if cc, ok := q.rdb.(*redis.ClusterClient); ok {
-		err := cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })
-		return keys, err
-	}
-	return keys, scan(ctx, q.rdb)
 }
 
 // PurgeSource removes a deleted source's events, activity and dead letters

@@ -13,6 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/app/ingest"
+	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/oauth"
 	"github.com/refhub/refhub/tenants"
@@ -99,7 +101,7 @@ func devInstalled(ctx context.Context, w io.Writer, a *app.App, ws tenants.Works
 		src = &created
 	}
 	fmt.Fprintf(w, "Installed into portal %d (%s). Send a test signup to source %q:\n\n  %s\n\n",
-		p.HubID, p.Domain, src.Name, app.CurlSample(a.WebhookURL(*src)))
+		p.HubID, p.Domain, src.Name, ingest.CurlSample(a.WebhookURL(*src)))
 }
 
 func devRedisNote() string {
@@ -113,7 +115,7 @@ func devRedisNote() string {
 // whose clock a ticker advances (miniredis does not age keys by itself).
 func devRedis(ctx context.Context) (redis.UniversalClient, string, func(), error) {
 	if url := os.Getenv("REFHUB_REDIS_URL"); url != "" {
-		rdb, err := app.NewRedis(url, false)
+		rdb, err := redisconn.Dial(url, false)
 		return rdb, url, func() { _ = rdb.Close() }, err
 	}
 	m := miniredis.NewMiniRedis()

@@ -113,13 +113,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		fmt.Fprint(stderr, "refhub serve: runs refhub; configuration comes from the environment (README, Configuration).\n")
 		return nil
 	}
-	cfg, err := app.LoadConfig(app.OSEnv)
-	if err != nil {
-		return fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
-	}
-	a, err := app.New(cfg, app.Options{Logger: newLogger(stderr, cfg.LogLevel)})
+	a, err := fromEnvironment(stderr)
 	if err != nil {
 		return err
 	}
 	return a.Run(ctx)
+}
+
+// fromEnvironment builds refhub from the configuration in the environment,
+// logging to stderr.
+func fromEnvironment(stderr io.Writer) (*app.App, error) {
+	cfg, err := app.LoadConfig(app.OSEnv)
+	if err != nil {
+		return nil, fmt.Errorf("configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	return app.New(cfg, app.Options{Logger: newLogger(stderr, cfg.LogLevel)})
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/app/auth"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/clocktest"
 	"github.com/refhub/refhub/internal/redistest"
@@ -220,7 +221,7 @@ func (b *Browser) Install(hubID, userID int64) {
 func (b *Browser) CSRF() string {
 	u, _ := url.Parse(b.env.Server.URL)
 	for _, c := range b.Jar.Cookies(u) {
-		if c.Name == app.CSRFCookie {
+		if c.Name == auth.CSRFCookie {
 			return c.Value
 		}
 	}
@@ -243,7 +244,7 @@ func (b *Browser) Do(method, path string, body any) (int, []byte) {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set(app.CSRFHeader, b.CSRF())
+	req.Header.Set(auth.CSRFHeader, b.CSRF())
 	resp, err := b.Client.Do(req)
 	if err != nil {
 		b.env.T.Fatalf("%s %s: %v", method, path, err)

@@ -12,21 +12,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/tenants"
 )
-
-// batchCalls is how many HubSpot calls a batch of the policy needs at most
-// (DESIGN.md): it divides the ceiling.
-func batchCalls(p tenants.Policy) int {
-	switch p {
-	case tenants.Skip:
-		return 2
-	case tenants.FillEmpty:
-		return 3
-	}
-	return 1
-}
 
 // policyRun is one flood of signups to one portal under one policy.
 type policyRun struct {
@@ -80,7 +69,7 @@ func (e *env) delivery(ctx context.Context, rep *Report) error {
 // and waits until every signup is delivered.
 func (e *env) policyRun(ctx context.Context, rep *Report, a *benchApp, policy tenants.Policy) (policyRun, error) {
 	r := policyRun{policy: policy}
-	r.ceiling = float64(e.sz.limit) / e.sz.window.Seconds() * 100 / float64(batchCalls(policy))
+	r.ceiling = float64(e.sz.limit) / e.sz.window.Seconds() * 100 / float64(delivery.CallsFor(policy))
 	r.n = int(e.sz.backlog * r.ceiling * e.sz.window.Seconds())
 	ps, err := e.seed(ctx, a, e.newHubs(1), seedOpts{policy: policy})
 	if err != nil {

@@ -12,7 +12,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
 )
@@ -39,7 +41,7 @@ func (e *env) singleUpserts(ctx context.Context, a *benchApp) (singleRun, error)
 	hub := ps[0].hub
 	client := hubspot.New(hubspot.Config{APIBase: e.simURL, AppBase: e.simURL, ClientID: clientID, ClientSecret: clientSecret,
 		HTTPClient: &http.Client{Timeout: 20 * time.Second}, UserAgent: "per-signup-baseline"})
-	api := client.Portal(hub, a.Tokens().Func(hub), queue.NewLimiter(a.Redis(), e.sz.limit, e.sz.window, nil))
+	api := client.Portal(hub, a.Tokens().Func(hub), ratelimit.New(a.Redis(), e.sz.limit, e.sz.window, nil))
 	prefix := "single-" + strconv.FormatInt(hub, 10)
 	done := make([]queue.Event, r.n)
 	var next atomic.Int64
@@ -124,14 +126,14 @@ func (e *env) policyRow(rep *Report, r policyRun) {
 	w := e.sz.window
 	rep.add(Row{"Delivery", fmt.Sprintf("policy %s: contacts/s, steady state after the first %s window", r.policy, w),
 		fmt.Sprintf("%s (whole run %s/s: %s signups in %s)", steady, thousands(r.whole), thousands(float64(r.n)), ms(r.took)),
-		fmt.Sprintf("ceiling %s/s (%d calls/%s × 100 ÷ %d)", thousands(r.ceiling), e.sz.limit, w, batchCalls(r.policy)),
+		fmt.Sprintf("ceiling %s/s (%d calls/%s × 100 ÷ %d)", thousands(r.ceiling), e.sz.limit, w, delivery.CallsFor(r.policy)),
 		ratio(r.steady, r.ceiling), e.policyLimit(r)})
 }
 
 // policyLimit says what limits a policy run, and why its whole-run rate
 // differs from the steady state (or does not).
 func (e *env) policyLimit(r policyRun) string {
-	allowed := e.sz.window * time.Duration(batchCalls(r.policy)) / time.Duration(e.sz.limit)
+	allowed := e.sz.window * time.Duration(delivery.CallsFor(r.policy)) / time.Duration(e.sz.limit)
 	s := fmt.Sprintf("refhub's limit of %d calls per %s per portal (HubSpot's: %d)", e.sz.limit, e.sz.window, e.sz.simLimit)
 	if r.roundGap > allowed*101/100 {
 		s = fmt.Sprintf("the delivery engine's pace: a round every %s for this lone busy portal (its claim loop polls every 100 ms "+

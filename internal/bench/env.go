@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/redistest"
 	"github.com/refhub/refhub/oauth"
@@ -83,7 +84,7 @@ func (e *env) redisURL(db int) string { return fmt.Sprintf("redis://%s/%d", e.re
 
 // client returns a client of database db, configured like refhub's own.
 func (e *env) client(db int) (redis.UniversalClient, error) {
-	return app.NewRedis(e.redisURL(db), false)
+	return redisconn.Dial(e.redisURL(db), false)
 }
 
 // flush empties database db.

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/tenants"
@@ -59,7 +59,7 @@ func (e *env) seedOne(ctx context.Context, a *benchApp, hub int64, o seedOpts) (
 		access, refresh = e.sim.IssueTokens(hub, user, nil)
 	}
 	ws, _, err := a.Store().Install(ctx, tenants.Installation{HubID: hub, Domain: fmt.Sprintf("hub-%d.example.com", hub),
-		UserID: user, UserEmail: email, Scopes: app.Scopes()})
+		UserID: user, UserEmail: email, Scopes: install.Scopes()})
 	if err != nil {
 		return portal{}, fmt.Errorf("install portal %d: %w", hub, err)
 	}

@@ -1,0 +1,45 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/refhub/refhub/tenants"
+)
+
+// PutMapping replaces the source's default mapping.
+func (h *Handlers) PutMapping(c *gin.Context, src tenants.Source) error {
+	var m tenants.Mapping
+	if err := decodeJSON(c, &m); err != nil {
+		return err
+	}
+	m, err := h.ws.Sources.SaveMapping(c.Request.Context(), src, -1, m)
+	if err != nil {
+		return err
+	}
+	src.Mapping = m
+	return reply(c, http.StatusOK, h.ws.Sources.View(src), nil)
+}
+
+// PutRoutes replaces the source's campaign routes.
+func (h *Handlers) PutRoutes(c *gin.Context, src tenants.Source) error {
+	var in struct {
+		Routes []tenants.Route `json:"routes"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if in.Routes == nil {
+		in.Routes = []tenants.Route{}
+	}
+	src, err := h.ws.Sources.SaveRoutes(c.Request.Context(), src, in.Routes)
+	return reply(c, http.StatusOK, h.ws.Sources.View(src), err)
+}
+
+// Recommended creates the recommended properties in the source's portal
+// and maps them.
+func (h *Handlers) Recommended(c *gin.Context, src tenants.Source) error {
+	_, res, err := h.ws.Sources.CreateRecommended(c.Request.Context(), src)
+	return reply(c, http.StatusOK, res, err)
+}

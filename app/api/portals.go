@@ -1,0 +1,61 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/web"
+	"github.com/refhub/refhub/app/workspace"
+	"github.com/refhub/refhub/tenants"
+)
+
+// Portals lists the workspace's portals (?q= searches domain and hub id),
+// a page at a time, with today's counts.
+func (h *Handlers) Portals(c *gin.Context) error {
+	ctx := c.Request.Context()
+	ws := auth.PrincipalOf(c).WorkspaceID
+	kept, _, err := h.ws.Portals.Search(ctx, ws, c.Query("q"))
+	if err != nil {
+		return err
+	}
+	page, perPage, err := web.Paging(c)
+	if err != nil {
+		return err
+	}
+	srcs, err := h.ws.Sources.List(ctx, ws)
+	if err != nil {
+		return err
+	}
+	out, err := h.ws.Portals.Summarize(ctx, web.PageOf(kept, page, perPage), srcs)
+	return reply(c, http.StatusOK, gin.H{"portals": out, "total": len(kept), "page": page, "per_page": perPage}, err)
+}
+
+// Portal shows one portal with today's counts.
+func (h *Handlers) Portal(c *gin.Context, p tenants.Portal) error {
+	sum, _, err := h.ws.Portals.Summary(c.Request.Context(), p)
+	return reply(c, http.StatusOK, sum, err)
+}
+
+// Disconnect revokes the portal's token and stops delivery to it.
+func (h *Handlers) Disconnect(c *gin.Context, p tenants.Portal) error {
+	p, err := h.ws.Portals.Disconnect(c.Request.Context(), p)
+	return reply(c, http.StatusOK, workspace.ViewPortal(p), err)
+}
+
+// DeletePortal removes the portal and everything refhub holds for it.
+func (h *Handlers) DeletePortal(c *gin.Context, p tenants.Portal) error {
+	if err := h.ws.Portals.Delete(c.Request.Context(), p); err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// Properties lists the portal's contact properties (?refresh= bypasses the
+// cache).
+func (h *Handlers) Properties(c *gin.Context, p tenants.Portal) error {
+	props, err := h.ws.Portals.Properties(c.Request.Context(), p.HubID, c.Query("refresh") != "")
+	return reply(c, http.StatusOK, gin.H{"properties": props}, err)
+}

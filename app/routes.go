@@ -1,0 +1,110 @@
+package app
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/refhub/refhub/app/apperr"
+	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/web"
+)
+
+// Handler returns refhub's HTTP handler. Every route is registered here, in
+// this one function. Handlers return errors (web.Handle); a handler that
+// names a portal or source gets it loaded from the caller's workspace
+// before it runs (a.load.Portal, a.load.Source), so another workspace's
+// ids answer 404; every state-changing form or API call of a signed-in
+// browser carries the CSRF token (a.guard).
+func (a *App) Handler() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.ContextWithFallback = true
+	// The client address (what unknown webhook URLs are limited by) comes
+	// from X-Forwarded-For only behind the proxies the operator names:
+	// anyone else could write any address there. Validated in LoadConfig.
+	_ = r.SetTrustedProxies(a.cfg.TrustedProxies)
+	r.Use(a.recoverer, a.observe, a.renderErrors)
+	r.NoRoute(web.Handle(func(*gin.Context) error { return apperr.New(apperr.NotFound, "no such page") }))
+	r.NoMethod(web.Handle(func(*gin.Context) error { return apperr.New(apperr.Invalid, "method not allowed on this URL") }))
+	h, load, api, pg := web.Handle, a.load, a.api, a.pages
+
+	r.GET("/healthz", a.healthz)
+	r.GET("/readyz", a.readyz)
+	r.GET("/metrics", h(a.serveMetrics))
+	r.GET("/", redirect("/app/"))
+
+	r.GET("/oauth/install", h(a.install.Begin))
+	r.GET("/oauth/callback", h(a.install.Callback))
+
+	r.POST("/hooks/referral-factory/:token", h(a.webhook.Receive))
+	r.GET("/hooks/referral-factory/:token", h(a.webhook.Receive))
+
+	r.GET("/api/v1/openapi.json", h(api.OpenAPI))
+	v1 := r.Group("/api/v1", a.guard.API)
+	v1.GET("/portals", h(api.Portals))
+	v1.GET("/portals/:hubId", load.Portal(api.Portal))
+	v1.POST("/portals/:hubId/disconnect", load.Portal(api.Disconnect))
+	v1.DELETE("/portals/:hubId", load.Portal(api.DeletePortal))
+	v1.GET("/portals/:hubId/properties", load.Portal(api.Properties))
+	v1.POST("/portals/:hubId/sources", load.Portal(api.CreateSource))
+	v1.GET("/sources", h(api.Sources))
+	v1.GET("/sources/:id", load.Source(api.Source))
+	v1.PATCH("/sources/:id", load.Source(api.PatchSource))
+	v1.DELETE("/sources/:id", load.Source(api.DeleteSource))
+	v1.PUT("/sources/:id/mapping", load.Source(api.PutMapping))
+	v1.PUT("/sources/:id/routes", load.Source(api.PutRoutes))
+	v1.POST("/sources/:id/rotate-url", load.Source(api.RotateURL))
+	v1.POST("/sources/:id/secret", load.Source(api.CreateSecret))
+	v1.DELETE("/sources/:id/secret", load.Source(api.DeleteSecret))
+	v1.POST("/sources/:id/recommended-properties", load.Source(api.Recommended))
+	v1.POST("/sources/:id/test-signup", load.Source(api.TestSignup))
+	v1.GET("/sources/:id/last-payload", load.Source(api.LastPayload))
+	v1.GET("/sources/:id/activity", load.Source(api.Activity))
+	v1.GET("/sources/:id/events/:eventId", load.Source(api.Event))
+	v1.POST("/sources/:id/events/:eventId/retry", load.Source(api.Retry))
+	v1.GET("/sources/:id/dead-letters", load.Source(api.DeadLetters))
+	v1.POST("/sources/:id/dead-letters/replay", load.Source(api.Replay))
+	v1.GET("/tokens", auth.RequireSession, h(api.Tokens))
+	v1.POST("/tokens", auth.RequireSession, h(api.CreateToken))
+	v1.DELETE("/tokens/:tokenId", auth.RequireSession, h(api.RevokeToken))
+
+	r.GET("/app", redirect("/app/"))
+	r.GET("/app/signin", h(pg.SignIn))
+	ui := r.Group("/app", a.guard.Pages)
+	ui.GET("/", h(pg.Home))
+	ui.POST("/signout", h(pg.SignOut))
+	ui.GET("/portals/:hubId", load.Portal(pg.Portal))
+	ui.POST("/portals/:hubId/sources", load.Portal(pg.CreateSource))
+	ui.POST("/portals/:hubId/disconnect", load.Portal(pg.Disconnect))
+	ui.POST("/portals/:hubId/delete", load.Portal(pg.DeletePortal))
+	ui.GET("/sources/:id", load.Source(pg.Source))
+	ui.POST("/sources/:id/rename", load.Source(pg.RenameSource))
+	ui.POST("/sources/:id/delete", load.Source(pg.DeleteSource))
+	ui.POST("/sources/:id/rotate-url", load.Source(pg.RotateURL))
+	ui.POST("/sources/:id/secret", load.Source(pg.CreateSecret))
+	ui.POST("/sources/:id/secret/delete", load.Source(pg.DeleteSecret))
+	ui.POST("/sources/:id/test-signup", load.Source(pg.TestSignup))
+	ui.GET("/sources/:id/mapping", load.Source(pg.Mapping))
+	ui.POST("/sources/:id/mapping", load.Source(pg.SaveMapping))
+	ui.POST("/sources/:id/recommended-properties", load.Source(pg.Recommended))
+	ui.GET("/sources/:id/routes", load.Source(pg.Routing))
+	ui.POST("/sources/:id/routes", load.Source(pg.SaveRoutes))
+	ui.POST("/sources/:id/default-portal", load.Source(pg.DefaultPortal))
+	ui.GET("/sources/:id/activity", load.Source(pg.Activity))
+	ui.GET("/sources/:id/events/:eventId", load.Source(pg.Event))
+	ui.POST("/sources/:id/events/:eventId/retry", load.Source(pg.Retry))
+	ui.GET("/sources/:id/dead-letters", load.Source(pg.DeadLetters))
+	ui.POST("/sources/:id/dead-letters/replay", load.Source(pg.Replay))
+	ui.GET("/tokens", auth.RequireSession, h(pg.Tokens))
+	ui.POST("/tokens", auth.RequireSession, h(pg.CreateToken))
+	ui.POST("/tokens/:tokenId/revoke", auth.RequireSession, h(pg.RevokeToken))
+	r.GET("/static/*file", h(pg.Static))
+	return r
+}
+
+// redirect answers with a redirect to path.
+func redirect(path string) gin.HandlerFunc {
+	return func(c *gin.Context) { c.Redirect(http.StatusFound, path) }
+}
