@@ -18,14 +18,18 @@ import (
 	"github.com/refhub/refhub/app/api"
 	"github.com/refhub/refhub/app/auth"
 	"github.com/refhub/refhub/app/delivery"
+	"github.com/refhub/refhub/app/hshooks"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/app/metrics"
 	"github.com/refhub/refhub/app/pages"
+	"github.com/refhub/refhub/app/privacy"
 	"github.com/refhub/refhub/app/properties"
+	"github.com/refhub/refhub/app/qualify"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/app/redisconn"
+	"github.com/refhub/refhub/app/referralfactory"
 	"github.com/refhub/refhub/app/web"
 	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/hubspot"
@@ -53,6 +57,12 @@ type Options struct {
 	OnInstall func(ctx context.Context, ws tenants.Workspace, p tenants.Portal)
 	// OnListening is called once Run accepts connections.
 	OnListening func()
+	// Leads finds leads by HubSpot contact for qualification; default:
+	// none known.
+	Leads qualify.Leads
+	// RFClient sends requests to Referral Factory; default a client with
+	// a 30 s timeout.
+	RFClient *http.Client
 }
 
 // App is one refhub process: its stores, the rooms wired to them, and the
@@ -78,6 +88,12 @@ type App struct {
 	pages    *pages.Pages
 	registry *prometheus.Registry
 	requests *metrics.HTTP
+
+	hooks     *hshooks.Receiver
+	inbox     *hshooks.Inbox
+	qualifier *qualify.Sender
+	rules     *qualify.Rules
+	privacy   *privacy.Service
 
 	durability atomic.Pointer[redisconn.Durability] // what the start-up check found
 }
@@ -106,15 +122,20 @@ func New(cfg Config, opts Options) (*App, error) {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: cfg.HubSpotTimeout}
 	}
+	rf, err := referralfactory.New(referralfactory.Config{Base: cfg.RFBase, HTTPClient: opts.RFClient,
+		UserAgent: "refhub/" + Version, Clock: opts.Clock.Now})
+	if err != nil {
+		return nil, &ConfigError{"REFERRAL_FACTORY_BASE", err.Error()}
+	}
 	hs := hubspot.New(hubspot.Config{APIBase: cfg.APIBase, AppBase: cfg.AppBase, ClientID: cfg.ClientID,
 		ClientSecret: cfg.ClientSecret, HTTPClient: httpClient, UserAgent: "refhub/" + Version})
-	a.wire(hs, vault)
+	a.wire(hs, vault, rf)
 	return a, nil
 }
 
 // wire builds the rooms: stores first, then the operations over them, then
 // what serves HTTP and what delivers.
-func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
+func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.Client) {
 	cfg, now := a.cfg, a.opts.Clock.Now
 	secret := []byte(cfg.SessionSecret)
 	a.registry = prometheus.NewRegistry()
@@ -146,7 +167,8 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, now)
 	a.install = install.New(install.Deps{Installer: oauth.NewInstaller(hs, states, install.Scopes(), oauth.RedirectURI(cfg.PublicURL)),
 		Store: a.store, Tokens: a.tokens, Portals: a.ws.Portals, Sessions: sessions, Log: a.log, OnInstall: a.opts.OnInstall})
-	a.api = api.New(a.ws)
+	qs := a.wireHooks(hs, vault, rf, limiter, props)
+	a.api = api.New(a.ws, qs, a.privacy)
 	a.pages = pages.New(pages.Deps{Workspace: a.ws, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
 		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }})
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/refhub/refhub/app/redisconn"
+	"github.com/refhub/refhub/app/referralfactory"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/oauth"
 )
@@ -27,6 +28,7 @@ type Config struct {
 	SessionSecret  string // REFHUB_SESSION_SECRET
 	APIBase        string // HUBSPOT_API_BASE
 	AppBase        string // HUBSPOT_APP_BASE
+	RFBase         string // REFERRAL_FACTORY_BASE: the only host refhub calls to qualify referrals
 
 	RateLimit      int           // REFHUB_HUBSPOT_RATE_LIMIT: calls per RateWindow per portal
 	RateWindow     time.Duration // (the "/10s" part of REFHUB_HUBSPOT_RATE_LIMIT)
@@ -121,6 +123,7 @@ func LoadConfig(env Env) (Config, error) {
 		SessionSecret:  need("REFHUB_SESSION_SECRET", "at least 32 random characters (openssl rand -base64 48)"),
 		APIBase:        get("HUBSPOT_API_BASE", hubspot.DefaultAPIBase),
 		AppBase:        get("HUBSPOT_APP_BASE", hubspot.DefaultAppBase),
+		RFBase:         get("REFERRAL_FACTORY_BASE", referralfactory.DefaultBase),
 		LogLevel:       get("REFHUB_LOG_LEVEL", "info"),
 		MetricsAddr:    get("REFHUB_METRICS_ADDR", ""),
 		MetricsToken:   get("REFHUB_METRICS_TOKEN", ""),
@@ -191,7 +194,7 @@ func (c *Config) validate() []error {
 			errs = append(errs, &ConfigError{"REFHUB_PUBLIC_URL", "an absolute http(s) URL such as https://refhub.example.com"})
 		}
 	}
-	for _, v := range []struct{ name, val string }{{"HUBSPOT_API_BASE", c.APIBase}, {"HUBSPOT_APP_BASE", c.AppBase}} {
+	for _, v := range []struct{ name, val string }{{"HUBSPOT_API_BASE", c.APIBase}, {"HUBSPOT_APP_BASE", c.AppBase}, {"REFERRAL_FACTORY_BASE", c.RFBase}} {
 		if u, err := url.Parse(v.val); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, &ConfigError{v.name, "an absolute http(s) URL"})
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/hshooks"
 	"github.com/refhub/refhub/app/web"
 )
 
@@ -40,6 +41,7 @@ func (a *App) Handler() http.Handler {
 
 	r.POST("/hooks/referral-factory/:token", h(a.webhook.Receive))
 	r.GET("/hooks/referral-factory/:token", h(a.webhook.Receive))
+	r.POST(hshooks.Path, h(a.hooks.Receive))
 
 	r.GET("/api/v1/openapi.json", h(api.OpenAPI))
 	v1 := r.Group("/api/v1", a.guard.API)
@@ -66,6 +68,13 @@ func (a *App) Handler() http.Handler {
 	v1.POST("/sources/:id/events/:eventId/retry", load.Source(api.Retry))
 	v1.GET("/sources/:id/dead-letters", load.Source(api.DeadLetters))
 	v1.POST("/sources/:id/dead-letters/replay", load.Source(api.Replay))
+	v1.GET("/sources/:id/qualification", load.Source(api.Qualification))
+	v1.PUT("/sources/:id/qualification", load.Source(api.PutQualification))
+	v1.DELETE("/sources/:id/qualification", load.Source(api.DeleteQualification))
+	v1.POST("/sources/:id/qualification/test", load.Source(api.TestQualification))
+	v1.GET("/sources/:id/qualification/choices", load.Source(api.QualificationChoices))
+	v1.POST("/forget", h(api.Forget))
+	v1.GET("/forget", h(api.Deletions))
 	v1.GET("/tokens", auth.RequireSession, h(api.Tokens))
 	v1.POST("/tokens", auth.RequireSession, h(api.CreateToken))
 	v1.DELETE("/tokens/:tokenId", auth.RequireSession, h(api.RevokeToken))

@@ -15,6 +15,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/refhub/refhub/app/apperr"
+	"github.com/refhub/refhub/app/privacy"
+	"github.com/refhub/refhub/app/qualify"
 	"github.com/refhub/refhub/app/workspace"
 )
 
@@ -26,11 +28,16 @@ var openAPIDoc []byte
 
 // Handlers serve the JSON API.
 type Handlers struct {
-	ws *workspace.Service
+	ws      *workspace.Service
+	qualify *qualify.Settings
+	privacy *privacy.Service
 }
 
-// New returns the API's handlers over the workspace operations.
-func New(ws *workspace.Service) *Handlers { return &Handlers{ws: ws} }
+// New returns the API's handlers over the workspace operations, the
+// qualification settings and privacy deletions.
+func New(ws *workspace.Service, q *qualify.Settings, p *privacy.Service) *Handlers {
+	return &Handlers{ws: ws, qualify: q, privacy: p}
+}
 
 // OpenAPI serves the API's description.
 func (h *Handlers) OpenAPI(c *gin.Context) error {

@@ -28,6 +28,12 @@ const (
 	Rejected  Status = "rejected"  // not accepted at the webhook (4xx); never queued
 )
 
+// Kind is what an activity record is about.
+type Kind string
+
+// KindQualification is a referral qualified at Referral Factory.
+const KindQualification Kind = "qualification"
+
 // Outcome says what delivery did in HubSpot.
 type Outcome string
 
@@ -39,6 +45,7 @@ const (
 	Filled     Outcome = "filled"     // contact exists; empty fields were filled
 	Unchanged  Outcome = "unchanged"  // contact exists; nothing was empty to fill
 	Superseded Outcome = "superseded" // a newer signup for the email was delivered first
+	Qualified  Outcome = "qualified"  // the referral was qualified at Referral Factory
 )
 
 // Event is one signup received from Referral Factory, with its delivery
@@ -54,8 +61,11 @@ type Event struct {
 	UpdatedAt  time.Time       `json:"updated_at"`
 	Payload    []payload.Field `json:"payload"`
 	Test       bool            `json:"test,omitempty"`
-	Size       int             `json:"size,omitempty"` // payload bytes, as counted in the backlog (set by Enqueue)
-	Replays    int             `json:"replays,omitempty"`
+	// Kind is empty for a signup; KindQualification for a referral
+	// qualified at Referral Factory (recorded with Record, never on a lane).
+	Kind    Kind `json:"kind,omitempty"`
+	Size    int  `json:"size,omitempty"` // payload bytes, as counted in the backlog (set by Enqueue)
+	Replays int  `json:"replays,omitempty"`
 
 	Outcome     Outcome    `json:"outcome,omitempty"`
 	ContactID   string     `json:"contact_id,omitempty"`

@@ -65,7 +65,7 @@ func (o *Events) LastPayload(ctx context.Context, src tenants.Source) (*queue.Ev
 		return nil, err
 	}
 	for i := range evs {
-		if !evs[i].Test && len(evs[i].Payload) > 0 {
+		if !evs[i].Test && evs[i].Kind == "" && len(evs[i].Payload) > 0 {
 			return &evs[i], nil
 		}
 	}
