@@ -33,11 +33,15 @@ const DedupeWindow = 72 * time.Hour
 
 // busyFor is how long an event being handled stays claimed by the replica
 // handling it; if that replica dies, another may take it afterwards.
-const busyFor = 2 * time.Minute
+const busyFor = time.Minute
 
 // DefaultMinIdle is how long a stored batch may stay unfinished by the
-// replica that took it before another replica takes it over.
-const DefaultMinIdle = time.Minute
+// replica that took it before another replica takes it over: longer than
+// busyFor, so the claims of a replica that died have expired by then.
+const DefaultMinIdle = 2 * time.Minute
+
+// errBusy: another replica is handling the event (a copy of it).
+var errBusy = errors.New("being handled by another replica")
 
 // readCount is how many stored batches one read takes.
 const readCount = 50
@@ -53,15 +57,16 @@ type Inbox struct {
 	consumer string
 	wake     chan struct{}
 	// MinIdle is how long a batch taken by a replica stays its own before
-	// another may take it over (DefaultMinIdle).
-	MinIdle time.Duration
+	// another may take it over (DefaultMinIdle); BusyFor how long an event
+	// being handled stays claimed (busyFor). Tests shorten both.
+	MinIdle, BusyFor time.Duration
 }
 
 // NewInbox returns the inbox; consumer names this replica (unique per
 // process).
 func NewInbox(rdb redis.UniversalClient, consumer string, handlers []Handler, m *Metrics, log *slog.Logger) *Inbox {
 	return &Inbox{rdb: rdb, consumer: consumer, handlers: handlers, metrics: m, log: log,
-		wake: make(chan struct{}, 1), MinIdle: DefaultMinIdle}
+		wake: make(chan struct{}, 1), MinIdle: DefaultMinIdle, BusyFor: busyFor}
 }
 
 // Store appends a batch of events durably, then wakes this replica's
@@ -158,6 +163,10 @@ func (in *Inbox) processAll(ctx context.Context, msgs []redis.XMessage) int {
 		failed := false
 		for _, ev := range events {
 			handled, err := in.handle(ctx, ev)
+			if errors.Is(err, errBusy) {
+				failed = true
+				continue
+			}
 			if err != nil {
 				failed = true
 				in.metrics.events("failed", 1)
@@ -194,11 +203,17 @@ return 0
 func (in *Inbox) handle(ctx context.Context, ev Event) (bool, error) {
 	key := markKey(ev.PortalID, ev.EventID)
 	owner := "busy:" + in.consumer
-	ok, err := in.rdb.SetNX(ctx, key, owner, busyFor).Result()
+	ok, err := in.rdb.SetNX(ctx, key, owner, in.BusyFor).Result()
 	if err != nil {
 		return false, err
 	}
 	if !ok {
+		// Done: a copy was handled. Busy: another replica handles a copy;
+		// this batch stays unfinished until that is done (or has expired,
+		// if that replica died), then is acknowledged or handled here.
+		if v, err := in.rdb.Get(ctx, key).Result(); err == nil && v != "done" {
+			return false, errBusy
+		}
 		in.metrics.events("duplicate", 1)
 		return false, nil
 	}
