@@ -156,9 +156,11 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	intake := ingest.NewIntake(a.queue, wake)
 	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
 
+	qs := a.wireHooks(hs, vault, rf, limiter, props)
 	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
 		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Intake: intake, Quota: quota,
-		Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase})
+		Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase,
+		Owners: []workspace.Owner{a.qualifier}})
 	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
 	a.guard = auth.NewGuard(a.store, sessions)
 	a.load = web.NewLoader(loader{a.ws})
@@ -167,7 +169,6 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, now)
 	a.install = install.New(install.Deps{Installer: oauth.NewInstaller(hs, states, install.Scopes(), oauth.RedirectURI(cfg.PublicURL)),
 		Store: a.store, Tokens: a.tokens, Portals: a.ws.Portals, Sessions: sessions, Log: a.log, OnInstall: a.opts.OnInstall})
-	qs := a.wireHooks(hs, vault, rf, limiter, props)
 	a.api = api.New(a.ws, qs, a.privacy)
 	a.pages = pages.New(pages.Deps{Workspace: a.ws, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
 		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }})
@@ -191,6 +192,7 @@ var (
 	_ delivery.Sources = (*tenants.SourceCache)(nil)
 	_ delivery.Tokens  = (*oauth.Tokens)(nil)
 	_ web.Workspaces   = loader{}
+	_ workspace.Owner  = (*qualify.Sender)(nil)
 )
 
 // loader loads the resources a route names for web.Loader.
@@ -227,11 +229,11 @@ func (a *App) Gatherer() prometheus.Gatherer { return a.registry }
 
 // ResealReport counts what Reseal rewrote.
 type ResealReport struct {
-	Portals, Sources int
+	Portals, Sources, QualificationRules int
 }
 
-// Reseal re-encrypts every stored secret — portal tokens, webhook tokens
-// and shared secrets — with the primary key of REFHUB_ENCRYPTION_KEYS, so
+// Reseal re-encrypts every stored secret — portal tokens, webhook tokens,
+// shared secrets and qualification URLs — with the primary key of REFHUB_ENCRYPTION_KEYS, so
 // older keys can then be removed from it. Each owner walks its own keys.
 func (a *App) Reseal(ctx context.Context) (ResealReport, error) {
 	var r ResealReport
@@ -239,6 +241,9 @@ func (a *App) Reseal(ctx context.Context) (ResealReport, error) {
 	if r.Portals, err = a.tokens.ResealAll(ctx); err != nil {
 		return r, err
 	}
-	r.Sources, err = a.store.ResealSources(ctx)
+	if r.Sources, err = a.store.ResealSources(ctx); err != nil {
+		return r, err
+	}
+	r.QualificationRules, err = a.rules.ResealAll(ctx)
 	return r, err
 }

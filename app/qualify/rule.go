@@ -20,6 +20,7 @@ import (
 
 	refhub "github.com/refhub/refhub"
 	"github.com/refhub/refhub/app/referralfactory"
+	"github.com/refhub/refhub/internal/redisscan"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -215,18 +216,38 @@ func Redact(u string) string {
 	return u[:i+len("/webhook/")] + "••••" + tail + u[j:]
 }
 
-// Reseal re-encrypts every stored inbound URL with the vault's primary key.
-func (r *Rules) Reseal(ctx context.Context, sources []string) (int, error) {
+// ResealAll re-encrypts every stored inbound URL with the vault's primary
+// key (refhub reseal) and returns how many it rewrote.
+func (r *Rules) ResealAll(ctx context.Context) (int, error) {
+	keys, err := redisscan.Keys(ctx, r.rdb, "{s:*}:qualify")
+	if err != nil {
+		return 0, err
+	}
 	n := 0
-	for _, id := range sources {
-		rule, ok, err := r.Get(ctx, id)
-		if err != nil || !ok {
-			if err != nil {
-				return n, err
-			}
+	for _, k := range keys {
+		id := strings.TrimSuffix(strings.TrimPrefix(k, "{s:"), "}:qualify")
+		raw, err := r.rdb.Get(ctx, k).Bytes()
+		if errors.Is(err, redis.Nil) {
 			continue
 		}
-		if _, err := r.Put(ctx, tenants.Source{ID: id}, Input{InboundURL: rule.InboundURL, When: rule.When}); err != nil {
+		if err != nil {
+			return n, err
+		}
+		var st stored
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return n, fmt.Errorf("qualification rule of source %s: %w", id, err)
+		}
+		u, err := r.vault.OpenString(st.SealedURL, ruleAAD(id))
+		if err != nil {
+			return n, fmt.Errorf("qualification rule of source %s: %w", id, err)
+		}
+		if st.SealedURL, err = r.vault.SealString(u, ruleAAD(id)); err != nil {
+			return n, err
+		}
+		if raw, err = json.Marshal(st); err != nil {
+			return n, err
+		}
+		if err := r.rdb.Set(ctx, k, raw, 0).Err(); err != nil {
 			return n, err
 		}
 		n++

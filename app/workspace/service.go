@@ -8,6 +8,7 @@
 package workspace
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -39,6 +40,15 @@ type Deps struct {
 	Now        func() time.Time
 	PublicURL  string // REFHUB_PUBLIC_URL: webhook URLs are under it
 	AppBase    string // HUBSPOT_APP_BASE: links to contacts are under it
+	// Owners are the rooms keeping more of a portal's or a source's data
+	// (qualifications): deleting one asks each to remove its own.
+	Owners []Owner
+}
+
+// Owner is a room keeping data of portals and sources beyond the queue's.
+type Owner interface {
+	PurgePortal(ctx context.Context, hub int64) error
+	PurgeSource(ctx context.Context, src tenants.Source) error
 }
 
 // Service holds the operations, by the resource they act on.

@@ -86,6 +86,11 @@ func (o *Sources) Delete(ctx context.Context, src tenants.Source) error {
 		return err
 	}
 	o.d.Redis.Del(ctx, testCounterKey(src.ID))
+	for _, own := range o.d.Owners {
+		if err := own.PurgeSource(ctx, src); err != nil {
+			return err
+		}
+	}
 	return o.d.Queue.PurgeSource(ctx, src.AllPortals(), src.ID)
 }
 
