@@ -171,7 +171,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 		Store: a.store, Tokens: a.tokens, Portals: a.ws.Portals, Sessions: sessions, Log: a.log, OnInstall: a.opts.OnInstall})
 	a.api = api.New(a.ws, qs, a.privacy)
 	a.pages = pages.New(pages.Deps{Workspace: a.ws, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
-		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }})
+		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }, Qualify: qs, Erasure: a.privacy})
 
 	dcfg := a.opts.Delivery
 	dcfg.Workers = cfg.Workers

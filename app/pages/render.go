@@ -24,6 +24,8 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/privacy"
+	"github.com/refhub/refhub/app/qualify"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/app/workspace"
@@ -115,6 +117,8 @@ type Deps struct {
 	// RedisProblems are the settings of refhub's Redis under which accepted
 	// signups can be lost, shown on the home page.
 	RedisProblems func() []redisconn.Problem
+	Qualify       *qualify.Settings // the Qualification tab
+	Erasure       *privacy.Service  // the Privacy page: forgetting people
 }
 
 // Pages serve the settings app.
