@@ -31,14 +31,12 @@ func (q *Queue) Series(ctx context.Context, hub int64, src string, days int) ([]
 		prefix = src + ":"
 	}
 	fields := []string{prefix + "received", prefix + "delivered", prefix + "failed", prefix + "rejected", "calls", "rate_limited"}
-	y, m, d := q.now().UTC().Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	out := make([]Day, days)
 	cmds := make([]*redis.SliceCmd, days)
 	pipe := q.rdb.Pipeline()
-	for i := range out {
-		out[i].Date = today.AddDate(0, 0, i-days+1)
-		cmds[i] = pipe.HMGet(ctx, statsKey(hub, out[i].Date), fields...)
+	for i, date := range Window(q.now(), days) {
+		out[i].Date = date
+		cmds[i] = pipe.HMGet(ctx, statsKey(hub, date), fields...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("daily counters of portal %d: %w", hub, err)
@@ -53,4 +51,16 @@ func (q *Queue) Series(ctx context.Context, hub int64, src string, days int) ([]
 		out[i].DayStats = DayStats{Received: n[0], Delivered: n[1], Failed: n[2], Rejected: n[3], Calls: n[4], RateLimited: n[5]}
 	}
 	return out, nil
+}
+
+// Window is the midnights (UTC) of the days UTC days ending on now's,
+// oldest first.
+func Window(now time.Time, days int) []time.Time {
+	y, m, d := now.UTC().Date()
+	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	out := make([]time.Time, days)
+	for i := range out {
+		out[i] = today.AddDate(0, 0, i-days+1)
+	}
+	return out
 }
