@@ -71,6 +71,20 @@ func TestStats(t *testing.T) {
 	require.Len(t, s.Days, 1)
 	assert.Equal(t, int64(1), s.Days[0].Received)
 
+	// A source routed to a second portal of the workspace: its counts add
+	// up over both, the portals' counts stay their own.
+	b.Install(2002, 501)
+	b.JSON(http.MethodPut, "/api/v1/sources/"+main.ID+"/routes", map[string]any{"routes": []any{map[string]any{
+		"campaign_id": "77", "hub_id": 2002, "mapping": map[string]any{"fields": []map[string]string{{"from": "email", "to": "email"}}}}}},
+		http.StatusOK, nil)
+	apptest.PostMany(t, main.WebhookURL, apptest.Signups("routed", 2, `,"campaign_id":"77"`), 1)
+	apptest.PostMany(t, main.WebhookURL, apptest.Signups("direct", 1, ""), 1)
+	b.JSON(http.MethodGet, "/api/v1/sources/"+main.ID+"/stats?days=1", nil, http.StatusOK, &s)
+	assert.Equal(t, int64(3), s.Days[0].Received, "2 at portal 2002, 1 at portal 1001")
+	assert.Equal(t, int64(4), s.Queued, "the queues of both portals: 2 + 2 (one of them the other source's)")
+	b.JSON(http.MethodGet, "/api/v1/portals/2002/stats?days=1", nil, http.StatusOK, &p)
+	assert.Equal(t, int64(2), p.Days[0].Received)
+
 	for _, q := range []string{"0", "31", "-1", "week", "1.5"} {
 		for _, path := range []string{"/api/v1/portals/1001/stats", "/api/v1/sources/" + main.ID + "/stats"} {
 			status, body := b.Do(http.MethodGet, path+"?days="+q, nil)

@@ -9,24 +9,23 @@ import (
 // Geometry of the daily chart, in the SVG's own units; the stylesheet
 // scales it to the width of its card.
 const (
-	dailyW, dailyH              = 720.0, 240.0
-	plotLeft, plotRight         = 44.0, 712.0
-	plotTop, plotBottom         = 34.0, 206.0
-	minBar                      = 2.0 // a day with a count always shows a bar
-	labelEvery                  = 7   // days between date labels, counted back from today
-	dailyTitle                  = "Delivered and failed signups per day"
-	dailyCaptionTimezoneWording = "Days are UTC days (midnight to midnight UTC)."
+	dailyW, dailyH      = 720.0, 240.0
+	plotLeft, plotRight = 44.0, 712.0
+	plotTop, plotBottom = 34.0, 206.0
+	minBar              = 2.0 // a day with a count always shows a bar
+	labelEvery          = 7   // days between date labels, counted back from today
+	dailyTitle          = "Delivered and failed signups per day"
 )
 
 // dailyView is what the daily template draws.
 type dailyView struct {
-	ID, Title, Desc, Caption string
-	W, H                     float64
-	Left, Right, Bottom      string
-	Ticks                    []tick
-	Days                     []dayBars
-	Delivered, Failed        int64
-	Hatch                    string // the id of the failed bars' pattern
+	ID, Title, Desc     string
+	W, H                float64
+	Left, Right, Bottom string
+	Ticks               []tick
+	Days                []dayBars
+	Delivered, Failed   int64
+	Hatch               string // the id of the failed bars' pattern
 }
 
 // tick is a gridline of the count axis.
@@ -92,7 +91,6 @@ func Daily(id string, days []Day) (template.HTML, error) {
 	last := days[len(days)-1]
 	v.Desc = fmt.Sprintf("Over the last %d days (UTC), %s delivered and %s failed. Today so far: %d delivered, %d failed.",
 		len(days), plural(delivered, "signup"), plural(failed, "signup"), last.Delivered, last.Failed)
-	v.Caption = dailyCaptionTimezoneWording
 	return render("daily", v)
 }
 
