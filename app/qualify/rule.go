@@ -132,7 +132,7 @@ func (r *Rules) check(in Input) (Rule, error) {
 	if _, err := r.rf.ValidateInboundURL(strings.TrimSpace(in.InboundURL)); err != nil {
 		var ie *referralfactory.InboundURLError
 		if errors.As(err, &ie) {
-			return Rule{}, &InputError{"rf_inbound_url: " + ie.Reason + " (copy it from Referral Factory: Integrations → Inbound webhook → Qualify)"}
+			return Rule{}, &InputError{"rf_inbound_url: " + ie.Reason + " (copy the campaign's inbound qualify webhook URL from Referral Factory)"}
 		}
 		return Rule{}, &InputError{"rf_inbound_url: " + err.Error()}
 	}
