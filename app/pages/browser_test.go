@@ -56,13 +56,8 @@ func TestBrowserSetUpTestBreakFixReplay(t *testing.T) {
 		{"install", s.install}, {"create a source", s.createSource}, {"receive a signup", s.receiveSignup},
 		{"map fields", s.mapFields}, {"create recommended properties", s.createRecommended},
 		{"test signup succeeds", s.testSignupSucceeds}, {"break the mapping", func() { failed = s.breakMapping() }},
-<<<<<<< HEAD
-		{"fix and replay", func() { s.fixAndReplay(failed) }}, {"route a campaign", s.routeCampaign},
-		{"qualification", s.qualification}, {"API tokens", s.apiTokens}, {"home", s.home}, {"forget a person", s.forget},
-=======
 		{"fix and replay", func() { s.fixAndReplay(failed) }}, {"charts", s.charts}, {"route a campaign", s.routeCampaign},
-		{"API tokens", s.apiTokens}, {"home", s.home},
->>>>>>> main
+		{"qualification", s.qualification}, {"API tokens", s.apiTokens}, {"home", s.home}, {"forget a person", s.forget},
 	}
 	for _, step := range steps {
 		at := time.Now()
