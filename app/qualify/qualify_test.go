@@ -263,6 +263,7 @@ func TestReferralFactoryRefusingIsADeadLetterWithItsReason(t *testing.T) {
 	// A regenerated inbound URL: Referral Factory answers 404.
 	w.leads.Seed(t, hub, qualify.Lead{Source: w.src.ID, Code: w.lead.Code, Email: "leo@example.com", ContactID: w.contact})
 	acct := w.rf.AddAccount()
+	right := w.inbound
 	w.inbound = w.rf.InboundURL(acct.ID)[:len(w.rf.URL())] + "/webhook/regenerated-token/qualify"
 	w.putRule(t, "customer", http.StatusOK)
 	require.NoError(t, w.env.Sim.SetContactProperty(hub, w.contact, "lifecyclestage", "opportunity"))
@@ -272,6 +273,26 @@ func TestReferralFactoryRefusingIsADeadLetterWithItsReason(t *testing.T) {
 	dead = w.b.DeadLetters(w.src.ID)
 	require.Len(t, dead, 2)
 	assert.Contains(t, dead[0].Reason+dead[1].Reason, "does not know this inbound webhook URL")
+
+	// The admin puts the right URL back and replays: the referral is
+	// qualified (once); the unknown code is refused again.
+	w.inbound = right
+	w.putRule(t, "customer", http.StatusOK)
+	var out struct {
+		Replayed int `json:"replayed"`
+	}
+	w.b.JSON(http.MethodPost, "/api/v1/sources/"+w.src.ID+"/dead-letters/replay", nil, http.StatusOK, &out)
+	assert.Equal(t, 2, out.Replayed)
+	w.settle(t, w.env.App)
+	assert.Equal(t, 4, w.qualifyCalls(), "each replayed once")
+	u, _ := w.rf.User(w.lead.ID)
+	assert.NotNil(t, u.QualifiedAt)
+	dead = w.b.DeadLetters(w.src.ID)
+	require.Len(t, dead, 1)
+	assert.Contains(t, dead[0].Reason, "The selected code is invalid.")
+	w.b.JSON(http.MethodPost, "/api/v1/sources/"+w.src.ID+"/dead-letters/replay", nil, http.StatusOK, &out)
+	w.settle(t, w.env.App)
+	assert.Equal(t, 5, w.qualifyCalls(), "the qualified referral is not sent again")
 }
 
 func TestForgedAndStaleWebhooksChangeNothing(t *testing.T) {

@@ -360,3 +360,43 @@ func explain(err error, retryable bool, window time.Duration) (string, string) {
 }
 
 func timePtr(t time.Time) *time.Time { u := t.UTC(); return &u }
+
+// ReplayRecords queues again the dead-lettered qualifications among evs
+// (records of other kinds are left alone) and returns how many it queued.
+// The referral's claim goes back to pending, so it is still sent once.
+func (s *Sender) ReplayRecords(ctx context.Context, evs []queue.Event) (int, error) {
+	n := 0
+	for _, ev := range evs {
+		if ev.Kind != queue.KindQualification || ev.Status != queue.Failed {
+			continue
+		}
+		code := ""
+		for _, f := range ev.Payload {
+			if f.Path == "code" {
+				code = f.Value
+			}
+		}
+		key := claimKey(ev.HubID, ev.SourceID, code)
+		if st, err := s.Redis.HGet(ctx, key, "state").Result(); err != nil || st != dead {
+			continue
+		}
+		now := s.Now()
+		if err := s.Redis.HSet(ctx, key, "state", pending, "attempts", 0, "first", now.UnixMilli()).Err(); err != nil {
+			return n, err
+		}
+		j := job{H: ev.HubID, S: ev.SourceID, C: code}
+		if err := s.Redis.ZAdd(ctx, dueKey, redis.Z{Score: float64(now.UnixMilli()), Member: j.member()}).Err(); err != nil {
+			return n, err
+		}
+		ev.Status, ev.Replays, ev.UpdatedAt = queue.Queued, ev.Replays+1, now.UTC()
+		ev.Reason, ev.Fix, ev.Attempts, ev.FirstFailure, ev.LastFailure = "", "", 0, nil, nil
+		if err := s.Queue.Record(ctx, &ev); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if n > 0 {
+		s.poke()
+	}
+	return n, nil
+}

@@ -45,10 +45,13 @@ type Deps struct {
 	Owners []Owner
 }
 
-// Owner is a room keeping data of portals and sources beyond the queue's.
+// Owner is a room keeping data of portals and sources beyond the queue's,
+// and records in their activity that are not signups (qualifications): it
+// removes its data with a portal or source, and replays its dead letters.
 type Owner interface {
 	PurgePortal(ctx context.Context, hub int64) error
 	PurgeSource(ctx context.Context, src tenants.Source) error
+	ReplayRecords(ctx context.Context, evs []queue.Event) (int, error)
 }
 
 // Service holds the operations, by the resource they act on.
