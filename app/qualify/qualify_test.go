@@ -164,6 +164,9 @@ func TestLeadBecomingCustomerIsQualifiedOnce(t *testing.T) {
 	w.env.DeliverHubSpotWebhooks(hubspottest.Delivery{Copies: 3})
 	w.settle(t, w.env.App)
 	assert.Equal(t, 1, w.qualifyCalls(), "a referral is qualified once")
+	assert.Equal(t, 3.0, w.env.Metric("refhub_hubspot_webhook_events_total", "result", "processed"), "three changes")
+	assert.Equal(t, 4.0, w.env.Metric("refhub_hubspot_webhook_events_total", "result", "duplicate"), "two more copies of each of the last two")
+	assert.Equal(t, 1.0, w.env.Metric("refhub_qualifications_total", "result", "qualified"))
 }
 
 func TestOtherValuesAndStrangersQualifyNothing(t *testing.T) {
