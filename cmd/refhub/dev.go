@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"github.com/refhub/refhub/app/install"
 	"io"
 	"net"
 	"os"
@@ -46,7 +47,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	public := "http://" + hostPort(*addr)
 	sim := hubspottest.New(hubspottest.Options{ClientID: "refhub-dev", ClientSecret: "refhub-dev-secret",
-		RedirectURIs: []string{oauth.RedirectURI(public)}})
+		RedirectURIs: []string{oauth.RedirectURI(public)}, RequiredScopes: install.Scopes()})
 	for _, p := range devPortals {
 		sim.AddPortal(p)
 	}
