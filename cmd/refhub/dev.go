@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/refhub/refhub/app/install"
 	"io"
 	"net"
 	"os"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/refhub/refhub/app"
 	"github.com/refhub/refhub/app/ingest"
+	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/oauth"

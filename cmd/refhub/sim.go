@@ -4,11 +4,11 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"github.com/refhub/refhub/app/install"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 )
 
