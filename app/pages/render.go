@@ -85,6 +85,8 @@ func outcomeText(o queue.Outcome) string {
 		return "The contact already existed and had nothing empty to fill"
 	case queue.Superseded:
 		return "A newer signup for the same email was delivered instead"
+	case queue.Qualified:
+		return "Qualified the referral at Referral Factory"
 	}
 	return "Delivered"
 }

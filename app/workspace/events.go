@@ -214,7 +214,7 @@ func (o *Events) replayRecords(ctx context.Context, evs []queue.Event) (int, err
 func (o *Events) explainWaiting(ctx context.Context, evs []queue.Event) {
 	states := map[int64]string{}
 	for i, ev := range evs {
-		if ev.Status != queue.Queued || ev.Reason != "" {
+		if ev.Status != queue.Queued || ev.Reason != "" || ev.Kind != "" {
 			continue
 		}
 		why, seen := states[ev.HubID]
