@@ -49,7 +49,7 @@ func TestLeadsDealReachingTheStageIsQualifiedOnce(t *testing.T) {
 	assert.Equal(t, 1, w.qualifyCalls(), "the deal's lead is qualified once")
 	assert.Equal(t, 1, assocReads(), "the deal's contacts read once")
 	u, _ := w.rf.User(w.lead.ID)
-	assert.NotNil(t, u.QualifiedAt)
+	assert.False(t, u.QualifiedAt.IsZero())
 	acts := qualification(w.b.Activity(w.src.ID, ""))
 	require.Len(t, acts, 1)
 	assert.Equal(t, "qualified", acts[0].Outcome)

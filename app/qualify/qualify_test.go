@@ -149,7 +149,7 @@ func TestLeadBecomingCustomerIsQualifiedOnce(t *testing.T) {
 
 	assert.Equal(t, 1, w.qualifyCalls(), "one qualify call")
 	u, _ := w.rf.User(w.lead.ID)
-	assert.NotNil(t, u.QualifiedAt, "Referral Factory qualified the lead of that code")
+	assert.False(t, u.QualifiedAt.IsZero(), "Referral Factory qualified the lead of that code")
 	assert.Equal(t, []string{w.src.ID + ":" + w.lead.Code}, w.leads.Qualified(t, hub), "the lead counts as qualified")
 	acts := qualification(w.b.Activity(w.src.ID, ""))
 	require.Len(t, acts, 1)
@@ -289,7 +289,7 @@ func TestReferralFactoryRefusingIsADeadLetterWithItsReason(t *testing.T) {
 	w.settle(t, w.env.App)
 	assert.Equal(t, 4, w.qualifyCalls(), "each replayed once")
 	u, _ := w.rf.User(w.lead.ID)
-	assert.NotNil(t, u.QualifiedAt)
+	assert.False(t, u.QualifiedAt.IsZero())
 	dead = w.b.DeadLetters(w.src.ID)
 	require.Len(t, dead, 1)
 	assert.Contains(t, dead[0].Reason, "The selected code is invalid.")
