@@ -17,6 +17,7 @@ import (
 
 	"github.com/refhub/refhub/app/api"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/install"
@@ -26,6 +27,7 @@ import (
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/app/redisconn"
+	"github.com/refhub/refhub/app/referralfactory"
 	"github.com/refhub/refhub/app/web"
 	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/hubspot"
@@ -69,6 +71,7 @@ type App struct {
 	tokens   *oauth.Tokens
 	queue    *queue.Queue
 	engine   *delivery.Engine
+	backfill *backfill.Service
 	ws       *workspace.Service
 	guard    *auth.Guard
 	load     web.Loader
@@ -108,13 +111,18 @@ func New(cfg Config, opts Options) (*App, error) {
 	}
 	hs := hubspot.New(hubspot.Config{APIBase: cfg.APIBase, AppBase: cfg.AppBase, ClientID: cfg.ClientID,
 		ClientSecret: cfg.ClientSecret, HTTPClient: httpClient, UserAgent: "refhub/" + Version})
-	a.wire(hs, vault)
+	rf, err := referralfactory.New(referralfactory.Config{APIBase: cfg.RFAPIBase, UserAgent: "refhub/" + Version,
+		Clock: opts.Clock.Now})
+	if err != nil {
+		return nil, &ConfigError{"REFERRAL_FACTORY_API_BASE", err.Error()}
+	}
+	a.wire(hs, vault, rf)
 	return a, nil
 }
 
 // wire builds the rooms: stores first, then the operations over them, then
 // what serves HTTP and what delivers.
-func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
+func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.Client) {
 	cfg, now := a.cfg, a.opts.Clock.Now
 	secret := []byte(cfg.SessionSecret)
 	a.registry = prometheus.NewRegistry()
@@ -146,8 +154,11 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, now)
 	a.install = install.New(install.Deps{Installer: oauth.NewInstaller(hs, states, install.Scopes(), oauth.RedirectURI(cfg.PublicURL)),
 		Store: a.store, Tokens: a.tokens, Portals: a.ws.Portals, Sessions: sessions, Log: a.log, OnInstall: a.opts.OnInstall})
-	a.api = api.New(a.ws)
-	a.pages = pages.New(pages.Deps{Workspace: a.ws, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
+	a.backfill = backfill.New(backfill.Config{Calls: cfg.RFRateLimit, Period: cfg.RFRateWindow},
+		backfill.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, RF: rf, Queue: a.queue, Intake: intake,
+			Quota: quota, Clock: a.opts.Clock, Log: a.log, Owner: tenants.NewID("bfr")})
+	a.api = api.New(a.ws, a.backfill)
+	a.pages = pages.New(pages.Deps{Workspace: a.ws, Backfill: a.backfill, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
 		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }})
 
 	dcfg := a.opts.Delivery
@@ -184,6 +195,9 @@ func (l loader) Source(ctx context.Context, wsID, id string) (tenants.Source, er
 
 // Engine returns the delivery engine (tests step it directly).
 func (a *App) Engine() *delivery.Engine { return a.engine }
+
+// Backfills returns the backfills (tests step them directly).
+func (a *App) Backfills() *backfill.Service { return a.backfill }
 
 // Queue returns the event queue.
 func (a *App) Queue() *queue.Queue { return a.queue }
