@@ -60,8 +60,8 @@ type Event struct {
 	// SignedUpAt is when the person signed up in Referral Factory, for an
 	// event read from its API: an older copy than a webhook received since.
 	SignedUpAt time.Time `json:"signed_up_at,omitzero"`
-	Size       int             `json:"size,omitempty"` // payload bytes, as counted in the backlog (set by Enqueue)
-	Replays    int             `json:"replays,omitempty"`
+	Size       int       `json:"size,omitempty"` // payload bytes, as counted in the backlog (set by Enqueue)
+	Replays    int       `json:"replays,omitempty"`
 
 	Outcome     Outcome    `json:"outcome,omitempty"`
 	ContactID   string     `json:"contact_id,omitempty"`
