@@ -80,6 +80,13 @@ func (e *env) status(t *testing.T) backfill.Status {
 // the simulated time it took.
 func (e *env) runJobs(t *testing.T) time.Duration {
 	t.Helper()
+	return e.runJobsWatching(t, nil)
+}
+
+// runJobsWatching is runJobs, calling watch with the job's status each time
+// it waits.
+func (e *env) runJobsWatching(t *testing.T, watch func(backfill.Status)) time.Duration {
+	t.Helper()
 	ctx := context.Background()
 	start := e.Clock.Now()
 	for i := 0; i < 100000; i++ {
@@ -88,6 +95,9 @@ func (e *env) runJobs(t *testing.T) time.Duration {
 		if !worked {
 			if wait <= 0 {
 				return e.Clock.Now().Sub(start)
+			}
+			if watch != nil {
+				watch(e.status(t))
 			}
 			e.Clock.Advance(wait)
 		}
