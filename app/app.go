@@ -7,6 +7,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -156,7 +158,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 		Store: a.store, Tokens: a.tokens, Portals: a.ws.Portals, Sessions: sessions, Log: a.log, OnInstall: a.opts.OnInstall})
 	a.backfill = backfill.New(backfill.Config{Calls: cfg.RFRateLimit, Period: cfg.RFRateWindow},
 		backfill.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, RF: rf, Queue: a.queue, Intake: intake,
-			Quota: quota, Clock: a.opts.Clock, Log: a.log, Owner: tenants.NewID("bfr")})
+			Quota: quota, Clock: a.opts.Clock, Log: a.log, Owner: replicaName()})
 	a.api = api.New(a.ws, a.backfill)
 	a.pages = pages.New(pages.Deps{Workspace: a.ws, Backfill: a.backfill, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
 		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }})
@@ -172,6 +174,13 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: limiter, HubSpot: hs,
 		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props,
 		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
+}
+
+// replicaName names this process in leases: host, process id, and a
+// random part (a restarted container may get the same pid).
+func replicaName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), tenants.NewID("r"))
 }
 
 // What the rooms are given satisfies the small interfaces they declare.

@@ -231,11 +231,13 @@ func (s *Service) commit(ctx context.Context, j job, owner string, r pageResult)
 	return nil
 }
 
-// wait records what the job waits on, until when; the lease is let go so
-// any replica may carry on once the wait is over.
+// wait records what the job waits on, until when. The owner keeps the job
+// through the wait (its lease runs a lease's length past it): if it dies
+// meanwhile, another replica carries on then.
 func (s *Service) wait(ctx context.Context, j job, owner, what string, d time.Duration, failedCall bool) error {
 	until := s.d.Clock.Now().Add(d)
-	kv := []any{"waiting_on", what, "wait_until", until.UnixMilli(), "updated_at", s.d.Clock.Now().UnixMilli(), "owner", ""}
+	kv := []any{"waiting_on", what, "wait_until", until.UnixMilli(), "updated_at", s.d.Clock.Now().UnixMilli(),
+		"lease", until.Add(s.cfg.Lease).UnixMilli()}
 	if failedCall {
 		kv = append(kv, "errors", j.Errors+1)
 	}
