@@ -8,9 +8,9 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"

@@ -22,9 +22,9 @@ import (
 // keeps the webhook's values; the backfill still brings in everyone else.
 func TestWebhookDuringBackfillIsNotOverwritten(t *testing.T) {
 	for _, tt := range []struct {
-		name             string
-		deliverFirst     bool
-		wantCopyOutcome  queue.Outcome
+		name            string
+		deliverFirst    bool
+		wantCopyOutcome queue.Outcome
 	}{
 		{name: "webhook delivered before the backfill", deliverFirst: true, wantCopyOutcome: queue.Superseded},
 		{name: "webhook and backfilled copy in one batch", deliverFirst: false, wantCopyOutcome: queue.Created},
