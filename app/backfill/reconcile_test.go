@@ -3,6 +3,7 @@ package backfill_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"net/http"
 	"testing"
 	"time"
@@ -117,4 +118,28 @@ func TestDailyReconcile(t *testing.T) {
 	n, err = e.App.Backfills().StartDue(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "off: no reconcile")
+}
+
+// TestDeleteSourceRemovesBackfill: deleting a source removes its job, its
+// daily reconcile and its sealed API token; nothing of it stays in Redis.
+func TestDeleteSourceRemovesBackfill(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c, _ := e.campaign(t, 2, 4)
+	e.start(t, map[string]any{"rf_api_token": e.acct.Token, "campaign_id": c.ID})
+	e.runJobs(t)
+	e.deliverAll(t)
+	e.browser.JSON(http.MethodPut, "/api/v1/sources/"+e.src.ID+"/backfill/daily", map[string]any{"enabled": true}, http.StatusOK, nil)
+	e.browser.JSON(http.MethodDelete, "/api/v1/sources/"+e.src.ID, nil, http.StatusNoContent, nil)
+
+	keys, err := e.Redis.Keys(context.Background(), "*").Result()
+	require.NoError(t, err)
+	for _, k := range keys {
+		if strings.Contains(k, ":seen:") {
+			continue // dedupe markers (hashes) expire within 24 hours, as for webhooks
+		}
+		assert.NotContains(t, k, e.src.ID, "a key of the deleted source is left")
+		if k == "backfill:running" || k == "backfill:daily" {
+			t.Errorf("%s still lists a source", k)
+		}
+	}
 }

@@ -260,7 +260,10 @@ func (s *Service) running(ctx context.Context) ([]string, error) {
 	return s.d.Redis.ZRange(ctx, runningKey, 0, -1).Result()
 }
 
-// purge removes every key of a deleted source's jobs.
+// PurgeSource removes every key of a deleted source's jobs and schedule; a
+// replica running one of its pages stops at the next.
+func (s *Service) PurgeSource(ctx context.Context, src string) error { return s.purge(ctx, src) }
+
 func (s *Service) purge(ctx context.Context, src string) error {
 	pipe := s.d.Redis.Pipeline()
 	pipe.Del(ctx, jobKey(src), dailyKey(src))
