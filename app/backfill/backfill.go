@@ -121,11 +121,11 @@ type Status struct {
 	Total      int        `json:"total"` // users in the account (every campaign: the API ignores the filter)
 	Matched    int        `json:"matched"`
 	Queued     int        `json:"queued"`
-	Refused    int        `json:"refused"` // users of the campaign the mapping gives no email
-	Page       int        `json:"page"`    // the last page finished
-	WaitingOn  string     `json:"waiting_on,omitempty"`
+	Refused    int        `json:"refused"`    // users of the campaign the mapping gives no email
+	Page       int        `json:"page"`       // the last page finished
+	WaitingOn  string     `json:"waiting_on"` // "" when it waits on nothing
 	WaitUntil  *time.Time `json:"wait_until,omitempty"`
-	Error      string     `json:"error,omitempty"`
+	Error      string     `json:"error"` // "" unless it failed
 	StartedAt  *time.Time `json:"started_at,omitempty"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
 	HasToken   bool       `json:"has_token"` // the source holds an API token
@@ -205,7 +205,9 @@ func (s *Service) Start(ctx context.Context, src tenants.Source, req Request) (S
 	}
 	s.d.Log.Info("backfill started", slog.String("source", src.ID), slog.String("mode", req.Mode),
 		slog.Int64("campaign", req.CampaignID), slog.Int("total", total))
-	return j.view(), nil
+	st := j.view()
+	st.HasToken = true
+	return st, nil
 }
 
 // check makes one API call with token, within the account's window, to

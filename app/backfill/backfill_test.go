@@ -26,6 +26,7 @@ func TestBackfillTenThousand(t *testing.T) {
 	st := e.start(t, map[string]any{"rf_api_token": e.acct.Token, "campaign_id": camp.ID})
 	assert.Equal(t, backfill.Running, st.Status)
 	assert.Equal(t, 12000, st.Total, "the token's check read the account's size")
+	assert.True(t, st.HasToken, "the token is kept with the source")
 	took := e.runJobs(t)
 	e.deliverAll(t)
 
