@@ -8,6 +8,7 @@
 package workspace
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -33,12 +34,18 @@ type Deps struct {
 	HubSpot    *hubspot.Client
 	Properties *properties.Cache
 	Intake     *ingest.Intake
+	Backfill   SourcePurger // a source's backfill jobs and schedule
 	Quota      *ingest.Quota
 	Wake       func() // tells this process's delivery engine that work arrived
 	Log        *slog.Logger
 	Now        func() time.Time
 	PublicURL  string // REFHUB_PUBLIC_URL: webhook URLs are under it
 	AppBase    string // HUBSPOT_APP_BASE: links to contacts are under it
+}
+
+// SourcePurger removes what a room keeps about a deleted source.
+type SourcePurger interface {
+	PurgeSource(ctx context.Context, src string) error
 }
 
 // Service holds the operations, by the resource they act on.
