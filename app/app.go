@@ -7,8 +7,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/refhub/refhub/app/api"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/hshooks"
 	"github.com/refhub/refhub/app/ingest"
@@ -79,6 +82,7 @@ type App struct {
 	tokens   *oauth.Tokens
 	queue    *queue.Queue
 	engine   *delivery.Engine
+	backfill *backfill.Service
 	ws       *workspace.Service
 	guard    *auth.Guard
 	load     web.Loader
@@ -122,10 +126,10 @@ func New(cfg Config, opts Options) (*App, error) {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: cfg.HubSpotTimeout}
 	}
-	rf, err := referralfactory.New(referralfactory.Config{Base: cfg.RFBase, HTTPClient: opts.RFClient,
+	rf, err := referralfactory.New(referralfactory.Config{APIBase: cfg.RFAPIBase, Base: cfg.RFBase, HTTPClient: opts.RFClient,
 		UserAgent: "refhub/" + Version, Clock: opts.Clock.Now})
 	if err != nil {
-		return nil, &ConfigError{"REFERRAL_FACTORY_BASE", err.Error()}
+		return nil, &ConfigError{"REFERRAL_FACTORY_API_BASE or REFERRAL_FACTORY_BASE", err.Error()}
 	}
 	hs := hubspot.New(hubspot.Config{APIBase: cfg.APIBase, AppBase: cfg.AppBase, ClientID: cfg.ClientID,
 		ClientSecret: cfg.ClientSecret, HTTPClient: httpClient, UserAgent: "refhub/" + Version})
@@ -156,10 +160,13 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	intake := ingest.NewIntake(a.queue, wake)
 	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
 
+	a.backfill = backfill.New(backfill.Config{Calls: cfg.RFRateLimit, Period: cfg.RFRateWindow},
+		backfill.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, RF: rf, Queue: a.queue, Intake: intake,
+			Quota: quota, Clock: a.opts.Clock, Log: a.log, Owner: replicaName()})
 	qs := a.wireHooks(hs, vault, rf, limiter, props)
 	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
 		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Intake: intake, Quota: quota,
-		Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase,
+		Backfill: a.backfill, Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase,
 		Owners: []workspace.Owner{a.qualifier}})
 	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
 	a.guard = auth.NewGuard(a.store, sessions)
@@ -169,8 +176,8 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, now)
 	a.install = install.New(install.Deps{Installer: oauth.NewInstaller(hs, states, install.Scopes(), oauth.RedirectURI(cfg.PublicURL)),
 		Store: a.store, Tokens: a.tokens, Portals: a.ws.Portals, Sessions: sessions, Log: a.log, OnInstall: a.opts.OnInstall})
-	a.api = api.New(a.ws, qs, a.privacy)
-	a.pages = pages.New(pages.Deps{Workspace: a.ws, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
+	a.api = api.New(a.ws, a.backfill, qs, a.privacy)
+	a.pages = pages.New(pages.Deps{Workspace: a.ws, Backfill: a.backfill, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
 		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }, Qualify: qs, Erasure: a.privacy})
 
 	dcfg := a.opts.Delivery
@@ -184,6 +191,13 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: limiter, HubSpot: hs,
 		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props,
 		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
+}
+
+// replicaName names this process in leases: host, process id, and a
+// random part (a restarted container may get the same pid).
+func replicaName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), tenants.NewID("r"))
 }
 
 // What the rooms are given satisfies the small interfaces they declare.
@@ -208,6 +222,9 @@ func (l loader) Source(ctx context.Context, wsID, id string) (tenants.Source, er
 
 // Engine returns the delivery engine (tests step it directly).
 func (a *App) Engine() *delivery.Engine { return a.engine }
+
+// Backfills returns the backfills (tests step them directly).
+func (a *App) Backfills() *backfill.Service { return a.backfill }
 
 // Queue returns the event queue.
 func (a *App) Queue() *queue.Queue { return a.queue }

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/refhub/refhub/app/apperr"
+	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/privacy"
 	"github.com/refhub/refhub/app/qualify"
 	"github.com/refhub/refhub/app/workspace"
@@ -29,14 +30,15 @@ var openAPIDoc []byte
 // Handlers serve the JSON API.
 type Handlers struct {
 	ws      *workspace.Service
+	bf      *backfill.Service
 	qualify *qualify.Settings
 	privacy *privacy.Service
 }
 
 // New returns the API's handlers over the workspace operations, the
-// qualification settings and privacy deletions.
-func New(ws *workspace.Service, q *qualify.Settings, p *privacy.Service) *Handlers {
-	return &Handlers{ws: ws, qualify: q, privacy: p}
+// backfills, the qualification settings and privacy deletions.
+func New(ws *workspace.Service, bf *backfill.Service, q *qualify.Settings, p *privacy.Service) *Handlers {
+	return &Handlers{ws: ws, bf: bf, qualify: q, privacy: p}
 }
 
 // OpenAPI serves the API's description.

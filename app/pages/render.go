@@ -24,6 +24,7 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/privacy"
 	"github.com/refhub/refhub/app/qualify"
 	"github.com/refhub/refhub/app/queue"
@@ -112,6 +113,7 @@ type crumb struct{ Label, URL string }
 // Deps are what the pages work with.
 type Deps struct {
 	Workspace *workspace.Service
+	Backfill  *backfill.Service
 	Sessions  *auth.Sessions
 	Redis     redis.UniversalClient // flash messages
 	Log       *slog.Logger

@@ -10,6 +10,7 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/tenants"
@@ -63,6 +64,9 @@ type sourcePageView struct {
 	TestError     string
 	SecretError   string
 	RenameError   string
+	Backfill      backfill.Status
+	BackfillError string
+	DailyError    string
 }
 
 // routeSummary is a campaign route with its portal's domain.
@@ -106,6 +110,9 @@ func (h *Pages) renderSource(c *gin.Context, status int, src tenants.Source, v s
 			domains[r.HubID] = d
 		}
 		v.Routes = append(v.Routes, routeSummary{CampaignID: r.CampaignID, Domain: d})
+	}
+	if v.Backfill, err = h.Backfill.Status(ctx, src); err != nil {
+		return err
 	}
 	v.Ctx, v.Curl, v.DefaultHeader = sc, ingest.CurlSample(sc.Source.WebhookURL), tenants.DefaultSecretHeader
 	h.renderSourcePage(c, status, "source.html", "", sc, v)

@@ -34,6 +34,7 @@ type Deps struct {
 	HubSpot    *hubspot.Client
 	Properties *properties.Cache
 	Intake     *ingest.Intake
+	Backfill   SourcePurger // a source's backfill jobs and schedule
 	Quota      *ingest.Quota
 	Wake       func() // tells this process's delivery engine that work arrived
 	Log        *slog.Logger
@@ -52,6 +53,11 @@ type Owner interface {
 	PurgePortal(ctx context.Context, hub int64) error
 	PurgeSource(ctx context.Context, src tenants.Source) error
 	ReplayRecords(ctx context.Context, evs []queue.Event) (int, error)
+}
+
+// SourcePurger removes what a room keeps about a deleted source.
+type SourcePurger interface {
+	PurgeSource(ctx context.Context, src string) error
 }
 
 // Service holds the operations, by the resource they act on.

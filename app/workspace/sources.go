@@ -91,6 +91,11 @@ func (o *Sources) Delete(ctx context.Context, src tenants.Source) error {
 			return err
 		}
 	}
+	if o.d.Backfill != nil {
+		if err := o.d.Backfill.PurgeSource(ctx, src.ID); err != nil {
+			return err
+		}
+	}
 	return o.d.Queue.PurgeSource(ctx, src.AllPortals(), src.ID)
 }
 
