@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refhub/refhub/app/privacy"
+	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/internal/redisscan"
@@ -65,6 +66,10 @@ func TestForgottenPeopleLeaveNothing(t *testing.T) {
 		assert.Empty(t, scanFor(t, env.Redis, email), "nothing of %s is left", email)
 	}
 	assert.NotEmpty(t, scanFor(t, env.Redis, "carl@example.com"), "others are kept (the scan finds what is there)")
+	known, err := env.App.Queue().Known(ctx, hub, src.ID, []string{queue.EmailHash("ann@example.com"),
+		queue.EmailHash("bob@example.com"), queue.EmailHash("carl@example.com")})
+	require.NoError(t, err)
+	assert.Equal(t, []bool{false, false, true}, known, "the record of whom the source delivered forgets them too")
 	// No dedupe marker (a hash of Bob's body) is left to confirm a guess:
 	// his body is new to refhub again, Carl's is not.
 	status, body := apptest.Post(t, src.WebhookURL, "application/json", []byte(`{"email":"bob@example.com","first_name":"Bob"}`))

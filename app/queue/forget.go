@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -28,8 +29,8 @@ return 1
 
 // Forget deletes every event of a portal that match says is about a
 // person — delivered, queued (so never sent), dead-lettered or refused —
-// with the dedupe markers that name them, and returns how many events it
-// deleted and those events (for the caller to find what else they name).
+// with the marks that name them (forgetMarks), and returns the events it
+// deleted (for the caller to find what else they name).
 func (q *Queue) Forget(ctx context.Context, hub int64, match func(*Event) bool) ([]Event, error) {
 	var gone []Event
 	cursor := uint64(0)
@@ -61,22 +62,32 @@ func (q *Queue) Forget(ctx context.Context, hub int64, match func(*Event) bool) 
 	if len(gone) == 0 {
 		return nil, nil
 	}
-	return gone, q.forgetSeen(ctx, hub, gone)
+	return gone, q.forgetMarks(ctx, hub, gone)
 }
 
-// forgetSeen deletes the dedupe markers of deleted events: each names the
-// hash of a body that held the person's data.
-func (q *Queue) forgetSeen(ctx context.Context, hub int64, gone []Event) error {
+// forgetMarks deletes what else names the deleted events' people: the
+// lane's high-water mark of their email, the source's record that it
+// delivered them (a hash of the email), and the dedupe markers of their
+// bodies (each the hash of a body that held their data).
+func (q *Queue) forgetMarks(ctx context.Context, hub int64, gone []Event) error {
 	ids := make(map[string]bool, len(gone))
+	pipe := q.rdb.Pipeline()
 	for _, ev := range gone {
 		ids[ev.ID] = true
+		if ev.Email != "" {
+			pipe.HDel(ctx, hwmKey(hub), ev.Email)
+			pipe.HDel(ctx, sentKey(hub, ev.SourceID), EmailHash(ev.Email))
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return err
 	}
 	return redisscan.Each(ctx, q.rdb, tenants.PortalKey(hub, "seen:*"), func(key string) error {
 		v, err := q.rdb.Get(ctx, key).Result()
 		if err == nil && ids[v] {
 			return q.rdb.Del(ctx, key).Err()
 		}
-		if err == redis.Nil {
+		if errors.Is(err, redis.Nil) {
 			return nil
 		}
 		return err
