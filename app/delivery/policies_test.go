@@ -15,6 +15,7 @@ import (
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
+	"github.com/refhub/refhub/oauth"
 )
 
 // seedExisting creates contacts that already exist in HubSpot.
@@ -310,7 +311,8 @@ func TestMissingScopeParksLane(t *testing.T) {
 	b := env.Install(1001, 501)
 	src := b.CreateSource(1001, "Main")
 	access, refresh := env.Sim.IssueTokens(1001, 501, []string{"oauth", "crm.objects.contacts.read", "crm.schemas.contacts.read"})
-	require.NoError(t, env.App.Tokens().Save(context.Background(), 1001, &hubspot.Token{AccessToken: access,
+	// The installing user's grant, replaced by one without the write scope.
+	require.NoError(t, env.App.Tokens().SaveGrant(context.Background(), 1001, oauth.Grantor{UserID: 501}, &hubspot.Token{AccessToken: access,
 		RefreshToken: refresh, Expiry: time.Now().Add(30 * time.Minute)}))
 	apptest.PostMany(t, src.WebhookURL, apptest.Signups("scope", 3, ""), 1)
 	env.Drain(context.Background())

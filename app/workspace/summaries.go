@@ -49,9 +49,9 @@ func (o *Portals) Summarize(ctx context.Context, ps []tenants.Portal, srcs []ten
 }
 
 // Summary is one portal with today's counts, and the sources of its
-// workspace (the portal page lists those sending to it).
-func (o *Portals) Summary(ctx context.Context, p tenants.Portal) (PortalSummary, []tenants.Source, error) {
-	srcs, err := o.d.Store.Sources(ctx, p.WorkspaceID)
+// workspace member who may see (the portal page lists those sending to it).
+func (o *Portals) Summary(ctx context.Context, p tenants.Portal, who tenants.Member) (PortalSummary, []tenants.Source, error) {
+	srcs, err := o.sources.List(ctx, p.WorkspaceID, who)
 	if err != nil {
 		return PortalSummary{}, nil, err
 	}
