@@ -111,15 +111,27 @@ func (t *Tokens) Save(ctx context.Context, hubID int64, tok *hubspot.Token) erro
 }
 
 // SaveGrant stores the grant an install gave refhub: the installing user's
-// refresh token (replacing an earlier one of theirs, working again), and
-// its access token, which delivery uses from now on.
+// refresh token (replacing an earlier one of theirs, working again). Its
+// access token becomes the portal's unless delivery uses another user's
+// grant that still works (a second admin joining changes nothing that
+// works).
 func (t *Tokens) SaveGrant(ctx context.Context, hubID int64, who Grantor, tok *hubspot.Token) error {
-	if err := t.migrate(ctx, hubID); err != nil {
+	s, err := t.load(ctx, hubID)
+	if err != nil {
 		return err
 	}
+	grants, err := t.grants(ctx, hubID)
+	if err != nil {
+		return err
+	}
+	cur, working := pick(grants, s.user)
+	keep := working && s.revoked == "" && cur.UserID == s.user && s.user != who.UserID
 	g := grantRecord{UserID: who.UserID, Email: who.Email, SavedAt: t.now().UTC()}
 	if err := t.putGrant(ctx, hubID, &g, tok.RefreshToken); err != nil {
 		return err
+	}
+	if keep {
+		return nil
 	}
 	return t.saveAccess(ctx, hubID, who.UserID, tok)
 }

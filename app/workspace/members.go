@@ -133,6 +133,9 @@ func (o *Members) Remove(ctx context.Context, ws string, id int64, confirm bool)
 	if err != nil {
 		return Removal{}, err
 	}
+	if m.Role == tenants.Owner {
+		return Removal{}, apperr.New(apperr.Unprocessable, "the owner cannot be removed")
+	}
 	ps, err := o.d.Store.Portals(ctx, ws)
 	if err != nil {
 		return Removal{}, err
