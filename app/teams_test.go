@@ -2,9 +2,9 @@ package app_test
 
 import (
 	"context"
-	"html"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"strings"
 	"testing"
