@@ -106,7 +106,7 @@ func (h *Pages) SaveMember(c *gin.Context) error {
 	if err != nil {
 		return h.redirectError(c, "/app/members", err)
 	}
-	return h.redirectFlash(c, "/app/members", m.Email+" is now "+string(m.Role)+": the change applies to their next click.", false)
+	return h.redirectFlash(c, "/app/members", "Saved: "+m.Email+" is now "+string(m.Role)+", from their next click.", false)
 }
 
 // RemoveMember removes a member (owner only); a member whose grant is the
@@ -125,7 +125,7 @@ func (h *Pages) RemoveMember(c *gin.Context) error {
 	if err != nil {
 		return h.redirectError(c, "/app/members", err)
 	}
-	msg := r.Member.Email + " was removed: their sessions and API tokens no longer work"
+	msg := "Removed " + r.Member.Email + ": their sessions and API tokens no longer work"
 	if len(r.Revoked) > 0 {
 		msg += ", and their HubSpot access was revoked"
 	}
