@@ -160,14 +160,17 @@ func (t *Tokens) saveAccess(ctx context.Context, hubID, user int64, tok *hubspot
 }
 
 func (t *Tokens) load(ctx context.Context, hubID int64) (stored, error) {
-	if err := t.migrate(ctx, hubID); err != nil {
-		return stored{}, err
-	}
-	vals, err := t.rdb.HMGet(ctx, tokensKey(hubID), "access", "expiry", "revoked", "user", "fp").Result()
+	vals, err := t.rdb.HMGet(ctx, tokensKey(hubID), "access", "expiry", "revoked", "user", "fp", "refresh").Result()
 	if err != nil {
 		return stored{}, fmt.Errorf("portal %d: load tokens: %w", hubID, err)
 	}
 	str := func(i int) string { s, _ := vals[i].(string); return s }
+	if str(5) != "" { // stored before grants were per user: move it, then read again
+		if err := t.migrate(ctx, hubID); err != nil {
+			return stored{}, err
+		}
+		return t.load(ctx, hubID)
+	}
 	s := stored{revoked: str(2), fp: str(4)}
 	s.user, _ = strconv.ParseInt(str(3), 10, 64)
 	if enc := str(0); enc != "" {

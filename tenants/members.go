@@ -224,11 +224,13 @@ func (s *RedisStore) SetMember(ctx context.Context, wsID string, userID int64, g
 		return Member{}, &ValidationError{Problems: []string{`role must be "admin" or "viewer"`}}
 	}
 	if !g.AllPortals {
+		ps, err := s.Portals(ctx, wsID)
+		if err != nil {
+			return Member{}, err
+		}
 		for _, h := range g.Portals {
-			if _, err := s.WorkspacePortal(ctx, wsID, h); errors.Is(err, ErrNotFound) {
+			if !slices.ContainsFunc(ps, func(p Portal) bool { return p.HubID == h }) {
 				return Member{}, &ValidationError{Problems: []string{fmt.Sprintf("portal %d is not connected to this workspace", h)}}
-			} else if err != nil {
-				return Member{}, err
 			}
 		}
 	}
