@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -313,4 +314,40 @@ func TestInstallerLeaves(t *testing.T) {
 	te.owner.JSON(http.MethodGet, "/api/v1/portals/1001", nil, http.StatusOK, &p)
 	assert.Equal(t, "connected", p.Status)
 	assert.Equal(t, 1, p.WorkingGrants)
+}
+
+// TestRemovingTheLastWorkingGrantAsksFirst: on the Members page, removing
+// the member whose grant is the only one HubSpot still honours for a
+// portal shows what it would stop and asks to confirm; confirmed, the
+// member is gone, their grant revoked, and the portal needs reconnecting.
+func TestRemovingTheLastWorkingGrantAsksFirst(t *testing.T) {
+	te := startTeam(t, true)
+	ctx := context.Background()
+	te.env.Install(1001, clientID)
+	te.env.Sim.DeactivateUser(1001, ownerID)
+	te.env.Clock.Advance(31 * time.Minute)
+	_, err := te.env.App.Tokens().AccessToken(ctx, 1001) // the owner's grant is refused: the client's is used
+	require.NoError(t, err)
+
+	form := url.Values{"csrf_token": {te.owner.CSRF()}}
+	status, _, body := apptest.PostForm(t, te.owner, te.env.URL(fmt.Sprintf("/app/members/%d/remove", clientID)), form)
+	assert.Equal(t, http.StatusConflict, status)
+	body = html.UnescapeString(body)
+	assert.Contains(t, body, "client@acme.test's HubSpot grant is the last working one for acme.hubspot.test (1001)")
+	assert.Contains(t, body, "Remove client@acme.test anyway")
+	assert.Len(t, te.members(t, te.owner), 2, "nothing removed before the owner confirms")
+	assert.Equal(t, "connected", te.owner.Portals()[0].Status)
+
+	form.Set("confirm", "yes")
+	status, loc, _ := apptest.PostForm(t, te.owner, te.env.URL(fmt.Sprintf("/app/members/%d/remove", clientID)), form)
+	assert.Equal(t, http.StatusSeeOther, status)
+	assert.Equal(t, "/app/members", loc)
+	assert.Len(t, te.members(t, te.owner), 1)
+	ps := te.owner.Portals()
+	assert.Equal(t, "needs_reconnect", ps[0].Status)
+	assert.Contains(t, ps[0].StatusReason, "client@acme.test was removed")
+	assert.Equal(t, "connected", ps[1].Status, "the other portal is untouched")
+	rts, err := te.env.App.Tokens().RefreshTokens(ctx, 1001)
+	require.NoError(t, err)
+	assert.Len(t, rts, 1, "only the owner's refused grant is left")
 }
