@@ -162,10 +162,13 @@ func (t *Tokens) failGrant(ctx context.Context, hubID, user int64, reason string
 		return nil
 	}
 	g.FailedAt, g.Reason = t.now().UTC(), reason
-	if raw, err = json.Marshal(g); err != nil {
+	enc, err := json.Marshal(g)
+	if err != nil {
 		return err
 	}
-	return t.rdb.HSet(ctx, grantsKey(hubID), field, raw).Err()
+	// Only if the grant is still the one read: a reinstall that stored a
+	// new grant of this user meanwhile is kept working.
+	return replaceFieldScript.Run(ctx, t.rdb, []string{grantsKey(hubID)}, field, string(raw), string(enc)).Err()
 }
 
 // GrantFailure is what Fail learnt: whose grant HubSpot refused, and whose

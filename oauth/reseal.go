@@ -27,7 +27,7 @@ func (t *Tokens) Reseal(ctx context.Context, hubID int64) (bool, error) {
 			return false, fmt.Errorf("portal %d: access token: %w", hubID, err)
 		}
 		// Written only if no refresh stored a new token meanwhile.
-		n, err := resealScript.Run(ctx, t.rdb, []string{tokensKey(hubID)}, "access", access, newAccess).Int()
+		n, err := replaceFieldScript.Run(ctx, t.rdb, []string{tokensKey(hubID)}, "access", access, newAccess).Int()
 		if err != nil {
 			return false, err
 		}
@@ -52,7 +52,7 @@ func (t *Tokens) Reseal(ctx context.Context, hubID int64) (bool, error) {
 		if err != nil {
 			return done, err
 		}
-		n, err := resealScript.Run(ctx, t.rdb, []string{grantsKey(hubID)}, field, v, string(enc)).Int()
+		n, err := replaceFieldScript.Run(ctx, t.rdb, []string{grantsKey(hubID)}, field, v, string(enc)).Int()
 		if err != nil {
 			return done, err
 		}
@@ -61,9 +61,10 @@ func (t *Tokens) Reseal(ctx context.Context, hubID int64) (bool, error) {
 	return done, nil
 }
 
-// resealScript replaces a hash field only if it still holds what was read.
+// replaceFieldScript replaces a hash field only if it still holds what was
+// read (a reseal, a grant marked failed).
 // KEYS: the hash. ARGV: field, old value, new value.
-var resealScript = redis.NewScript(`
+var replaceFieldScript = redis.NewScript(`
 if (redis.call('HGET', KEYS[1], ARGV[1]) or '') ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
