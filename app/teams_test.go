@@ -286,6 +286,12 @@ func TestInstallerLeaves(t *testing.T) {
 	assert.Contains(t, home, "owner@agency.test's HubSpot access to acme.hubspot.test stopped working")
 	assert.Contains(t, home, "refhub now delivers with client@acme.test's access")
 	assert.Contains(t, home, "Depends on client@acme.test alone")
+	status, page := apptest.Get(t, te.owner, env.URL("/app/portals/1001"))
+	require.Equal(t, http.StatusOK, status)
+	page = html.UnescapeString(page)
+	assert.Contains(t, page, "owner@agency.test's HubSpot access to acme.hubspot.test stopped working")
+	assert.Contains(t, page, "client@acme.test: <strong>in use</strong>")
+	assert.Contains(t, page, "owner@agency.test: <span class=\"warn-text\">stopped working</span>")
 
 	// Removing the only person whose grant works asks first.
 	member := fmt.Sprintf("/api/v1/members/%d", clientID)
