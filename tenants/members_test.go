@@ -135,3 +135,26 @@ func TestRemoveMember(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, again.Portals, "a deleted portal is no one's")
 }
+
+// TestViewerCannotConnectANewPortal: a viewer's install of a portal new to
+// the workspace is refused and stores nothing; their install of a portal
+// the workspace holds still signs them in.
+func TestViewerCannotConnectANewPortal(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ws, _, err := e.store.Install(ctx, install(101, 1))
+	require.NoError(t, err)
+	_, _, err = e.store.Install(ctx, install(101, 2))
+	require.NoError(t, err)
+	_, err = e.store.SetMember(ctx, ws.ID, 2, tenants.Grant{Role: tenants.Viewer, Portals: []int64{101}})
+	require.NoError(t, err)
+	_, _, err = e.store.Install(ctx, install(102, 2))
+	require.ErrorIs(t, err, tenants.ErrViewerConnects)
+	_, err = e.store.Portal(ctx, 102)
+	assert.ErrorIs(t, err, tenants.ErrNotFound, "nothing stored")
+	_, _, err = e.store.Install(ctx, install(101, 2))
+	assert.NoError(t, err)
+	m, err := e.store.Member(ctx, ws.ID, 2)
+	require.NoError(t, err)
+	assert.Equal(t, tenants.Viewer, m.Role, "signing in again keeps the role the owner gave")
+}

@@ -183,6 +183,10 @@ type Installation struct {
 // installing user cannot join: they belong to another workspace.
 var ErrPortalElsewhere = errors.New("portal belongs to another workspace")
 
+// ErrViewerConnects refuses a viewer's install of a portal new to the
+// workspace: connecting one is a change, which viewers do not make.
+var ErrViewerConnects = errors.New("a viewer of the workspace cannot connect a new portal to it: ask its owner")
+
 // Install records an install: the first install of a user creates their
 // workspace; later installs by the same user join it; reinstalling a portal
 // reconnects it. A user who installs a portal another workspace holds, and
@@ -223,6 +227,11 @@ func (s *RedisStore) install(ctx context.Context, in Installation) (Workspace, P
 		}
 	} else if ws, created, err = s.ensureUserWorkspace(ctx, in, now); err != nil {
 		return Workspace{}, Portal{}, err
+	} else if !created {
+		// Connecting a new portal changes the workspace: not a viewer's.
+		if m, err := s.Member(ctx, ws.ID, in.UserID); err == nil && !m.CanWrite() {
+			return ws, Portal{}, ErrViewerConnects
+		}
 	}
 	p := Portal{HubID: in.HubID, WorkspaceID: ws.ID, ConnectedAt: now}
 	if existing.WorkspaceID == ws.ID {

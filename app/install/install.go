@@ -79,6 +79,9 @@ func (h *Handlers) Callback(c *gin.Context) error {
 		return &apperr.Error{Code: apperr.Conflict, Message: "This HubSpot portal is connected to another refhub workspace (owner " +
 			elsewhere.OwnerEmail + "), and you belong to a workspace of your own. Ask that workspace's owner to reconnect it, or to delete it from refhub so you can connect it here.", Err: err}
 	}
+	if errors.Is(err, tenants.ErrViewerConnects) {
+		return &apperr.Error{Code: apperr.Forbidden, Message: "Your role in this refhub workspace is viewer, so you cannot connect a new portal to it. Ask the workspace's owner to connect it, or to make you an admin.", Err: err}
+	}
 	if err != nil {
 		return err
 	}
