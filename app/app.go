@@ -155,6 +155,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	a.registry.MustRegister(queue.NewCollector(a.queue))
 	limiter := ratelimit.New(a.rdb, cfg.RateLimit, cfg.RateWindow, a.opts.Clock)
 	a.tokens = oauth.NewTokens(a.rdb, vault, metrics.CountRefreshes(a.registry, hs), now)
+	a.tokens.UseInstallers(a.store)
 	props := properties.New(a.rdb, hs, a.tokens, limiter, now)
 	wake := func() { a.engine.Wake() }
 	intake := ingest.NewIntake(a.queue, wake)

@@ -16,7 +16,8 @@ func (h *Handlers) Forget(c *gin.Context) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	d, err := h.privacy.Forget(c.Request.Context(), auth.PrincipalOf(c).WorkspaceID, in.Email)
+	who := auth.PrincipalOf(c)
+	d, err := h.privacy.Forget(c.Request.Context(), who.WorkspaceID, in.Email, who.Member.Sees)
 	return reply(c, http.StatusOK, d, err)
 }
 

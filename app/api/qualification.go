@@ -5,18 +5,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/qualify"
 	"github.com/refhub/refhub/tenants"
 )
 
 // Qualification shows the source's qualification rule (the inbound URL
-// redacted).
+// redacted; "configured": false when it has none).
 func (h *Handlers) Qualification(c *gin.Context, src tenants.Source) error {
-	v, ok, err := h.qualify.Show(c.Request.Context(), src)
-	if err == nil && !ok {
-		err = apperr.New(apperr.NotFound, "the source has no qualification rule yet")
-	}
+	v, _, err := h.qualify.Show(c.Request.Context(), src)
 	return reply(c, http.StatusOK, v, err)
 }
 

@@ -109,8 +109,10 @@ func TestFormsRefuseMissingOrForgedCSRF(t *testing.T) {
 		"/app/tokens":                             {"name": {"Forged"}},
 		"/app/tokens/" + tok.Token.ID + "/revoke": nil,
 		"/app/signout":                            nil,
+		"/app/members/999":                        {"role": {"admin"}, "all": {"on"}},
+		"/app/members/999/remove":                 {"confirm": {"yes"}},
 	}
-	params := strings.NewReplacer(":hubId", "1001", ":id", src.ID, ":eventId", ev.ID, ":tokenId", tok.Token.ID)
+	params := strings.NewReplacer(":hubId", "1001", ":id", src.ID, ":eventId", ev.ID, ":tokenId", tok.Token.ID, ":memberId", "999")
 	for _, r := range env.App.Handler().(*gin.Engine).Routes() {
 		if r.Method == http.MethodPost && strings.HasPrefix(r.Path, "/app/") {
 			assert.Contains(t, forms, params.Replace(r.Path), "every form of the app is tried")

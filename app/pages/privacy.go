@@ -35,7 +35,8 @@ func (h *Pages) renderPrivacy(c *gin.Context, status int, v privacyView) error {
 
 // Forget deletes everything the workspace keeps about one person.
 func (h *Pages) Forget(c *gin.Context) error {
-	d, err := h.Erasure.Forget(c.Request.Context(), auth.PrincipalOf(c).WorkspaceID, c.PostForm("email"))
+	who := auth.PrincipalOf(c)
+	d, err := h.Erasure.Forget(c.Request.Context(), who.WorkspaceID, c.PostForm("email"), who.Member.Sees)
 	if err != nil {
 		var ae *apperr.Error
 		if errors.As(err, &ae) && ae.Code == apperr.Invalid {

@@ -30,6 +30,7 @@ import (
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/app/workspace"
+	"github.com/refhub/refhub/tenants"
 )
 
 //go:embed templates/*.html
@@ -102,8 +103,9 @@ type page struct {
 	CSRF       string
 	Flash      string
 	FlashError bool
-	Nav        string  // the header link marked current: "portals" or "tokens"
-	Crumbs     []crumb // breadcrumb trail above the title
+	Nav        string       // the header link marked current: "portals", "tokens" or "members"
+	Role       tenants.Role // the caller's role (viewers see no API tokens link)
+	Crumbs     []crumb      // breadcrumb trail above the title
 	Data       any
 }
 
@@ -138,7 +140,7 @@ func New(d Deps) *Pages { return &Pages{Deps: d, ws: d.Workspace} }
 // never leaves half a page.
 func (h *Pages) render(c *gin.Context, status int, name string, p page) {
 	pr := auth.PrincipalOf(c)
-	p.User = pr.Email
+	p.User, p.Role = pr.Email, pr.Member.Role
 	if pr.SessionID != "" {
 		p.CSRF = h.Sessions.CSRFToken(pr.SessionID)
 		if c.Request.Method == http.MethodGet {

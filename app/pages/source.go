@@ -133,7 +133,7 @@ func (h *Pages) showAgain(c *gin.Context, src tenants.Source, err error, v sourc
 // RenameSource renames the source.
 func (h *Pages) RenameSource(c *gin.Context, src tenants.Source) error {
 	name := c.PostForm("name")
-	if _, err := h.ws.Sources.Patch(c.Request.Context(), src, &name, nil); err != nil {
+	if _, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, &name, nil); err != nil {
 		return h.showAgain(c, src, err, sourcePageView{TestEmail: auth.PrincipalOf(c).Email},
 			func(v *sourcePageView, m string) { v.RenameError = m })
 	}

@@ -72,13 +72,13 @@ func CheckEmail(raw string) (string, error) {
 }
 
 // Forget deletes everything the workspace keeps about the person with this
-// email address.
-func (s *Service) Forget(ctx context.Context, ws, email string) (Deletion, error) {
+// email address in the portals sees admits (the calling member's).
+func (s *Service) Forget(ctx context.Context, ws, email string, sees func(hub int64) bool) (Deletion, error) {
 	e, err := CheckEmail(email)
 	if err != nil {
 		return Deletion{}, err
 	}
-	return s.forget(ctx, ws, "api", []string{e}, 0, "")
+	return s.forget(ctx, ws, "api", []string{e}, 0, "", sees)
 }
 
 // HandleHubSpotEvent honours contact.privacyDeletion: the contact's emails
@@ -95,16 +95,24 @@ func (s *Service) HandleHubSpotEvent(ctx context.Context, ev hshooks.Event) erro
 	if err != nil {
 		return err
 	}
-	_, err = s.forget(ctx, p.WorkspaceID, "hubspot", nil, ev.PortalID, strconv.FormatInt(ev.ObjectID, 10))
+	_, err = s.forget(ctx, p.WorkspaceID, "hubspot", nil, ev.PortalID, strconv.FormatInt(ev.ObjectID, 10),
+		func(int64) bool { return true })
 	return err
 }
 
-// forget deletes in every portal of ws what names one of emails, or the
-// contact of hub.
-func (s *Service) forget(ctx context.Context, ws, via string, emails []string, hub int64, contact string) (Deletion, error) {
-	portals, err := s.Store.Portals(ctx, ws)
+// forget deletes in every portal of ws that sees admits what names one of
+// emails, or the contact of hub.
+func (s *Service) forget(ctx context.Context, ws, via string, emails []string, hub int64, contact string,
+	sees func(int64) bool) (Deletion, error) {
+	all, err := s.Store.Portals(ctx, ws)
 	if err != nil {
 		return Deletion{}, err
+	}
+	var portals []tenants.Portal
+	for _, p := range all {
+		if sees(p.HubID) {
+			portals = append(portals, p)
+		}
 	}
 	n := 0
 	if contact != "" {

@@ -65,6 +65,7 @@ type Input struct {
 
 // View is a rule as the API and the pages show it.
 type View struct {
+	Configured bool      `json:"configured"`     // false: the source has no rule (the rest is empty)
 	InboundURL string    `json:"rf_inbound_url"` // redacted
 	When       Condition `json:"when"`
 	UpdatedAt  time.Time `json:"updated_at"`
@@ -197,7 +198,7 @@ func (r *Rules) Delete(ctx context.Context, source string) error {
 // ViewOf is how a rule is shown on portal p: the URL's token hidden, and
 // whether the portal must be reconnected for it to work.
 func ViewOf(rule Rule, p tenants.Portal) View {
-	return View{InboundURL: Redact(rule.InboundURL), When: rule.When, UpdatedAt: rule.UpdatedAt,
+	return View{Configured: true, InboundURL: Redact(rule.InboundURL), When: rule.When, UpdatedAt: rule.UpdatedAt,
 		ReconnectNeeded: rule.When.Object == Deal && !slices.Contains(p.Scopes, DealScope)}
 }
 

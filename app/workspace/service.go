@@ -2,9 +2,10 @@
 // the settings pages share lives here once — portals (summaries,
 // disconnect, delete, properties, status), sources (create, rename, move,
 // secrets, mapping, routes, recommended properties, test signup), events
-// (activity, retry, dead letters and replay, why one is waiting) and API
-// tokens. Every operation acts on resources already authorized against the
-// caller's workspace (Portals.Load and Sources.Load are how they are).
+// (activity, retry, dead letters and replay, why one is waiting), API
+// tokens and members. Every operation acts on resources already authorized
+// against the caller's workspace and member (Portals.Load and Sources.Load
+// with web.Loader are how they are).
 package workspace
 
 import (
@@ -66,6 +67,7 @@ type Service struct {
 	Sources *Sources
 	Events  *Events
 	Tokens  *Tokens
+	Members *Members
 }
 
 // New returns the operations over d.
@@ -74,5 +76,6 @@ func New(d Deps) *Service {
 	s.Sources = &Sources{d: &d, events: s.Events, portals: s.Portals}
 	s.Portals.sources = s.Sources
 	s.Events.portals = s.Portals
+	s.Members = &Members{d: &d, portals: s.Portals}
 	return s
 }
