@@ -20,6 +20,7 @@ import (
 	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/install"
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/metrics"
 	"github.com/refhub/refhub/app/pages"
 	"github.com/refhub/refhub/app/properties"
@@ -68,6 +69,7 @@ type App struct {
 	sources  *tenants.SourceCache
 	tokens   *oauth.Tokens
 	queue    *queue.Queue
+	leads    *leads.Service
 	engine   *delivery.Engine
 	ws       *workspace.Service
 	guard    *auth.Guard
@@ -132,11 +134,12 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 	a.tokens = oauth.NewTokens(a.rdb, vault, metrics.CountRefreshes(a.registry, hs), now)
 	props := properties.New(a.rdb, hs, a.tokens, limiter, now)
 	wake := func() { a.engine.Wake() }
+	a.leads = leads.New(a.rdb, a.log, now, a.queue.Signal)
 	intake := ingest.NewIntake(a.queue, wake)
 	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
 
 	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
-		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Intake: intake, Quota: quota,
+		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Leads: a.leads, Intake: intake, Quota: quota,
 		Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase})
 	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
 	a.guard = auth.NewGuard(a.store, sessions)
@@ -159,7 +162,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 		dcfg.Retention = cfg.Retention
 	}
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: limiter, HubSpot: hs,
-		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props,
+		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props, Leads: a.leads,
 		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
 }
 
@@ -184,6 +187,9 @@ func (l loader) Source(ctx context.Context, wsID, id string) (tenants.Source, er
 
 // Engine returns the delivery engine (tests step it directly).
 func (a *App) Engine() *delivery.Engine { return a.engine }
+
+// Leads returns the lead index, referrer links and referral counts.
+func (a *App) Leads() *leads.Service { return a.leads }
 
 // Queue returns the event queue.
 func (a *App) Queue() *queue.Queue { return a.queue }

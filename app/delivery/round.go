@@ -55,7 +55,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 		return e.at(internalRetry)
 	}
 	if len(items) == 0 {
-		return decision{mode: idleLane}
+		return e.countsOnly(ctx, hub)
 	}
 	items, err = e.dropMissing(ctx, hub, items)
 	if err != nil {
@@ -72,7 +72,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 	}
 	lane := &laneResult{}
 	if len(b.works) > 0 {
-		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy))
+		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy)+e.extraCalls(b))
 		if err != nil {
 			log.Warn("rate limiter", slog.Any("err", err))
 			return e.at(internalRetry)
@@ -130,11 +130,17 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimi
 	api := e.hs.Portal(hub, tokenFn, counter)
 	start := e.now()
 	err := send(ctx, api, b.policy, b.works)
+	if err == nil {
+		err = e.followLeads(ctx, hub, api, b)
+	}
 	var ae *hubspot.AuthError
 	if errors.As(err, &ae) {
 		used, _ := last.Load().(string)
 		_ = e.tokens.Invalidate(ctx, hub, used)
 		err = send(ctx, api, b.policy, pending(b.works))
+		if err == nil {
+			err = e.followLeads(ctx, hub, api, b)
+		}
 		if errors.As(err, &ae) {
 			err = &oauth.ReconnectError{HubID: hub, Revoked: true,
 				Reason: "HubSpot refused a freshly refreshed access token (" + ae.Message + "): install refhub again in this portal"}

@@ -54,6 +54,7 @@ type Event struct {
 	UpdatedAt  time.Time       `json:"updated_at"`
 	Payload    []payload.Field `json:"payload"`
 	Test       bool            `json:"test,omitempty"`
+	Lead       bool            `json:"lead,omitempty"` // a person invited, not a referrer (app/leads)
 	Size       int             `json:"size,omitempty"` // payload bytes, as counted in the backlog (set by Enqueue)
 	Replays    int             `json:"replays,omitempty"`
 

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/refhub/refhub/app/ingest"
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/ratelimit"
@@ -32,6 +33,7 @@ type Deps struct {
 	Tokens     *oauth.Tokens
 	HubSpot    *hubspot.Client
 	Properties *properties.Cache
+	Leads      *leads.Service
 	Intake     *ingest.Intake
 	Quota      *ingest.Quota
 	Wake       func() // tells this process's delivery engine that work arrived
