@@ -127,22 +127,22 @@ const DefaultRoute = "default"
 // Source is one Referral Factory account or campaign sending signups to a
 // workspace through its webhook URL.
 type Source struct {
-	ID          string    `json:"id"`
-	WorkspaceID string    `json:"workspace_id"`
-	Name        string    `json:"name"`
-	HubID       int64     `json:"hub_id"` // default portal
-	Mapping     Mapping   `json:"mapping"`
-	Routes      []Route   `json:"routes"`
-	SecretName  string    `json:"secret_header,omitempty"` // optional shared-secret header name
+	ID          string  `json:"id"`
+	WorkspaceID string  `json:"workspace_id"`
+	Name        string  `json:"name"`
+	HubID       int64   `json:"hub_id"` // default portal
+	Mapping     Mapping `json:"mapping"`
+	Routes      []Route `json:"routes"`
+	SecretName  string  `json:"secret_header,omitempty"` // optional shared-secret header name
 	// LeadMapping is how leads (people invited) become contacts; nil until
 	// one is saved, and until then leads use the referrer mapping.
 	LeadMapping *Mapping `json:"lead_mapping,omitempty"`
 	// LeadRule overrides how a signup is recognised as a lead; nil: the
 	// built-in rule (app/leads).
-	LeadRule *LeadRule `json:"lead_rule,omitempty"`
-	PastHubIDs  []int64   `json:"past_hub_ids,omitempty"`  // portals it sent to before a route change
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	LeadRule   *LeadRule `json:"lead_rule,omitempty"`
+	PastHubIDs []int64   `json:"past_hub_ids,omitempty"` // portals it sent to before a route change
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 
 	// Token is the unguessable part of the webhook URL and Secret the
 	// expected value of the SecretName header. Both are stored encrypted and
