@@ -70,15 +70,15 @@ func (e *Engine) followLeads(ctx context.Context, hub int64, api leads.API, b *b
 
 // explainLink is the reason of a lead HubSpot refused to link.
 func explainLink(err error) Reason {
-	var nf *hubspot.NotFoundError
-	if errors.As(err, &nf) {
-		return Reason{Code: "REFERRER_LINK_NOT_FOUND",
-			Text: "The lead's contact is in HubSpot, but it could not be linked to its referrer: HubSpot no longer has one of the two contacts (deleted or merged). " + err.Error(),
-			Fix:  "Nothing to fix if the referrer was deleted on purpose; otherwise replay the dead letter once the referrer's contact exists again."}
+	why := err.Error()
+	var ae *hubspot.APIError
+	if errors.As(err, &ae) {
+		why = ae.Message
 	}
-	r := explain(err, nil)
-	r.Text = "The lead's contact is in HubSpot, but it could not be linked to its referrer: " + r.Text
-	return r
+	return Reason{Code: "REFERRER_NOT_LINKED",
+		Text: "The lead's contact is in HubSpot, but HubSpot refused to link it to its referrer: " + why +
+			". The referrer's contact was probably deleted or merged in HubSpot.",
+		Fix: "Replay this dead letter: the lead then waits for its referrer and is linked as soon as the referrer signs up again."}
 }
 
 // countsOnly is a round with no signup waiting: it writes the referral

@@ -52,6 +52,14 @@ func (w *world) send(body string) {
 	require.Equal(w.t, http.StatusAccepted, status, string(resp))
 }
 
+// sendDuplicate posts a body received before: refhub answers it is
+// delivered once.
+func (w *world) sendDuplicate(body string) {
+	w.t.Helper()
+	status, resp := apptest.Post(w.t, w.src.WebhookURL, "application/json", []byte(body))
+	require.Equal(w.t, http.StatusOK, status, string(resp))
+}
+
 // referrer is the body of "A new referrer joins" for user id.
 func referrer(id int, email, code string, counts string) string {
 	return fmt.Sprintf(`{"id":%d,"campaign_id":7,"referrer_id":null,"code":%q,"first_name":"Ref","email":%q,"source":"Direct","type":"person_referring","signed_up_at":"2026-03-09T10:00:00.000000Z","qualified_at":null%s}`,

@@ -39,6 +39,7 @@ const CallsPerBatch = 2
 // link is one lead to associate with its referrer.
 type link struct {
 	lead, ref string
+	keys      []string // the identity keys the lead names its referrer by
 	idx       int  // the lead's place in the batch, -1 for a lead that waited
 	call      bool // not linked to this referrer in HubSpot yet
 	rec       Lead
@@ -101,7 +102,7 @@ func (s *Service) plan(ctx context.Context, hub int64, ds []Delivered) ([]*link,
 		rec := Lead{Source: d.Source, Code: d.Code, Email: d.Email, ContactID: d.ContactID}
 		switch ref := refs[n]; {
 		case ref != "" && ref != d.ContactID:
-			links = append(links, &link{lead: d.ContactID, ref: ref, idx: i, rec: rec})
+			links = append(links, &link{lead: d.ContactID, ref: ref, keys: d.Referrer, idx: i, rec: rec})
 		case len(d.Referrer) > 0 && ref == "":
 			waits[d.ContactID] = d.Referrer
 			links = append(links, &link{lead: d.ContactID, idx: i, rec: rec}) // stored, unlinked
@@ -220,7 +221,12 @@ func (s *Service) associate(ctx context.Context, hub int64, api API, links []*li
 				return nil, fmt.Errorf("portal %d: link lead %s to its referrer: %w", hub, l.lead, ferr)
 			}
 			if l.idx >= 0 {
-				failed[l.idx] = &LinkError{Lead: l.lead, Err: ferr}
+				failed[l.idx] = &LinkError{Lead: l.lead, Referrer: inputs[i].ToID, Err: ferr}
+				// The index points to a contact HubSpot no longer has: forget
+				// it, so a replay waits for the referrer to be delivered again.
+				if err := s.unindex(ctx, hub, l.keys, inputs[i].ToID); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -230,15 +236,36 @@ func (s *Service) associate(ctx context.Context, hub int64, api API, links []*li
 // LinkError is a lead whose contact is written but that HubSpot refused to
 // link to its referrer.
 type LinkError struct {
-	Lead string
-	Err  error
+	Lead, Referrer string
+	Err            error
 }
 
 func (e *LinkError) Error() string {
-	return fmt.Sprintf("the lead's contact %s is in HubSpot, but HubSpot refused to link it to its referrer: %v", e.Lead, e.Err)
+	return fmt.Sprintf("HubSpot refused to link contact %s to its referrer's contact %s: %v", e.Lead, e.Referrer, e.Err)
 }
 
 func (e *LinkError) Unwrap() error { return e.Err }
+
+// unindex forgets the identity keys that point to contact ref.
+func (s *Service) unindex(ctx context.Context, hub int64, keys []string, ref string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	vals, err := s.rdb.HMGet(ctx, refsKey(hub), keys...).Result()
+	if err != nil {
+		return err
+	}
+	var stale []string
+	for i, v := range vals {
+		if v == ref {
+			stale = append(stale, keys[i])
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	return s.rdb.HDel(ctx, refsKey(hub), stale...).Err()
+}
 
 // permanent reports whether retrying a refused link cannot help: a record
 // that does not exist, or an input HubSpot judges invalid.
