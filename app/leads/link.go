@@ -40,8 +40,8 @@ const CallsPerBatch = 2
 type link struct {
 	lead, ref string
 	keys      []string // the identity keys the lead names its referrer by
-	idx       int  // the lead's place in the batch, -1 for a lead that waited
-	call      bool // not linked to this referrer in HubSpot yet
+	idx       int      // the lead's place in the batch, -1 for a lead that waited
+	call      bool     // not linked to this referrer in HubSpot yet
 	rec       Lead
 }
 

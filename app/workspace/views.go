@@ -42,8 +42,8 @@ type SourceView struct {
 	LeadMapping *tenants.Mapping `json:"lead_mapping"`
 	// LeadRule is null for the built-in rule (README.md, "Leads").
 	LeadRule  *tenants.LeadRule `json:"lead_rule"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
 }
 
 // View returns the view of src.
