@@ -92,6 +92,7 @@ func (a *App) Handler() http.Handler {
 	ui.POST("/sources/:id/test-signup", load.Source(pg.TestSignup))
 	ui.GET("/sources/:id/mapping", load.Source(pg.Mapping))
 	ui.POST("/sources/:id/mapping", load.Source(pg.SaveMapping))
+	ui.POST("/sources/:id/lead-rule", load.Source(pg.SaveLeadRule))
 	ui.POST("/sources/:id/recommended-properties", load.Source(pg.Recommended))
 	ui.GET("/sources/:id/routes", load.Source(pg.Routing))
 	ui.POST("/sources/:id/routes", load.Source(pg.SaveRoutes))

@@ -16,7 +16,7 @@ import (
 // counts a qualification changed when no signup is waiting.
 type Leads interface {
 	Raise(ctx context.Context, hub int64, subjects []leads.Subject, props []map[string]string) error
-	Link(ctx context.Context, hub int64, api leads.API, ds []leads.Delivered, src leads.Sources, defs map[string]hubspot.Property) (map[int]error, error)
+	Link(ctx context.Context, hub int64, api leads.API, ds []leads.Delivered, src leads.Sources, defs map[string]hubspot.Property, more bool) (map[int]error, error)
 	WriteCounts(ctx context.Context, hub int64, api leads.API, src leads.Sources, defs map[string]hubspot.Property) error
 	HasCountsToWrite(ctx context.Context, hub int64) (bool, error)
 }
@@ -53,7 +53,7 @@ func (e *Engine) followLeads(ctx context.Context, hub int64, api leads.API, b *b
 			owner = append(owner, w)
 		}
 	}
-	failed, err := e.leads.Link(ctx, hub, api, ds, e.sources, b.defs)
+	failed, err := e.leads.Link(ctx, hub, api, ds, e.sources, b.defs, b.more)
 	if err != nil {
 		for _, w := range b.works {
 			w.done = false

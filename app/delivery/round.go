@@ -70,6 +70,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 		log.Warn("prepare batch", slog.Any("err", err))
 		return e.at(internalRetry)
 	}
+	b.more = len(items) == e.cfg.BatchSize || b.cut
 	lane := &laneResult{}
 	if len(b.works) > 0 {
 		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy)+e.extraCalls(b))

@@ -67,6 +67,7 @@ type batch struct {
 	cut     bool                        // events were left in the lane for the next round
 	defs    map[string]hubspot.Property // the portal's properties (nil: unknown)
 	leadish bool                        // leads or referral counts are involved: links and counts may need calls
+	more    bool                        // signups wait behind this batch in the lane
 }
 
 // prepare maps the events at the head of a lane to contacts. It takes the

@@ -58,10 +58,11 @@ func (s *Service) Raise(ctx context.Context, hub int64, subjects []Subject, prop
 			p, prop := props[i], c.prop
 			fields = append(fields, maxField(contacts[n], c.which))
 			targets = append(targets, func(high string) {
-				if h, ok := count(high); ok {
-					if v, ok := count(p[prop]); !ok || v < h {
-						p[prop] = strconv.FormatInt(h, 10)
-					}
+				// Only a count is raised: a value that is not one is left for
+				// HubSpot to refuse, so the admin sees the mapping is wrong.
+				h, hok := count(high)
+				if v, ok := count(p[prop]); ok && hok && v < h {
+					p[prop] = strconv.FormatInt(h, 10)
 				}
 			})
 		}

@@ -32,8 +32,9 @@ type Sources interface {
 }
 
 // CallsPerBatch is how many HubSpot calls the links and counts of one
-// delivery batch (≤ 100 contacts) take at most once the portal's label pair
-// is known: one batch association create and one batch update of counts.
+// delivery batch (≤ 100 contacts) take, once the portal's label pair is
+// known: one batch association create and one batch update of counts (in
+// a burst, the counts are written at its end).
 const CallsPerBatch = 2
 
 // link is one lead to associate with its referrer.
@@ -48,11 +49,14 @@ type link struct {
 // Link follows a delivery batch whose contacts are written: it indexes
 // the people delivered, links each lead to its referrer's contact (or
 // keeps it waiting), links the leads that waited for a referrer delivered
-// now, and writes the referrers' counts that changed. failed holds, by
+// now, and writes the referrers' counts that changed — unless more signups
+// wait in the lane (more) and fewer than MaxDeferredCounts referrers wait
+// for theirs: a burst then costs one count update per 100 referrers at its
+// end rather than one per batch. failed holds, by
 // their index in ds, the leads HubSpot refused to link on their own; err
 // concerns the whole batch (HubSpot down or rate limited, token refused):
 // nothing is lost by retrying the batch, every step is idempotent.
-func (s *Service) Link(ctx context.Context, hub int64, api API, ds []Delivered, src Sources, defs map[string]hubspot.Property) (failed map[int]error, err error) {
+func (s *Service) Link(ctx context.Context, hub int64, api API, ds []Delivered, src Sources, defs map[string]hubspot.Property, more bool) (failed map[int]error, err error) {
 	if len(ds) == 0 {
 		return nil, nil
 	}
@@ -76,8 +80,18 @@ func (s *Service) Link(ctx context.Context, hub int64, api API, ds []Delivered, 
 	if err := s.addPending(ctx, hub, waits); err != nil {
 		return nil, fmt.Errorf("portal %d: keep leads waiting for their referrer: %w", hub, err)
 	}
+	if more {
+		n, err := s.rdb.SCard(ctx, dirtyKey(hub)).Result()
+		if err != nil || n < MaxDeferredCounts {
+			return failed, err
+		}
+	}
 	return failed, s.WriteCounts(ctx, hub, api, src, defs)
 }
+
+// MaxDeferredCounts is how many referrers may wait for their counts while
+// a burst of signups is delivered.
+const MaxDeferredCounts = 5 * hubspot.MaxBatch
 
 // plan decides the links a batch makes: each lead to its referrer if the
 // index knows it (waits otherwise), and each lead waiting for one of the
