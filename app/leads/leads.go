@@ -11,6 +11,7 @@ package leads
 import (
 	"strings"
 
+	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/tenants"
 )
@@ -39,6 +40,9 @@ func IsLead(rule *tenants.LeadRule, p Lookup) bool {
 		}
 		return false
 	}
+	if pl, ok := p.(*payload.Payload); ok {
+		return isLeadFields(pl.Fields)
+	}
 	if v, _ := p.Get("type"); strings.EqualFold(strings.TrimSpace(v), "person_invited") {
 		return true
 	}
@@ -47,6 +51,82 @@ func IsLead(rule *tenants.LeadRule, p Lookup) bool {
 	}
 	v, _ := p.Get("source")
 	return strings.EqualFold(strings.TrimSpace(v), "referred")
+}
+
+// isLeadFields is the built-in rule in one pass over a normalized
+// payload, without allocating (it runs for every webhook): a field name
+// matches with case, '_', '-' and spaces ignored, under an envelope too, as
+// payload.Get matches.
+func isLeadFields(fields []payload.Field) bool {
+	for _, f := range fields {
+		path := stripEnvelope(f.Path)
+		switch {
+		case looseEq(path, "type"):
+			if strings.EqualFold(strings.TrimSpace(f.Value), "person_invited") {
+				return true
+			}
+		case looseEq(path, "source"):
+			if strings.EqualFold(strings.TrimSpace(f.Value), "referred") {
+				return true
+			}
+		case looseEq(path, "referrer_id"), looseEq(path, "referrer_code"), looseEq(path, "referrer_email"):
+			if usable(f.Value) {
+				return true
+			}
+		case len(path) > len("referrer.") && strings.EqualFold(path[:len("referrer.")], "referrer."):
+			return true
+		}
+	}
+	return false
+}
+
+// envelopePrefixes are the wrapper keys payload.Get looks through.
+var envelopePrefixes = []string{"data.", "user.", "payload.", "body.", "object.", "record.", "attributes.", "event."}
+
+func stripEnvelope(path string) string {
+	for _, env := range envelopePrefixes {
+		if len(path) > len(env) && strings.EqualFold(path[:len(env)], env) {
+			return strings.TrimPrefix(path[len(env):], "0.")
+		}
+	}
+	return path
+}
+
+// looseEq compares two field paths with ASCII case, '_', '-' and spaces
+// ignored.
+func looseEq(a, b string) bool {
+	i, j := 0, 0
+	for {
+		for i < len(a) && isSep(a[i]) {
+			i++
+		}
+		for j < len(b) && isSep(b[j]) {
+			j++
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if lower(a[i]) != lower(b[j]) {
+			return false
+		}
+		i, j = i+1, j+1
+	}
+}
+
+func isSep(c byte) bool { return c == '_' || c == '-' || c == ' ' }
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// usable reports whether a value names someone: an id of 0 or a "null"
+// string does not.
+func usable(v string) bool {
+	v = strings.TrimSpace(v)
+	return v != "" && v != "0" && !strings.EqualFold(v, "null")
 }
 
 // hasReferrerObject reports whether the payload nests a referrer object
@@ -65,10 +145,8 @@ func hasReferrerObject(p Lookup) bool {
 // "null" string is no value.
 func value(p Lookup, paths ...string) string {
 	for _, path := range paths {
-		v, ok := p.Get(path)
-		v = strings.TrimSpace(v)
-		if ok && v != "" && v != "0" && !strings.EqualFold(v, "null") {
-			return v
+		if v, ok := p.Get(path); ok && usable(v) {
+			return strings.TrimSpace(v)
 		}
 	}
 	return ""
@@ -137,6 +215,15 @@ func Describe(src *tenants.Source, route string, lead bool, m tenants.Mapping, p
 		s.Qualified = value(p, "qualified_at") != ""
 	}
 	return s
+}
+
+// KnownByEmailOnly keeps the person out of the index under its Referral
+// Factory id and code (a test signup carries someone else's).
+func (s *Subject) KnownByEmailOnly() {
+	s.Self = nil
+	if s.Email != "" {
+		s.Self = []string{emailKey(s.Email)}
+	}
 }
 
 // leadKey names a lead for qualification: its code, else its email.
