@@ -73,6 +73,19 @@ func lead(id, refID int, email, code, refEmail, refCode string) string {
 		id, refID, code, email, refEmail, refCode)
 }
 
+// referrerAndLeads delivers referrer 100 (ref@example.com, code REF1),
+// then n leads naming it by user id, code and email (leadI@example.com,
+// code LI).
+func (w *world) referrerAndLeads(n int) {
+	w.t.Helper()
+	w.send(referrer(100, "ref@example.com", "REF1", ""))
+	w.drain()
+	for i := range n {
+		w.send(lead(200+i, 100, "lead"+itoa(i)+"@example.com", "L"+itoa(i), "ref@example.com", "REF1"))
+	}
+	w.drain()
+}
+
 // drain delivers everything due on simulated time.
 func (w *world) drain() {
 	w.t.Helper()

@@ -104,12 +104,7 @@ func TestCountsNeverGoBack(t *testing.T) {
 // own "A lead is qualified" webhook reports it first, and however often.
 func TestMarkQualified(t *testing.T) {
 	w := newWorld(t)
-	w.send(referrer(100, "ref@example.com", "REF1", ""))
-	w.drain()
-	for i := range 3 {
-		w.send(lead(200+i, 100, "lead"+itoa(i)+"@example.com", "L"+itoa(i), "", ""))
-	}
-	w.drain()
+	w.referrerAndLeads(3)
 	lds := w.env.App.Leads()
 
 	first, err := lds.MarkQualified(w.ctx, hub, w.src.ID, "L0")

@@ -13,12 +13,7 @@ import (
 // the referrer's counts say 3 referrals, none converted.
 func TestReferrerAndThreeLeads(t *testing.T) {
 	w := newWorld(t)
-	w.send(referrer(100, "ref@example.com", "REF1", ""))
-	w.drain()
-	for i := range 3 {
-		w.send(lead(200+i, 100, "lead"+itoa(i)+"@example.com", "L"+itoa(i), "ref@example.com", "REF1"))
-	}
-	w.drain()
+	w.referrerAndLeads(3)
 
 	require.Len(t, w.env.Sim.Contacts(hub), 4)
 	ref := w.contact("ref@example.com")
