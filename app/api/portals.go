@@ -59,3 +59,14 @@ func (h *Handlers) Properties(c *gin.Context, p tenants.Portal) error {
 	props, err := h.ws.Portals.Properties(c.Request.Context(), p.HubID, c.Query("refresh") != "")
 	return reply(c, http.StatusOK, gin.H{"properties": props}, err)
 }
+
+// PortalStats is the portal's signups per UTC day over the last ?days= (1
+// to 30, default 30), oldest first, and its queue now.
+func (h *Handlers) PortalStats(c *gin.Context, p tenants.Portal) error {
+	days, err := web.IntParam(c, "days", workspace.TrendDays, 1, workspace.TrendDays)
+	if err != nil {
+		return err
+	}
+	t, err := h.ws.Portals.Trend(c.Request.Context(), p, days)
+	return reply(c, http.StatusOK, t, err)
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/web"
 	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/tenants"
 )
@@ -89,4 +90,16 @@ func (h *Handlers) CreateSecret(c *gin.Context, src tenants.Source) error {
 func (h *Handlers) DeleteSecret(c *gin.Context, src tenants.Source) error {
 	src, err := h.ws.Sources.RemoveSecret(c.Request.Context(), src)
 	return reply(c, http.StatusOK, h.ws.Sources.View(src), err)
+}
+
+// SourceStats is the source's signups per UTC day over the last ?days= (1
+// to 30, default 30), summed over its workspace's portals it sends to, and
+// the queues of those portals now.
+func (h *Handlers) SourceStats(c *gin.Context, src tenants.Source) error {
+	days, err := web.IntParam(c, "days", workspace.TrendDays, 1, workspace.TrendDays)
+	if err != nil {
+		return err
+	}
+	t, err := h.ws.Sources.Trend(c.Request.Context(), src, days)
+	return reply(c, http.StatusOK, t, err)
 }

@@ -56,7 +56,7 @@ func TestBrowserSetUpTestBreakFixReplay(t *testing.T) {
 		{"install", s.install}, {"create a source", s.createSource}, {"receive a signup", s.receiveSignup},
 		{"map fields", s.mapFields}, {"create recommended properties", s.createRecommended},
 		{"test signup succeeds", s.testSignupSucceeds}, {"break the mapping", func() { failed = s.breakMapping() }},
-		{"fix and replay", func() { s.fixAndReplay(failed) }}, {"route a campaign", s.routeCampaign},
+		{"fix and replay", func() { s.fixAndReplay(failed) }}, {"charts", s.charts}, {"route a campaign", s.routeCampaign},
 		{"leads", s.leads}, {"API tokens", s.apiTokens}, {"home", s.home},
 	}
 	for _, step := range steps {
@@ -245,6 +245,54 @@ func (s *scenario) fixAndReplay(failed string) {
 	c.open(s.url("/app/sources/"+s.srcID+"/dead-letters"), ".card.empty")
 }
 
+// charts finds today's activity — 3 delivered (the real signup and both
+// test signups, one of them after its replay), 1 failed — as today's bars
+// of the portal's and the source's charts, every other day empty, drawn
+// with the hatch pattern from the stylesheet, and in the table of numbers.
+func (s *scenario) charts() {
+	c := s.c
+	for _, pg := range []struct{ path, chart, shot string }{
+		{"/app/portals/1001", "#portal-chart", "chart-portal"},
+		{"/app/sources/" + s.srcID, "#source-chart", "chart-source"},
+	} {
+		c.open(s.url(pg.path), pg.chart+" svg")
+		got := evalJS[map[string]any](c, "read the chart of "+pg.path, `(() => {
+			const fig = document.querySelector(`+jsString(pg.chart)+`), svg = fig.querySelector("svg");
+			const today = svg.querySelector("g.day.today"), box = svg.getBoundingClientRect();
+			const h = sel => { const r = today.querySelector(sel); return r ? r.getBBox().height : 0; };
+			const failed = today.querySelector(".bar-failed");
+			fig.querySelector("details").open = true;
+			const last = fig.querySelector("tbody tr:last-child").innerText;
+			fig.querySelector("details").open = false;
+			return {
+				width: box.width, delivered: today.dataset.delivered, failed: today.dataset.failed,
+				deliveredH: h(".bar-delivered"), failedH: h(".bar-failed"),
+				failedFill: failed ? getComputedStyle(failed).fill : "",
+				deliveredFill: getComputedStyle(today.querySelector(".bar-delivered")).fill,
+				otherBars: svg.querySelectorAll("g.day:not(.today) rect").length,
+				legend: Array.from(svg.querySelectorAll(".legend text")).map(t => t.textContent),
+				title: svg.querySelector("title").textContent, desc: svg.querySelector("desc").textContent,
+				labelled: svg.getAttribute("aria-labelledby"), row: last,
+				queue: document.querySelector("#queue-now").innerText,
+			};
+		})()`)
+		assert.Greater(s.t, got["width"], 500.0, "%s: the chart fills its card", pg.path)
+		assert.Equal(s.t, "3", got["delivered"], pg.path)
+		assert.Equal(s.t, "1", got["failed"], pg.path)
+		assert.InDelta(s.t, 3*got["failedH"].(float64), got["deliveredH"], 0.5, "%s: 3 delivered is three times 1 failed", pg.path)
+		assert.Contains(s.t, got["failedFill"], "url(", "%s: failed bars are hatched", pg.path)
+		assert.NotContains(s.t, got["deliveredFill"], "url(", "%s: delivered bars are solid", pg.path)
+		assert.NotEqual(s.t, "rgb(0, 0, 0)", got["deliveredFill"], "%s: the stylesheet colours the bars", pg.path)
+		assert.Equal(s.t, 0.0, got["otherBars"], "%s: no activity on the 29 days before today", pg.path)
+		assert.Equal(s.t, []any{"Delivered (3)", "Failed (1)"}, got["legend"], pg.path)
+		assert.Contains(s.t, got["desc"], "Today so far: 3 delivered, 1 failed", pg.path)
+		assert.Equal(s.t, strings.TrimPrefix(pg.chart, "#")+"-title "+strings.TrimPrefix(pg.chart, "#")+"-desc", got["labelled"])
+		assert.Regexp(s.t, `^Today, .*\s3\s+1$`, got["row"], "%s: today's numbers in the table", pg.path)
+		assert.Contains(s.t, got["queue"], "Nothing waiting", pg.path)
+		c.shotOf(pg.shot, "#trend")
+	}
+}
+
 // routeCampaign sends one campaign's signups to the second portal.
 func (s *scenario) routeCampaign() {
 	c := s.c
@@ -319,7 +367,20 @@ func (s *scenario) home() {
 	row := evalJS[string](c, "read the row of portal 1001", `document.querySelector('table.portals a[href="/app/portals/1001"]').closest("tr").innerText`)
 	assert.Contains(s.t, row, "acme.hubspot.test")
 	assert.Regexp(s.t, `connected\s+3\s+1\s+0\s+1`, row, "delivered 3 (the real signup and both test signups), failed 1, queued 0, 1 source")
+	assert.Contains(s.t, row, "3 delivered · 1 failed", "the last 30 days, as text beside the sparkline")
+	spark := evalJS[map[string]any](c, "read the sparkline of portal 1001", `(() => {
+		const svg = document.querySelector("#spark-1001"), pts = svg.querySelector("polyline").points;
+		return {title: svg.querySelector("title").textContent, fails: svg.querySelectorAll(".spark-fail").length,
+			width: svg.getBoundingClientRect().width, n: pts.numberOfItems,
+			today: pts.getItem(pts.numberOfItems - 1).y, before: pts.getItem(0).y};
+	})()`)
+	assert.Equal(s.t, "acme.hubspot.test, last 30 days (UTC): 3 delivered, 1 failed; today 3 delivered, 1 failed", spark["title"])
+	assert.Equal(s.t, 1.0, spark["fails"], "today's failure is marked")
+	assert.Equal(s.t, 30.0, spark["n"])
+	assert.Less(s.t, spark["today"], spark["before"], "today's deliveries rise above the empty days")
+	assert.Greater(s.t, spark["width"], 100.0, "the sparkline is drawn at its size")
 	s.page("home")
+	c.shotOf("chart-home", "table.portals")
 }
 
 // notFound shows a clear page for an id that is not the workspace's.

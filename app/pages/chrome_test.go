@@ -197,12 +197,32 @@ func (c *chrome) shot(name string) {
 		c.t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
+	c.save(name, png)
+}
+
+// save writes a screenshot as name.png in screenshotDir.
+func (c *chrome) save(name string, png []byte) {
+	c.t.Helper()
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
 		c.t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(screenshotDir, name+".png"), png, 0o644); err != nil {
 		c.t.Fatal(err)
 	}
+}
+
+// shotOf saves a PNG screenshot of the first element matching sel as
+// name.png in screenshotDir.
+func (c *chrome) shotOf(name, sel string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(c.ctx, stepTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(sel)))
+	if err != nil {
+		c.t.Errorf("screenshot %s of %s: %v", name, sel, err)
+		return
+	}
+	c.save(name, png)
 }
 
 // consoleProblems returns the console errors and exceptions seen so far

@@ -22,7 +22,7 @@ const portalsPerPage = 25
 
 // homeView is the workspace home: one page of the workspace's portals.
 type homeView struct {
-	Portals          []workspace.PortalSummary
+	Portals          []homeRow
 	Query            string
 	Total, Workspace int // portals matching the search, and in all
 	Page, Pages      int
@@ -57,7 +57,11 @@ func (h *Pages) Home(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	v := homeView{Portals: sums, Query: q, Total: total, Workspace: all, Page: pageNo, Pages: pages,
+	rows, err := h.homeRows(ctx, sums)
+	if err != nil {
+		return err
+	}
+	v := homeView{Portals: rows, Query: q, Total: total, Workspace: all, Page: pageNo, Pages: pages,
 		Redis: h.RedisProblems()}
 	if len(shown) > 0 {
 		v.From = (pageNo-1)*portalsPerPage + 1
@@ -83,6 +87,7 @@ func (h *Pages) Home(c *gin.Context) error {
 // portalPageView is one portal with the sources that send to it.
 type portalPageView struct {
 	Summary     workspace.PortalSummary
+	Trend       trendView
 	Sources     []portalSource
 	Removed     []string // names of the sources deleting the portal removes
 	ReconnectTo string
@@ -106,8 +111,12 @@ func (h *Pages) Portal(c *gin.Context, p tenants.Portal) error {
 // renderPortal renders the portal page; v carries form input and errors
 // when a form is shown again.
 func (h *Pages) renderPortal(c *gin.Context, status int, p tenants.Portal, v portalPageView) error {
-	sum, srcs, err := h.ws.Portals.Summary(c.Request.Context(), p)
+	ctx := c.Request.Context()
+	sum, srcs, err := h.ws.Portals.Summary(ctx, p)
 	if err != nil {
+		return err
+	}
+	if v.Trend, err = h.portalTrend(ctx, p); err != nil {
 		return err
 	}
 	v.Summary = sum

@@ -53,6 +53,7 @@ func (h *Pages) renderSourcePage(c *gin.Context, status int, tmpl, title string,
 // instructions, shared secret, test signup and last payload.
 type sourcePageView struct {
 	Ctx           sourceCtx
+	Trend         trendView
 	Routes        []routeSummary
 	Last          *workspace.EventView
 	Curl          string
@@ -81,6 +82,9 @@ func (h *Pages) renderSource(c *gin.Context, status int, src tenants.Source, v s
 	ctx := c.Request.Context()
 	sc, err := h.sourceContext(ctx, src, "overview")
 	if err != nil {
+		return err
+	}
+	if v.Trend, err = h.sourceTrend(ctx, src); err != nil {
 		return err
 	}
 	last, err := h.ws.Events.LastPayload(ctx, src)

@@ -57,7 +57,7 @@ func TestEnqueueStoresQueuesIndexesCountsAndSignals(t *testing.T) {
 	assert.Equal(t, queue.DayStats{}, other)
 	ttl, err := e.rdb.PTTL(ctx, "{p:1001}:stats:20260310").Result()
 	require.NoError(t, err)
-	assert.InDelta(t, (8 * 24 * time.Hour).Seconds(), ttl.Seconds(), 5, "daily counters expire after a week")
+	assert.InDelta(t, (35 * 24 * time.Hour).Seconds(), ttl.Seconds(), 5, "daily counters expire after 35 days")
 
 	assert.Equal(t, map[string]time.Time{"1001": t0}, ready(t, e.rdb), "the lane is signalled due now")
 	l := e.claim(t, "w1")

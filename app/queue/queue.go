@@ -19,8 +19,13 @@ import (
 // recognised as a repeat.
 const DedupeWindow = 24 * time.Hour
 
-// statsTTL keeps daily counters for a week.
-const statsTTL = 8 * 24 * time.Hour
+// StatsDays is how many UTC days of daily counters a portal keeps: the
+// charts show the last SeriesDays, and a day's counters outlive the window
+// by the days a key is still written to after it opens.
+const StatsDays = 35
+
+// statsTTL is how long a day's counters live after their last write.
+const statsTTL = StatsDays * 24 * time.Hour
 
 // Queue is the Redis-backed event queue.
 type Queue struct {
@@ -179,7 +184,7 @@ func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) er
 		keys = append(keys, activityKey(hub, src), deadKey(hub, src), refusedKey(hub, src))
 	}
 	now := q.now()
-	for d := 0; d < 9; d++ {
+	for d := 0; d <= StatsDays; d++ {
 		keys = append(keys, statsKey(hub, now.AddDate(0, 0, -d)))
 	}
 	// Dedupe markers outlive the events they name; left behind, a resent
