@@ -332,7 +332,7 @@ func (s *scenario) leads() {
 	c.fill("#rule-values", "lead, invited")
 	c.submit("save the lead rule", "#save-lead-rule", s.flashHas("Lead rule saved"))
 	assert.Contains(s.t, c.text("#lead-rule"), "user_type")
-	s.page("mapping-leads")
+	s.page("leads-mapping")
 
 	src, err := s.env.App.Store().Source(context.Background(), s.srcID)
 	require.NoError(s.t, err)
