@@ -35,7 +35,7 @@ func (s *Service) addPending(ctx context.Context, hub int64, waits map[string][]
 	if _, err := pipe.Exec(ctx); err != nil {
 		return err
 	}
-	over := card.Val() - MaxPending
+	over := card.Val() - s.maxPending
 	if over <= 0 {
 		return nil
 	}

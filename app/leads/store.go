@@ -75,6 +75,8 @@ type Service struct {
 
 	mu     sync.Mutex
 	labels map[int64]hubspot.LabelPair
+
+	maxPending int64 // MaxPending; tests lower it
 }
 
 // New returns the service; signal tells delivery that a portal has counts
@@ -83,7 +85,7 @@ func New(rdb redis.UniversalClient, log *slog.Logger, now func() time.Time, sign
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{rdb: rdb, log: log, now: now, signal: signal, labels: map[int64]hubspot.LabelPair{}}
+	return &Service{rdb: rdb, log: log, now: now, signal: signal, labels: map[int64]hubspot.LabelPair{}, maxPending: MaxPending}
 }
 
 func isNil(err error) bool { return errors.Is(err, redis.Nil) }
