@@ -128,7 +128,15 @@ func (s *Service) plan(ctx context.Context, hub int64, ds []Delivered) ([]*link,
 	if err != nil {
 		return nil, nil, err
 	}
-	links = append(links, waited...)
+	inBatch := make(map[string]bool, len(links))
+	for _, l := range links {
+		inBatch[l.lead] = true
+	}
+	for _, l := range waited {
+		if !inBatch[l.lead] { // a waiting lead delivered again in this batch is linked as part of it
+			links = append(links, l)
+		}
+	}
 	return links, waits, s.markCalls(ctx, hub, links)
 }
 
