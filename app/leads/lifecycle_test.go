@@ -7,6 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/internal/apptest"
 )
 
 // TestLeadBeforeReferrer: delivery is unordered; a lead whose referrer
@@ -189,4 +192,33 @@ func TestLinkFailures(t *testing.T) {
 	back := w.contact("ref@example.com")
 	orphan := w.contact("orphan@example.com")
 	assert.Equal(t, map[string][]string{orphan.ID: {back.ID}}, w.referredBy(orphan.ID))
+}
+
+// TestWaitSurvivesRestart: a lead waiting for its referrer is kept in
+// Redis, so another refhub process (a restart, or another replica) links
+// it when the referrer arrives, using the label pair the first one created.
+func TestWaitSurvivesRestart(t *testing.T) {
+	w := newWorld(t)
+	w.send(lead(201, 100, "early@example.com", "E1", "", ""))
+	w.send(lead(202, 300, "other@example.com", "O1", "", ""))
+	w.send(referrer(300, "first-ref@example.com", "FIRST", ""))
+	w.drain() // the first process creates the label pair linking other@ to its referrer
+
+	restarted, err := app.New(w.env.Config, app.Options{Redis: w.env.Redis, Clock: w.env.Clock, Logger: apptest.TestLogger(t)})
+	require.NoError(t, err)
+	w.send(referrer(100, "late-ref@example.com", "LATE", ""))
+	for {
+		worked, _, err := restarted.Engine().RunOnce(w.ctx)
+		require.NoError(t, err)
+		if !worked {
+			break
+		}
+	}
+	assert.Equal(t, 1, w.env.Calls("associations.labels.create"), "the label pair is created once per portal")
+	assert.Equal(t, 1, w.env.Calls("associations.labels.list"), "and looked up once: the restarted process reads it from Redis")
+	early, ref := w.contact("early@example.com"), w.contact("late-ref@example.com")
+	assert.Equal(t, map[string][]string{early.ID: {ref.ID}}, w.referredBy(early.ID))
+	n, err := restarted.Leads().Pending(w.ctx, hub)
+	require.NoError(t, err)
+	assert.Zero(t, n)
 }
