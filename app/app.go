@@ -23,6 +23,7 @@ import (
 	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/install"
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/metrics"
 	"github.com/refhub/refhub/app/pages"
 	"github.com/refhub/refhub/app/properties"
@@ -72,6 +73,7 @@ type App struct {
 	sources  *tenants.SourceCache
 	tokens   *oauth.Tokens
 	queue    *queue.Queue
+	leads    *leads.Service
 	engine   *delivery.Engine
 	backfill *backfill.Service
 	ws       *workspace.Service
@@ -143,6 +145,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	a.tokens.UseInstallers(a.store)
 	props := properties.New(a.rdb, hs, a.tokens, limiter, now)
 	wake := func() { a.engine.Wake() }
+	a.leads = leads.New(a.rdb, a.log, now, a.queue.Signal)
 	intake := ingest.NewIntake(a.queue, wake)
 	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
 
@@ -150,7 +153,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 		backfill.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, RF: rf, Queue: a.queue, Intake: intake,
 			Quota: quota, Clock: a.opts.Clock, Log: a.log, Owner: replicaName()})
 	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
-		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Intake: intake, Quota: quota,
+		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Leads: a.leads, Intake: intake, Quota: quota,
 		Backfill: a.backfill, Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase})
 	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
 	a.guard = auth.NewGuard(a.store, sessions)
@@ -173,7 +176,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 		dcfg.Retention = cfg.Retention
 	}
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: limiter, HubSpot: hs,
-		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props,
+		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props, Leads: a.leads,
 		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
 }
 
@@ -205,6 +208,9 @@ func (l loader) Source(ctx context.Context, wsID, id string) (tenants.Source, er
 
 // Engine returns the delivery engine (tests step it directly).
 func (a *App) Engine() *delivery.Engine { return a.engine }
+
+// Leads returns the lead index, referrer links and referral counts.
+func (a *App) Leads() *leads.Service { return a.leads }
 
 // Backfills returns the backfills (tests step them directly).
 func (a *App) Backfills() *backfill.Service { return a.backfill }

@@ -54,6 +54,7 @@ type Event struct {
 	UpdatedAt  time.Time       `json:"updated_at"`
 	Payload    []payload.Field `json:"payload"`
 	Test       bool            `json:"test,omitempty"`
+	Lead       bool            `json:"lead,omitempty"` // a person invited, not a referrer (app/leads)
 	// Origin is how the signup reached refhub when not by webhook:
 	// "backfill" or "reconcile" (read from Referral Factory's API).
 	Origin Origin `json:"origin,omitempty"`
