@@ -24,6 +24,7 @@ import (
 	"github.com/refhub/refhub/app/hshooks"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/install"
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/metrics"
 	"github.com/refhub/refhub/app/pages"
 	"github.com/refhub/refhub/app/privacy"
@@ -81,6 +82,7 @@ type App struct {
 	sources  *tenants.SourceCache
 	tokens   *oauth.Tokens
 	queue    *queue.Queue
+	leads    *leads.Service
 	engine   *delivery.Engine
 	backfill *backfill.Service
 	ws       *workspace.Service
@@ -158,6 +160,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	a.tokens.UseInstallers(a.store)
 	props := properties.New(a.rdb, hs, a.tokens, limiter, now)
 	wake := func() { a.engine.Wake() }
+	a.leads = leads.New(a.rdb, a.log, now, a.queue.Signal)
 	intake := ingest.NewIntake(a.queue, wake)
 	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
 
@@ -166,7 +169,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 			Quota: quota, Clock: a.opts.Clock, Log: a.log, Owner: replicaName()})
 	qs := a.wireHooks(hs, vault, rf, limiter, props)
 	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
-		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Intake: intake, Quota: quota,
+		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Leads: a.leads, Intake: intake, Quota: quota,
 		Backfill: a.backfill, Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase,
 		Owners: []workspace.Owner{a.qualifier}})
 	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
@@ -190,7 +193,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 		dcfg.Retention = cfg.Retention
 	}
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: limiter, HubSpot: hs,
-		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props,
+		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props, Leads: a.leads,
 		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
 }
 
@@ -223,6 +226,9 @@ func (l loader) Source(ctx context.Context, wsID, id string) (tenants.Source, er
 
 // Engine returns the delivery engine (tests step it directly).
 func (a *App) Engine() *delivery.Engine { return a.engine }
+
+// Leads returns the lead index, referrer links and referral counts.
+func (a *App) Leads() *leads.Service { return a.leads }
 
 // Backfills returns the backfills (tests step them directly).
 func (a *App) Backfills() *backfill.Service { return a.backfill }

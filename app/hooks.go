@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/refhub/refhub/app/hshooks"
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/privacy"
 	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/qualify"
@@ -19,9 +20,9 @@ import (
 func (a *App) wireHooks(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.Client,
 	limiter *ratelimit.Limiter, props *properties.Cache) *qualify.Settings {
 	now := a.opts.Clock.Now
-	leads := a.opts.Leads
-	if leads == nil {
-		leads = noLeads{}
+	var leads qualify.Leads = leadFinder{a.leads}
+	if a.opts.Leads != nil {
+		leads = a.opts.Leads
 	}
 	deals := qualify.HubSpotDeals{HubSpot: hs, Tokens: a.tokens, Limiter: limiter}
 	a.rules = qualify.NewRules(a.rdb, vault, rf, now)
@@ -39,14 +40,14 @@ func (a *App) wireHooks(hs *hubspot.Client, vault *oauth.Vault, rf *referralfact
 	return &qualify.Settings{Rules: a.rules, Sender: a.qualifier, Portals: a.store, Pipelines: deals, Properties: props}
 }
 
-// noLeads knows no leads: qualification has no one to qualify.
-type noLeads struct{}
+// leadFinder gives qualification the leads app/leads delivered, and
+// privacy what it keeps about a person (Forget, promoted).
+type leadFinder struct{ *leads.Service }
 
-func (noLeads) ByContact(context.Context, int64, string) (qualify.Lead, bool, error) {
-	return qualify.Lead{}, false, nil
+func (l leadFinder) ByContact(ctx context.Context, hub int64, contactID string) (qualify.Lead, bool, error) {
+	x, ok, err := l.Service.ByContact(ctx, hub, contactID)
+	return qualify.Lead{Source: x.Source, Code: x.Code, Email: x.Email, ContactID: x.ContactID, Referrer: x.Referrer}, ok, err
 }
-
-func (noLeads) MarkQualified(context.Context, int64, string, string) (bool, error) { return false, nil }
 
 // HubSpotInbox returns the store of HubSpot's webhook events (tests drain
 // it directly).
@@ -62,5 +63,6 @@ var (
 	_ privacy.Keeper  = (*qualify.Sender)(nil)
 	_ privacy.Store   = (*tenants.RedisStore)(nil)
 	_ hshooks.Portals = (*tenants.RedisStore)(nil)
-	_ qualify.Leads   = noLeads{}
+	_ qualify.Leads   = leadFinder{}
+	_ privacy.Keeper  = leadFinder{}
 )

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -126,16 +127,22 @@ const DefaultRoute = "default"
 // Source is one Referral Factory account or campaign sending signups to a
 // workspace through its webhook URL.
 type Source struct {
-	ID          string    `json:"id"`
-	WorkspaceID string    `json:"workspace_id"`
-	Name        string    `json:"name"`
-	HubID       int64     `json:"hub_id"` // default portal
-	Mapping     Mapping   `json:"mapping"`
-	Routes      []Route   `json:"routes"`
-	SecretName  string    `json:"secret_header,omitempty"` // optional shared-secret header name
-	PastHubIDs  []int64   `json:"past_hub_ids,omitempty"`  // portals it sent to before a route change
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string  `json:"id"`
+	WorkspaceID string  `json:"workspace_id"`
+	Name        string  `json:"name"`
+	HubID       int64   `json:"hub_id"` // default portal
+	Mapping     Mapping `json:"mapping"`
+	Routes      []Route `json:"routes"`
+	SecretName  string  `json:"secret_header,omitempty"` // optional shared-secret header name
+	// LeadMapping is how leads (people invited) become contacts; nil until
+	// one is saved, and until then leads use the referrer mapping.
+	LeadMapping *Mapping `json:"lead_mapping,omitempty"`
+	// LeadRule overrides how a signup is recognised as a lead; nil: the
+	// built-in rule (app/leads).
+	LeadRule   *LeadRule `json:"lead_rule,omitempty"`
+	PastHubIDs []int64   `json:"past_hub_ids,omitempty"` // portals it sent to before a route change
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 
 	// Token is the unguessable part of the webhook URL and Secret the
 	// expected value of the SecretName header. Both are stored encrypted and
@@ -171,6 +178,56 @@ func (s *Source) MappingFor(key string) Mapping {
 		}
 	}
 	return s.Mapping
+}
+
+// MappingOf returns the mapping of an event of route key: the lead mapping
+// for a lead when the source has one, else the route's mapping.
+func (s *Source) MappingOf(key string, lead bool) Mapping {
+	if lead && s.LeadMapping != nil {
+		return *s.LeadMapping
+	}
+	return s.MappingFor(key)
+}
+
+// LeadRule says which signups are leads for a source whose Referral
+// Factory payloads do not follow the built-in rule: a signup is a lead when
+// the value at Field is one of Values (compared without case).
+type LeadRule struct {
+	Field  string   `json:"field"`
+	Values []string `json:"values"`
+}
+
+// MaxLeadRuleValues bounds a lead rule.
+const MaxLeadRuleValues = 20
+
+// Validate checks a lead rule before it is saved.
+func (r LeadRule) Validate() error {
+	var probs []string
+	switch {
+	case strings.TrimSpace(r.Field) == "":
+		probs = append(probs, "lead rule: name the Referral Factory field that tells a lead from a referrer")
+	case len(r.Field) > MaxFromPath:
+		probs = append(probs, fmt.Sprintf("lead rule: the field path is longer than %d bytes", MaxFromPath))
+	}
+	n := 0
+	for _, v := range r.Values {
+		if strings.TrimSpace(v) != "" {
+			n++
+		}
+		if len(v) > 200 {
+			probs = append(probs, "lead rule: a value is longer than 200 characters")
+		}
+	}
+	if n == 0 {
+		probs = append(probs, "lead rule: give at least one value that marks a lead")
+	}
+	if len(r.Values) > MaxLeadRuleValues {
+		probs = append(probs, fmt.Sprintf("lead rule: at most %d values", MaxLeadRuleValues))
+	}
+	if len(probs) > 0 {
+		return &ValidationError{Problems: probs}
+	}
+	return nil
 }
 
 // Portals returns every portal the source sends to.

@@ -100,6 +100,7 @@ type Engine struct {
 	sources Sources
 	tokens  Tokens
 	props   Properties
+	leads   Leads
 	metrics *Metrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -117,6 +118,7 @@ type Deps struct {
 	Sources    Sources
 	Tokens     Tokens
 	Properties Properties // optional
+	Leads      Leads      // optional: without it leads are delivered like referrers, unlinked
 	Metrics    *Metrics   // optional
 	Log        *slog.Logger
 	Now        func() time.Time
@@ -135,7 +137,7 @@ func New(cfg Config, d Deps) *Engine {
 		d.Metrics = NewMetrics(nil)
 	}
 	return &Engine{cfg: cfg, q: d.Queue, limiter: d.Limiter, hs: d.HubSpot, portals: d.Portals,
-		sources: d.Sources, tokens: d.Tokens, props: d.Properties, metrics: d.Metrics, log: d.Log,
+		sources: d.Sources, tokens: d.Tokens, props: d.Properties, leads: d.Leads, metrics: d.Metrics, log: d.Log,
 		now: d.Now, owner: tenants.NewID("w"), wake: make(chan struct{}, 1)}
 }
 

@@ -55,7 +55,7 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 		return e.at(internalRetry)
 	}
 	if len(items) == 0 {
-		return decision{mode: idleLane}
+		return e.countsOnly(ctx, hub)
 	}
 	items, err = e.dropMissing(ctx, hub, items)
 	if err != nil {
@@ -70,9 +70,10 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 		log.Warn("prepare batch", slog.Any("err", err))
 		return e.at(internalRetry)
 	}
+	b.more = len(items) == e.cfg.BatchSize || b.cut
 	lane := &laneResult{}
 	if len(b.works) > 0 {
-		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy))
+		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy)+e.extraCalls(b))
 		if err != nil {
 			log.Warn("rate limiter", slog.Any("err", err))
 			return e.at(internalRetry)
@@ -135,12 +136,20 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimi
 	counter := &countingLimiter{Limiter: res.Limiter(), m: e.metrics}
 	api := e.hs.Portal(hub, tokenFn, counter)
 	start := e.now()
-	err := send(ctx, api, b.policy, b.works)
+	// The contacts, then the batch's leads linked and counts written.
+	write := func(ws []*work) error {
+		err := send(ctx, api, b.policy, ws)
+		if err == nil {
+			err = e.followLeads(ctx, hub, api, b)
+		}
+		return err
+	}
+	err := write(b.works)
 	var ae *hubspot.AuthError
 	if errors.As(err, &ae) {
 		used, _ := last.Load().(string)
 		_ = e.tokens.Invalidate(ctx, hub, used)
-		err = send(ctx, api, b.policy, pending(b.works))
+		err = write(pending(b.works))
 	}
 	for failovers := 0; ; failovers++ {
 		reason := refusal(err)
@@ -149,7 +158,7 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimi
 		}
 		used, _ := last.Load().(string)
 		if failovers < maxFailovers && e.portals.Refused(ctx, hub, used, reason) {
-			err = send(ctx, api, b.policy, pending(b.works))
+			err = write(pending(b.works))
 			continue
 		}
 		err = &oauth.ReconnectError{HubID: hub, Revoked: true, Reason: reason}

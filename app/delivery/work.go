@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/queue"
@@ -18,10 +19,11 @@ import (
 // work is one contact to write: the events for one email in a batch,
 // merged (the newer signup's values win), and the result.
 type work struct {
-	items  []queue.Item
-	email  string
-	props  map[string]string
-	newest time.Time // the newest Event.Time merged
+	items    []queue.Item
+	subjects []leads.Subject // who each item is, for the referrer links and counts
+	email    string
+	props    map[string]string
+	newest   time.Time // the newest Event.Time merged
 
 	done      bool
 	outcome   queue.Outcome
@@ -92,7 +94,10 @@ type batch struct {
 	policy  tenants.Policy
 	works   []*work
 	settled []*work
-	cut     bool // events were left in the lane for the next round
+	cut     bool                        // events were left in the lane for the next round
+	defs    map[string]hubspot.Property // the portal's properties (nil: unknown)
+	leadish bool                        // leads or referral counts are involved: links and counts may need calls
+	more    bool                        // signups wait behind this batch in the lane
 }
 
 // prepare maps the events at the head of a lane to contacts. It takes the
@@ -100,9 +105,9 @@ type batch struct {
 // current mapping (so a replay after a mapping fix uses the fix) and merges
 // events for the same email.
 func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*batch, error) {
-	b := &batch{}
-	byEmail := map[string]*work{}
 	defs := e.propertyDefs(ctx, hub)
+	b := &batch{defs: defs}
+	byEmail := map[string]*work{}
 	for _, it := range items {
 		src, err := e.sources.Source(ctx, it.Event.SourceID)
 		if errors.Is(err, tenants.ErrNotFound) {
@@ -115,7 +120,9 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 		if err != nil {
 			return nil, err
 		}
-		m := src.MappingFor(it.Event.Route)
+		pl := payload.New(it.Event.Payload)
+		it.Event.Lead = leads.IsLead(src.LeadRule, pl)
+		m := src.MappingOf(it.Event.Route, it.Event.Lead)
 		if b.policy == "" {
 			b.policy = m.OnExisting
 		}
@@ -123,7 +130,7 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 			b.cut = true // the next round takes the events of the other policy
 			break
 		}
-		props, err := m.Apply(payload.New(it.Event.Payload))
+		props, err := m.Apply(pl)
 		if err != nil {
 			if reason, ok := noEmail(err); ok {
 				w := &work{items: []queue.Item{it}, email: it.Event.Email}
@@ -135,18 +142,43 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 		}
 		properties.CoerceAll(props, defs)
 		email := props["email"]
+		sub := leads.Describe(src, it.Event.Route, it.Event.Lead, m, pl, email)
+		if it.Event.Test {
+			// A test signup reuses the last payload with another email: its
+			// Referral Factory id and code belong to someone else.
+			sub.KnownByEmailOnly()
+		}
+		b.leadish = b.leadish || sub.Lead || sub.CountProps != (leads.Counts{})
 		if w, ok := byEmail[email]; ok {
 			w.merge(it, props)
+			w.subjects = append(w.subjects, sub)
 			continue
 		}
-		w := &work{items: []queue.Item{it}, email: email, props: props, newest: it.Event.Time()}
+		w := &work{items: []queue.Item{it}, subjects: []leads.Subject{sub}, email: email, props: props, newest: it.Event.Time()}
 		byEmail[email] = w
 		b.works = append(b.works, w)
 	}
 	if err := e.markSuperseded(ctx, hub, b); err != nil {
 		return nil, err
 	}
+	if err := e.raiseCounts(ctx, hub, b); err != nil {
+		return nil, err
+	}
 	return b, nil
+}
+
+// raiseCounts keeps the referral counts a batch writes from going back
+// (leads.Service.Raise).
+func (e *Engine) raiseCounts(ctx context.Context, hub int64, b *batch) error {
+	if e.leads == nil || !b.leadish {
+		return nil
+	}
+	subjects := make([]leads.Subject, len(b.works))
+	props := make([]map[string]string, len(b.works))
+	for i, w := range b.works {
+		subjects[i], props[i] = w.subjects[len(w.subjects)-1], w.props
+	}
+	return e.leads.Raise(ctx, hub, subjects, props)
 }
 
 // noEmail is the reason of a signup the mapping gives no email.

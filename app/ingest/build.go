@@ -10,12 +10,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/tenants"
 )
 
-// Build routes a signup of src by its campaign, applies the route's mapping
+// Build routes a signup of src by its campaign, tells a lead from a
+// referrer (app/leads), applies the mapping of its kind
 // and returns the event to queue, received at now. When the mapping cannot
 // make a contact of it the error is a *tenants.NoEmailError, and the event
 // is returned too (routed, without an email) for the refusal to be
@@ -25,10 +27,11 @@ func Build(src *tenants.Source, pl *payload.Payload, now time.Time) (*queue.Even
 	if len(src.Routes) > 0 { // the lookup scans the payload when the field is absent
 		campaign, _ = pl.Get("campaign_id")
 	}
-	hub, mapping, route := src.Route(campaign)
-	ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Route: route,
+	hub, _, route := src.Route(campaign)
+	lead := leads.IsLead(src.LeadRule, pl)
+	ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Route: route, Lead: lead,
 		Status: queue.Queued, ReceivedAt: now, UpdatedAt: now, Payload: pl.Fields}
-	props, err := mapping.Apply(pl)
+	props, err := src.MappingOf(route, lead).Apply(pl)
 	if err != nil {
 		return ev, err
 	}

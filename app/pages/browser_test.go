@@ -57,8 +57,8 @@ func TestBrowserSetUpTestBreakFixReplay(t *testing.T) {
 		{"map fields", s.mapFields}, {"create recommended properties", s.createRecommended},
 		{"test signup succeeds", s.testSignupSucceeds}, {"break the mapping", func() { failed = s.breakMapping() }},
 		{"fix and replay", func() { s.fixAndReplay(failed) }}, {"charts", s.charts}, {"route a campaign", s.routeCampaign},
-		{"qualification", s.qualification}, {"API tokens", s.apiTokens}, {"members", s.members}, {"home", s.home},
-		{"forget a person", s.forget},
+		{"leads", s.leads}, {"qualification", s.qualification}, {"API tokens", s.apiTokens}, {"members", s.members},
+		{"home", s.home}, {"forget a person", s.forget},
 	}
 	for _, step := range steps {
 		at := time.Now()
@@ -356,6 +356,42 @@ func (s *scenario) forget() {
 	s.page("privacy")
 	c.open(s.url("/app/sources/"+s.srcID+"/activity"), "main")
 	assert.NotContains(s.t, c.text("main"), "a•••@example.com", "her signups are gone from the activity")
+}
+
+// leads opens the Leads tab: leads use the referrer mapping until a lead
+// mapping is saved (the page says so); the admin gives leads their own
+// default value and policy, and a rule of their own for telling leads.
+func (s *scenario) leads() {
+	c := s.c
+	c.open(s.url("/app/sources/"+s.srcID), "#leads-status")
+	assert.Contains(s.t, c.text("#leads-status"), "delivered with the referrer mapping")
+	c.submit("open the Leads tab", `#leads-status a[href$="kind=leads"]`, `document.querySelector("#leads-fallback")`)
+	assert.Contains(s.t, c.text("#leads-fallback"), "none is held back or lost")
+	assert.Contains(s.t, c.text("#lead-rule"), "person_invited", "the built-in rule is explained")
+	c.choose("#dval-0", "subscriber")
+	c.do("choose skip for leads", chromedp.Click(chromedp.CSS("#policy-skip")))
+	c.submit("save the lead mapping", "#save-mapping", s.flashHas("Mapping saved"))
+	assert.Contains(s.t, evalJS[string](c, "read location", `location.search`), "kind=leads", "back on the Leads tab")
+	c.waitFor("the remove button", `document.querySelector("#remove-lead-mapping") && !document.querySelector("#leads-fallback")`)
+
+	c.fill("#rule-field", "user_type")
+	c.fill("#rule-values", "lead, invited")
+	c.submit("save the lead rule", "#save-lead-rule", s.flashHas("Lead rule saved"))
+	assert.Contains(s.t, c.text("#lead-rule"), "user_type")
+	s.page("leads-mapping")
+
+	src, err := s.env.App.Store().Source(context.Background(), s.srcID)
+	require.NoError(s.t, err)
+	require.NotNil(s.t, src.LeadMapping)
+	assert.Equal(s.t, "subscriber", src.LeadMapping.Defaults["lifecyclestage"])
+	assert.Equal(s.t, tenants.Skip, src.LeadMapping.OnExisting)
+	assert.Equal(s.t, "lead", src.Mapping.Defaults["lifecyclestage"], "the referrer mapping is unchanged")
+	require.NotNil(s.t, src.LeadRule)
+	assert.Equal(s.t, []string{"lead", "invited"}, src.LeadRule.Values)
+
+	c.submit("back to the built-in rule", "#reset-lead-rule", s.flashHas("built-in rule"))
+	c.open(s.url("/app/sources/"+s.srcID), "#leads-status")
+	assert.Contains(s.t, c.text("#leads-status"), "own lead mapping")
 }
 
 // apiTokens creates a token and sees its secret once.

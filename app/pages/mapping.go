@@ -25,6 +25,22 @@ func mappingURL(srcID, route string) string {
 	return u
 }
 
+// leadsURL is the Leads tab of the mapping editor.
+func leadsURL(srcID string) string { return sourceURL(srcID, "mapping") + "?kind=leads" }
+
+// leadsView starts the Leads tab's view: the lead mapping, or the referrer
+// mapping while no lead mapping is saved, and the source's lead rule.
+func leadsView(src tenants.Source) (*mappingView, tenants.Mapping) {
+	v := &mappingView{Leads: true, LeadsFallback: src.LeadMapping == nil}
+	if r := src.LeadRule; r != nil {
+		v.RuleField, v.RuleValues = r.Field, strings.Join(r.Values, ", ")
+	}
+	if src.LeadMapping != nil {
+		return v, *src.LeadMapping
+	}
+	return v, src.Mapping
+}
+
 // routeIndex finds a campaign route of src; -1 is the default mapping.
 func routeIndex(src tenants.Source, route string) (int, error) {
 	if route == "" {
@@ -49,6 +65,11 @@ func mappingOf(src tenants.Source, idx int) (tenants.Mapping, int64) {
 // Mapping is the editor of a source's default mapping, or of a route's
 // (?route=).
 func (h *Pages) Mapping(c *gin.Context, src tenants.Source) error {
+	if c.Query("kind") == "leads" {
+		v, m := leadsView(src)
+		v.Refreshed = c.Query("refresh") != ""
+		return h.renderMapping(c, http.StatusOK, src, src.HubID, inputOf(m), v)
+	}
 	route := c.Query("route")
 	idx, err := routeIndex(src, route)
 	if err != nil {
@@ -81,6 +102,9 @@ func (h *Pages) renderMapping(c *gin.Context, status int, src tenants.Source, hu
 		}
 	}
 	title := "Mapping"
+	if v.Leads {
+		title = "Lead mapping"
+	}
 	if v.Route != "" {
 		title = "Mapping for campaign " + v.Route
 	}
@@ -153,7 +177,11 @@ func buildMapping(in mappingInput) (tenants.Mapping, []string) {
 // SaveMapping saves the editor's mapping, or adds or removes a row of it
 // (the editor works without JavaScript).
 func (h *Pages) SaveMapping(c *gin.Context, src tenants.Source) error {
+	leads := c.PostForm("kind") == "leads"
 	route := c.PostForm("route")
+	if leads {
+		route = ""
+	}
 	idx, err := routeIndex(src, route)
 	if err != nil {
 		return err
@@ -161,7 +189,17 @@ func (h *Pages) SaveMapping(c *gin.Context, src tenants.Source) error {
 	_, hub := mappingOf(src, idx)
 	in := mappingForm(c)
 	v := &mappingView{Route: route, Unsaved: true}
+	back := mappingURL(src.ID, route)
+	if leads {
+		v, _ = leadsView(src)
+		v.Unsaved, back = true, leadsURL(src.ID)
+	}
 	switch {
+	case leads && c.PostForm("action") == "remove-lead-mapping":
+		if _, err := h.ws.Sources.SaveLeadMapping(c.Request.Context(), src, nil); err != nil {
+			return h.redirectError(c, back, err)
+		}
+		return h.redirectFlash(c, back, "Lead mapping removed: leads are delivered with the referrer mapping again, and still linked to their referrer.", false)
 	case c.PostForm("action") == "add-field":
 		in.Fields = append(in.Fields, tenants.FieldMap{})
 		return h.renderMapping(c, http.StatusOK, src, hub, in, v)
@@ -177,7 +215,11 @@ func (h *Pages) SaveMapping(c *gin.Context, src tenants.Source) error {
 		probs = append(ve.Problems, probs...)
 	}
 	if len(probs) == 0 {
-		if _, err := h.ws.Sources.SaveMapping(c.Request.Context(), src, idx, m); err != nil {
+		save := func() error { _, err := h.ws.Sources.SaveMapping(c.Request.Context(), src, idx, m); return err }
+		if leads {
+			save = func() error { _, err := h.ws.Sources.SaveLeadMapping(c.Request.Context(), src, &m); return err }
+		}
+		if err := save(); err != nil {
 			if e := apperr.As(err); e.Code != apperr.Unprocessable {
 				return err
 			}
@@ -188,7 +230,30 @@ func (h *Pages) SaveMapping(c *gin.Context, src tenants.Source) error {
 		v.Problems = probs
 		return h.renderMapping(c, http.StatusUnprocessableEntity, src, hub, in, v)
 	}
-	return h.redirectFlash(c, mappingURL(src.ID, route), "Mapping saved. Send a test signup from the source page to see it work end to end.", false)
+	return h.redirectFlash(c, back, "Mapping saved. Send a test signup from the source page to see it work end to end.", false)
+}
+
+// SaveLeadRule saves how the source tells leads from referrers, or
+// returns it to the built-in rule (action=reset).
+func (h *Pages) SaveLeadRule(c *gin.Context, src tenants.Source) error {
+	var rule *tenants.LeadRule
+	if c.PostForm("action") != "reset" {
+		rule = &tenants.LeadRule{Field: c.PostForm("rule_field"), Values: strings.Split(c.PostForm("rule_values"), ",")}
+	}
+	_, err := h.ws.Sources.SaveLeadRule(c.Request.Context(), src, rule)
+	var ve *tenants.ValidationError
+	if errors.As(err, &ve) {
+		v, m := leadsView(src)
+		v.RuleField, v.RuleValues, v.RuleProblems = c.PostForm("rule_field"), c.PostForm("rule_values"), ve.Problems
+		return h.renderMapping(c, http.StatusUnprocessableEntity, src, src.HubID, inputOf(m), v)
+	}
+	if err != nil {
+		return err
+	}
+	if rule == nil {
+		return h.redirectFlash(c, leadsURL(src.ID), "Leads are told from referrers by the built-in rule again.", false)
+	}
+	return h.redirectFlash(c, leadsURL(src.ID), "Lead rule saved: new signups are sorted by it.", false)
 }
 
 // Recommended creates the recommended properties and maps them.

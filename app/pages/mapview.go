@@ -63,6 +63,14 @@ type mappingView struct {
 	Warnings    int
 	Unsaved     bool
 	Refreshed   bool
+	// The Leads tab: the mapping of the source's leads (Leads), shown from
+	// the referrer mapping while none is saved (LeadsFallback), and the
+	// rule that tells leads from referrers.
+	Leads         bool
+	LeadsFallback bool
+	RuleField     string
+	RuleValues    string
+	RuleProblems  []string
 }
 
 // mappingInput is the editor's content before it is checked: rows as the

@@ -66,7 +66,7 @@ func appState(t *testing.T, env *apptest.Env, b *apptest.Browser, srcID string) 
 	require.NoError(t, err)
 	srcs, err := env.App.Store().Sources(ctx, s.WorkspaceID)
 	require.NoError(t, err)
-	return fmt.Sprintf("%s|%s|%v|%v|%s|%s|%d|%d|%d|%d", s.Name, s.Token, s.Mapping, s.Routes, s.Secret, p.Status,
+	return fmt.Sprintf("%s|%s|%v|%v|%v|%v|%s|%s|%d|%d|%d|%d", s.Name, s.Token, s.Mapping, s.LeadMapping, s.LeadRule, s.Routes, s.Secret, p.Status,
 		len(ts), len(srcs), len(b.Activity(srcID, "")), len(env.Sim.Properties(1001)))
 }
 
@@ -99,6 +99,7 @@ func TestFormsRefuseMissingOrForgedCSRF(t *testing.T) {
 		s + "/test-signup":                {"email": {"qa@example.com"}},
 		s + "/mapping":                    {"from": {"x"}, "to": {"email"}, "action": {"save"}, "on_existing": {"skip"}},
 		s + "/recommended-properties":     nil,
+		s + "/lead-rule":                  {"rule_field": {"kind"}, "rule_values": {"lead"}},
 		s + "/default-portal":             {"hub_id": {"1001"}},
 		s + "/routes":                     {"campaign_id": {"7"}, "hub_id": {"1001"}, "orig": {""}, "action": {"save"}},
 		s + "/events/" + ev.ID + "/retry": nil,

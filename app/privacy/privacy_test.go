@@ -12,6 +12,7 @@ import (
 
 	"github.com/refhub/refhub/app/privacy"
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/referralfactory/rftest"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/internal/redisscan"
@@ -56,7 +57,7 @@ func TestForgottenPeopleLeaveNothing(t *testing.T) {
 
 	var d privacy.Deletion
 	b.JSON(http.MethodPost, "/api/v1/forget", map[string]string{"email": " ANN@example.com "}, http.StatusOK, &d)
-	assert.Equal(t, 2, d.Records, "Ann's delivered and queued signups")
+	assert.Equal(t, 3, d.Records, "Ann's delivered and queued signups, and the key that found her contact (app/leads)")
 	env.Drain(ctx)
 
 	ann, ok := env.Sim.ContactByEmail(hub, "ann@example.com")
@@ -84,7 +85,7 @@ func TestForgottenPeopleLeaveNothing(t *testing.T) {
 	require.Len(t, out.Deletions, 2)
 	assert.Equal(t, "api", out.Deletions[0].Via)
 	assert.Equal(t, "hubspot", out.Deletions[1].Via)
-	assert.Equal(t, 2, out.Deletions[1].Records, "Bob's signup and his refused request")
+	assert.Equal(t, 3, out.Deletions[1].Records, "Bob's signup, his refused request and the key that found his contact")
 	assert.Len(t, b.Activity(src.ID, ""), 2, "Carl's signup and Bob's new one are all the activity shows")
 }
 
@@ -97,6 +98,50 @@ func TestForgetRefusesWhatIsNotAnEmail(t *testing.T) {
 	}
 	status, _ := apptest.Post(t, env.URL("/api/v1/forget"), "application/json", []byte(`{"email":"ann@example.com"}`))
 	assert.Equal(t, http.StatusUnauthorized, status, "only a signed-in member or an API token")
+}
+
+// TestForgottenReferrerAndLeadLeaveNothing: a referrer and their lead sent
+// by Referral Factory (app/leads indexes, links and counts them); the lead
+// forgotten through forget, the referrer through HubSpot's privacy
+// deletion; no key or value holds either address afterwards.
+func TestForgottenReferrerAndLeadLeaveNothing(t *testing.T) {
+	ctx := context.Background()
+	clock := apptest.NewClock()
+	rf := rftest.NewTestServer(t, rftest.Options{Clock: clock.Now, AllowHTTPWebhooks: true})
+	env := apptest.Start(t, apptest.Options{Clock: clock})
+	env.ConfigureHubSpotWebhooks()
+	b := env.Install(hub, 501)
+	src := b.CreateSource(hub, "Spring")
+	acct := rf.AddAccount()
+	camp, err := rf.AddCampaign(acct.ID, "Spring")
+	require.NoError(t, err)
+	for _, ev := range []rftest.Event{rftest.EventReferrerJoins, rftest.EventLeadCreated} {
+		_, err := rf.AddWebhook(camp.ID, rftest.Webhook{URL: src.WebhookURL, Event: ev})
+		require.NoError(t, err)
+	}
+	rita, err := rf.AddUser(rftest.NewUser{CampaignID: camp.ID, FirstName: "Rita", Email: "rita@example.com"})
+	require.NoError(t, err)
+	_, err = rf.AddUser(rftest.NewUser{CampaignID: camp.ID, FirstName: "Leo", Email: "leo@example.com", ReferrerID: rita.ID})
+	require.NoError(t, err)
+	_, err = rf.AddUser(rftest.NewUser{CampaignID: camp.ID, FirstName: "Carl", Email: "carl@example.com", ReferrerID: rita.ID})
+	require.NoError(t, err)
+	rf.Wait()
+	env.Drain(ctx)
+	require.NotEmpty(t, scanFor(t, env.Redis, "leo@example.com"), "the lead is known")
+	ritaContact, ok := env.Sim.ContactByEmail(hub, "rita@example.com")
+	require.True(t, ok)
+
+	b.JSON(http.MethodPost, "/api/v1/forget", map[string]string{"email": "leo@example.com"}, http.StatusOK, nil)
+	require.NoError(t, env.Sim.GDPRDeleteContact(hub, ritaContact.ID))
+	env.DeliverHubSpotWebhooks(hubspottest.Delivery{})
+	_, err = env.App.HubSpotInbox().Drain(ctx)
+	require.NoError(t, err)
+	env.Drain(ctx)
+
+	for _, email := range []string{"leo@example.com", "rita@example.com"} {
+		assert.Empty(t, scanFor(t, env.Redis, email), "nothing of %s is left", email)
+	}
+	assert.NotEmpty(t, scanFor(t, env.Redis, "carl@example.com"), "another lead is kept")
 }
 
 // scanFor returns every key whose name or value holds s (case-insensitive).

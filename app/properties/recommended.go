@@ -17,15 +17,22 @@ type Recommendation struct {
 	From     []string
 }
 
+// The recommended properties that hold referral counts (app/leads keeps
+// them current on referrers).
+const (
+	ReferralCount          = "rf_referral_count"
+	ConvertedReferralCount = "rf_converted_referral_count"
+)
+
 // Recommended are the properties "Create recommended properties" creates.
 var Recommended = []Recommendation{
 	{hubspot.Property{Name: "rf_referral_link", Label: "Referral link", Type: "string", FieldType: "text",
 		Description: "The contact's Referral Factory referral link."}, []string{"url", "referral_link", "referral_url", "share_url", "link"}},
 	{hubspot.Property{Name: "rf_referral_code", Label: "Referral code", Type: "string", FieldType: "text",
 		Description: "The contact's Referral Factory referral code."}, []string{"code", "referral_code"}},
-	{hubspot.Property{Name: "rf_referral_count", Label: "Referral count", Type: "number", FieldType: "number",
+	{hubspot.Property{Name: ReferralCount, Label: "Referral count", Type: "number", FieldType: "number",
 		Description: "How many people the contact referred."}, []string{"referrals_count", "referral_count", "referrals"}},
-	{hubspot.Property{Name: "rf_converted_referral_count", Label: "Converted referral count", Type: "number", FieldType: "number",
+	{hubspot.Property{Name: ConvertedReferralCount, Label: "Converted referral count", Type: "number", FieldType: "number",
 		Description: "How many of the contact's referrals converted."}, []string{"converted_referrals_count", "converted_referral_count", "qualified_referrals_count"}},
 	{hubspot.Property{Name: "rf_campaign_name", Label: "Referral campaign", Type: "string", FieldType: "text",
 		Description: "The Referral Factory campaign the contact joined."}, []string{"campaign_name", "campaign.name", "campaign"}},

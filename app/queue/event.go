@@ -61,6 +61,7 @@ type Event struct {
 	UpdatedAt  time.Time       `json:"updated_at"`
 	Payload    []payload.Field `json:"payload"`
 	Test       bool            `json:"test,omitempty"`
+	Lead       bool            `json:"lead,omitempty"` // a person invited, not a referrer (app/leads)
 	// Kind is empty for a signup; KindQualification for a referral
 	// qualified at Referral Factory (recorded with Record, never on a lane).
 	Kind Kind `json:"kind,omitempty"`

@@ -130,6 +130,9 @@ func (o *Portals) Delete(ctx context.Context, p tenants.Portal) error {
 		}
 	}
 	o.d.Properties.Drop(ctx, p.HubID)
+	if err := o.d.Leads.Purge(ctx, p.HubID); err != nil {
+		return err
+	}
 	return o.d.Store.DeletePortal(ctx, p)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/refhub/refhub/app/ingest"
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/ratelimit"
@@ -34,6 +35,7 @@ type Deps struct {
 	Tokens     *oauth.Tokens
 	HubSpot    *hubspot.Client
 	Properties *properties.Cache
+	Leads      *leads.Service
 	Intake     *ingest.Intake
 	Backfill   SourcePurger // a source's backfill jobs and schedule
 	Quota      *ingest.Quota

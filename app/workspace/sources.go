@@ -213,3 +213,36 @@ func (o *Sources) saveRoutes(ctx context.Context, writes func(int64) bool, src t
 func (o *Sources) Backlog(ctx context.Context, src tenants.Source) (ingest.Backlog, error) {
 	return o.d.Quota.View(ctx, src)
 }
+
+// SaveLeadMapping checks m and stores it as the mapping of the source's
+// leads; nil removes it (leads then use the referrer mapping again).
+func (o *Sources) SaveLeadMapping(ctx context.Context, src tenants.Source, m *tenants.Mapping) (tenants.Source, error) {
+	if m != nil {
+		nm := normalized(*m)
+		if err := nm.Validate(); err != nil {
+			return src, err
+		}
+		m = &nm
+	}
+	src.LeadMapping = m
+	return o.d.Sources.Save(ctx, src)
+}
+
+// SaveLeadRule stores how the source tells leads from referrers; nil
+// returns to the built-in rule.
+func (o *Sources) SaveLeadRule(ctx context.Context, src tenants.Source, r *tenants.LeadRule) (tenants.Source, error) {
+	if r != nil {
+		rule := tenants.LeadRule{Field: strings.TrimSpace(r.Field)}
+		for _, v := range r.Values {
+			if v = strings.TrimSpace(v); v != "" {
+				rule.Values = append(rule.Values, v)
+			}
+		}
+		if err := rule.Validate(); err != nil {
+			return src, err
+		}
+		r = &rule
+	}
+	src.LeadRule = r
+	return o.d.Sources.Save(ctx, src)
+}

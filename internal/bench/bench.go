@@ -23,7 +23,7 @@ import (
 )
 
 // Sections, in the order they run.
-var Sections = []string{"ingest", "delivery", "portals", "refresh", "footprint"}
+var Sections = []string{"ingest", "delivery", "leads", "portals", "refresh", "footprint"}
 
 // Config says what to run and where the results go.
 type Config struct {
@@ -50,6 +50,9 @@ type sizes struct {
 	limit        int           // refhub's calls per window and portal (100)
 	backlog      float64       // signups per policy run, in windows of the policy's ceiling
 	singleN      int           // signups of the one-upsert-per-signup baseline
+	leadN        int           // leads of the leads run
+	leadRefs     int           // referrers they name
+	leadSingleN  int           // leads of the one-lead-at-a-time baseline
 	trickleN     int           // signups sent one at a time for latency
 	trickleEvery time.Duration // (1 s)
 	portals      int           // many-portals run
@@ -65,6 +68,7 @@ type sizes struct {
 func fullSizes() sizes {
 	return sizes{ingestConns: 64, maxConns: 128, ingestRate: 2000, ingestFor: 2 * time.Second, constRounds: 3, maxFor: 2 * time.Second, ingestRounds: 5, warmup: 500 * time.Millisecond,
 		window: 10 * time.Second, simLimit: 110, limit: 100, backlog: 2.5, singleN: 300,
+		leadN: 10000, leadRefs: 200, leadSingleN: 30,
 		trickleN: 30, trickleEvery: time.Second, portals: 1000, perPortal: 20,
 		refreshHubs: 200, refreshConc: 100, fpPortals: 10000, fpSignups: 10000, fpLanes: 100, idleFor: 3 * time.Second}
 }
@@ -74,6 +78,7 @@ func quickSizes() sizes {
 		// A 1-second window leaves the limiter less room for jitter
 		// between taking a slot and reaching HubSpot: more headroom.
 		window: time.Second, simLimit: 12, limit: 10, backlog: 2.5, singleN: 25,
+		leadN: 300, leadRefs: 20, leadSingleN: 3,
 		trickleN: 3, trickleEvery: 200 * time.Millisecond, portals: 20, perPortal: 5,
 		refreshHubs: 10, refreshConc: 10, fpPortals: 100, fpSignups: 200, fpLanes: 10, idleFor: 300 * time.Millisecond}
 }
@@ -108,7 +113,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer e.close()
 	rep.Machine = describeMachine(ctx)
 	runs := map[string]func(context.Context, *Report) error{
-		"ingest": e.ingest, "delivery": e.delivery, "portals": e.manyPortals,
+		"ingest": e.ingest, "delivery": e.delivery, "leads": e.leads, "portals": e.manyPortals,
 		"refresh": e.refresh, "footprint": e.footprint,
 	}
 	for _, name := range Sections {

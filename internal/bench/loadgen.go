@@ -43,6 +43,7 @@ type loadGen struct {
 	prefix  string
 	keepIDs bool // decode the event id of each answer
 	next    atomic.Int64
+	body    func(i int) []byte // signup i's body (default signupBody)
 }
 
 func newLoadGen(conns int, prefix string, urls ...string) *loadGen {
@@ -55,7 +56,11 @@ func (g *loadGen) close() { g.client.CloseIdleConnections() }
 
 // post sends signup i and returns the status and, if asked, the event id.
 func (g *loadGen) post(ctx context.Context, i int) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.urls[i%len(g.urls)], bytes.NewReader(signupBody(g.prefix, i)))
+	body := signupBody(g.prefix, i)
+	if g.body != nil {
+		body = g.body(i)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.urls[i%len(g.urls)], bytes.NewReader(body))
 	if err != nil {
 		return 0, "", err
 	}
