@@ -24,6 +24,7 @@ import (
 
 	"github.com/refhub/refhub/app"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/clocktest"
 	"github.com/refhub/refhub/internal/redistest"
@@ -77,6 +78,9 @@ func Start(t testing.TB, o Options) *Env {
 	so := o.Sim
 	so.ClientID, so.ClientSecret = "refhub-test", "refhub-test-secret"
 	so.RedirectURIs = []string{oauth.RedirectURI(public)}
+	if so.RequiredScopes == nil {
+		so.RequiredScopes = install.Scopes() // the app as declared in hubspot-app.json
+	}
 	if o.Clock != nil {
 		so.Clock = o.Clock.Now
 	}
