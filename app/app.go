@@ -17,6 +17,7 @@ import (
 
 	"github.com/refhub/refhub/app/api"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/install"
@@ -135,11 +136,12 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 	props := properties.New(a.rdb, hs, a.tokens, limiter, now)
 	wake := func() { a.engine.Wake() }
 	a.leads = leads.New(a.rdb, a.log, now, a.queue.Signal)
+	dealSvc := deals.New(a.rdb)
 	intake := ingest.NewIntake(a.queue, wake)
 	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
 
 	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
-		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Leads: a.leads, Intake: intake, Quota: quota,
+		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Leads: a.leads, Deals: dealSvc, Intake: intake, Quota: quota,
 		Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase})
 	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
 	a.guard = auth.NewGuard(a.store, sessions)
@@ -163,7 +165,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 	}
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: limiter, HubSpot: hs,
 		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props, Leads: a.leads,
-		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
+		Deals: dealSvc, Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
 }
 
 // What the rooms are given satisfies the small interfaces they declare.

@@ -71,9 +71,10 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 		return e.at(internalRetry)
 	}
 	b.more = len(items) == e.cfg.BatchSize || b.cut
+	b.missingScopes = portal.MissingDealScopes()
 	lane := &laneResult{}
 	if len(b.works) > 0 {
-		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy)+e.extraCalls(b))
+		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy)+e.extraCalls(b)+e.dealCalls(b))
 		if err != nil {
 			log.Warn("rate limiter", slog.Any("err", err))
 			return e.at(internalRetry)
@@ -134,6 +135,9 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimi
 	if err == nil {
 		err = e.followLeads(ctx, hub, api, b)
 	}
+	if err == nil {
+		err = e.followDeals(ctx, hub, api, b)
+	}
 	var ae *hubspot.AuthError
 	if errors.As(err, &ae) {
 		used, _ := last.Load().(string)
@@ -141,6 +145,9 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimi
 		err = send(ctx, api, b.policy, pending(b.works))
 		if err == nil {
 			err = e.followLeads(ctx, hub, api, b)
+		}
+		if err == nil {
+			err = e.followDeals(ctx, hub, api, b)
 		}
 		if errors.As(err, &ae) {
 			err = &oauth.ReconnectError{HubID: hub, Revoked: true,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 
+	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/properties"
@@ -22,10 +23,12 @@ type work struct {
 	subjects []leads.Subject // who each item is, for the referrer links and counts
 	email    string
 	props    map[string]string
+	deal     *deals.Input // the referral's deal, when its source makes one
 
 	done      bool
 	outcome   queue.Outcome
 	contactID string
+	dealID    string
 	bad       *Reason
 	retryErr  error
 }
@@ -68,6 +71,9 @@ type batch struct {
 	defs    map[string]hubspot.Property // the portal's properties (nil: unknown)
 	leadish bool                        // leads or referral counts are involved: links and counts may need calls
 	more    bool                        // signups wait behind this batch in the lane
+	dealish bool                        // some work has a deal to write
+
+	missingScopes []string // deal scopes the portal's install lacks
 }
 
 // prepare maps the events at the head of a lane to contacts. It takes the
@@ -119,14 +125,23 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 			sub.KnownByEmailOnly()
 		}
 		b.leadish = b.leadish || sub.Lead || sub.CountProps != (leads.Counts{})
+		var identity string
+		if len(sub.Self) > 0 {
+			identity = sub.Self[0]
+		}
+		deal := dealFor(src, it.Event.Lead, identity, m.OnExisting, pl)
+		b.dealish = b.dealish || deal != nil
 		if w, ok := byEmail[email]; ok {
 			w.items, w.subjects = append(w.items, it), append(w.subjects, sub)
 			for k, v := range props {
 				w.props[k] = v
 			}
+			if deal != nil {
+				w.deal = deal
+			}
 			continue
 		}
-		w := &work{items: []queue.Item{it}, subjects: []leads.Subject{sub}, email: email, props: props}
+		w := &work{items: []queue.Item{it}, subjects: []leads.Subject{sub}, email: email, props: props, deal: deal}
 		byEmail[email] = w
 		b.works = append(b.works, w)
 	}

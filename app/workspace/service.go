@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/properties"
@@ -34,6 +35,7 @@ type Deps struct {
 	HubSpot    *hubspot.Client
 	Properties *properties.Cache
 	Leads      *leads.Service
+	Deals      *deals.Service
 	Intake     *ingest.Intake
 	Quota      *ingest.Quota
 	Wake       func() // tells this process's delivery engine that work arrived

@@ -41,15 +41,17 @@ type SourceView struct {
 	// LeadMapping is null until one is saved: leads use Mapping until then.
 	LeadMapping *tenants.Mapping `json:"lead_mapping"`
 	// LeadRule is null for the built-in rule (README.md, "Leads").
-	LeadRule  *tenants.LeadRule `json:"lead_rule"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	LeadRule *tenants.LeadRule `json:"lead_rule"`
+	// Deals is null while the source creates no deals (README.md, "Deals").
+	Deals     *tenants.DealSettings `json:"deals"`
+	CreatedAt time.Time             `json:"created_at"`
+	UpdatedAt time.Time             `json:"updated_at"`
 }
 
 // View returns the view of src.
 func (o *Sources) View(src tenants.Source) SourceView {
 	v := SourceView{ID: src.ID, Name: src.Name, HubID: src.HubID, WebhookURL: o.WebhookURL(src),
-		HasSecret: src.Secret != "", Mapping: src.Mapping, Routes: src.Routes, LeadMapping: src.LeadMapping, LeadRule: src.LeadRule, CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
+		HasSecret: src.Secret != "", Mapping: src.Mapping, Routes: src.Routes, LeadMapping: src.LeadMapping, LeadRule: src.LeadRule, Deals: src.Deals, CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
 	if v.HasSecret {
 		v.SecretHeader = src.SecretHeader()
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/refhub/refhub/app"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/clocktest"
 	"github.com/refhub/refhub/internal/redistest"
@@ -77,6 +78,10 @@ func Start(t testing.TB, o Options) *Env {
 	so := o.Sim
 	so.ClientID, so.ClientSecret = "refhub-test", "refhub-test-secret"
 	so.RedirectURIs = []string{oauth.RedirectURI(public)}
+	if so.RequiredScopes == nil {
+		// The simulated app is registered with the scopes refhub declares.
+		so.RequiredScopes = install.Scopes()
+	}
 	if o.Clock != nil {
 		so.Clock = o.Clock.Now
 	}
