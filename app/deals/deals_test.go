@@ -11,6 +11,7 @@ import (
 
 	"github.com/refhub/refhub/app"
 	"github.com/refhub/refhub/internal/apptest"
+	"github.com/refhub/refhub/tenants"
 )
 
 // TestThreeLeadsThreeDeals: a referrer and three leads (one sent twice with
@@ -220,4 +221,56 @@ func TestTwoReplicasOneDeal(t *testing.T) {
 	require.Len(t, w.env.Sim.Deals(hub), 1)
 	d, _ := w.dealOf(200)
 	assert.Equal(t, "Referral: Anna (Spring)", d.Properties["dealname"], "the later signup's values")
+}
+
+// TestPortalInstalledBeforeDeals: a portal whose install granted only the
+// contact scopes (refhub before deals) is told to reconnect to enable
+// deals, cannot turn them on, and keeps receiving contacts; reconnecting
+// enables them.
+func TestPortalInstalledBeforeDeals(t *testing.T) {
+	w := newWorld(t)
+	old := []string{"oauth", "crm.objects.contacts.read", "crm.objects.contacts.write", "crm.schemas.contacts.read", "crm.schemas.contacts.write"}
+	_, _, err := w.env.App.Store().Install(w.ctx, tenants.Installation{HubID: hub, Domain: "acme.hubspot.test", UserID: 501, UserEmail: "admin@acme.test", Scopes: old})
+	require.NoError(t, err)
+	var portal struct {
+		Deals string `json:"deals"`
+	}
+	w.b.JSON(http.MethodGet, "/api/v1/portals/1001", nil, http.StatusOK, &portal)
+	assert.Equal(t, "reconnect to enable deals", portal.Deals)
+	body := string(w.putDeals(settings("p-new"), http.StatusConflict))
+	assert.Contains(t, body, "reconnect to enable deals")
+	assert.Contains(t, body, "crm.objects.deals.write")
+
+	w.send(lead(200, "Ann", "ann@example.com", "L0"))
+	w.drain()
+	assert.NotEmpty(t, w.contact("ann@example.com").ID, "contacts keep flowing")
+	assert.Empty(t, w.env.Sim.Deals(hub))
+
+	w.b.Install(hub, 501) // reconnect: the install grants the deal scopes
+	w.b.JSON(http.MethodGet, "/api/v1/portals/1001", nil, http.StatusOK, &portal)
+	assert.Equal(t, "ready", portal.Deals)
+	w.putDeals(settings("p-new"), http.StatusOK)
+	w.send(lead(200, "Ann", "ann@example.com", "L0b"))
+	w.drain()
+	_, ok := w.dealOf(200)
+	assert.True(t, ok)
+}
+
+// TestDealsNeedReconnectDeadLetter: a source making deals that sends to a
+// portal without the deal scopes (its default portal changed to one
+// installed before deals) writes the contact and dead-letters the deal
+// with the fix, instead of stopping the portal's contacts.
+func TestDealsNeedReconnectDeadLetter(t *testing.T) {
+	w := newWorld(t)
+	w.putDeals(settings("p-new"), http.StatusOK)
+	old := []string{"oauth", "crm.objects.contacts.read", "crm.objects.contacts.write", "crm.schemas.contacts.read", "crm.schemas.contacts.write"}
+	_, _, err := w.env.App.Store().Install(w.ctx, tenants.Installation{HubID: hub, Domain: "acme.hubspot.test", UserID: 501, UserEmail: "admin@acme.test", Scopes: old})
+	require.NoError(t, err)
+	w.send(lead(200, "Ann", "ann@example.com", "L0"))
+	w.drain()
+	assert.NotEmpty(t, w.contact("ann@example.com").ID)
+	dead := w.b.DeadLetters(w.src.ID)
+	require.Len(t, dead, 1)
+	assert.Equal(t, "DEALS_NEED_RECONNECT", dead[0].Code)
+	assert.Contains(t, dead[0].Fix, "Reconnect the portal")
 }

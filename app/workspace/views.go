@@ -19,12 +19,23 @@ type PortalView struct {
 	StatusReason string               `json:"status_reason,omitempty"`
 	InstalledBy  string               `json:"installed_by"`
 	ConnectedAt  time.Time            `json:"connected_at"`
+	// Deals is "ready", or "reconnect to enable deals" for a portal
+	// installed before refhub wrote deals (its contacts keep flowing).
+	Deals string `json:"deals"`
 }
 
 // ViewPortal returns the view of p.
 func ViewPortal(p tenants.Portal) PortalView {
 	return PortalView{HubID: p.HubID, Domain: p.Domain, Status: p.Status, StatusReason: p.StatusReason,
-		InstalledBy: p.InstalledByEmail, ConnectedAt: p.ConnectedAt}
+		InstalledBy: p.InstalledByEmail, ConnectedAt: p.ConnectedAt, Deals: DealsReadiness(p)}
+}
+
+// DealsReadiness says whether the portal's install granted what deals need.
+func DealsReadiness(p tenants.Portal) string {
+	if len(p.MissingDealScopes()) > 0 {
+		return "reconnect to enable deals"
+	}
+	return "ready"
 }
 
 // SourceView is a source as the API and the pages show it: its secrets
