@@ -7,8 +7,10 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/refhub/refhub/app/api"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/ingest"
@@ -28,6 +31,7 @@ import (
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/app/redisconn"
+	"github.com/refhub/refhub/app/referralfactory"
 	"github.com/refhub/refhub/app/web"
 	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/hubspot"
@@ -72,6 +76,7 @@ type App struct {
 	queue    *queue.Queue
 	leads    *leads.Service
 	engine   *delivery.Engine
+	backfill *backfill.Service
 	ws       *workspace.Service
 	guard    *auth.Guard
 	load     web.Loader
@@ -111,13 +116,18 @@ func New(cfg Config, opts Options) (*App, error) {
 	}
 	hs := hubspot.New(hubspot.Config{APIBase: cfg.APIBase, AppBase: cfg.AppBase, ClientID: cfg.ClientID,
 		ClientSecret: cfg.ClientSecret, HTTPClient: httpClient, UserAgent: "refhub/" + Version})
-	a.wire(hs, vault)
+	rf, err := referralfactory.New(referralfactory.Config{APIBase: cfg.RFAPIBase, UserAgent: "refhub/" + Version,
+		Clock: opts.Clock.Now})
+	if err != nil {
+		return nil, &ConfigError{"REFERRAL_FACTORY_API_BASE", err.Error()}
+	}
+	a.wire(hs, vault, rf)
 	return a, nil
 }
 
 // wire builds the rooms: stores first, then the operations over them, then
 // what serves HTTP and what delivers.
-func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
+func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.Client) {
 	cfg, now := a.cfg, a.opts.Clock.Now
 	secret := []byte(cfg.SessionSecret)
 	a.registry = prometheus.NewRegistry()
@@ -133,6 +143,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 	a.registry.MustRegister(queue.NewCollector(a.queue))
 	limiter := ratelimit.New(a.rdb, cfg.RateLimit, cfg.RateWindow, a.opts.Clock)
 	a.tokens = oauth.NewTokens(a.rdb, vault, metrics.CountRefreshes(a.registry, hs), now)
+	a.tokens.UseInstallers(a.store)
 	props := properties.New(a.rdb, hs, a.tokens, limiter, now)
 	wake := func() { a.engine.Wake() }
 	a.leads = leads.New(a.rdb, a.log, now, a.queue.Signal)
@@ -140,9 +151,12 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 	intake := ingest.NewIntake(a.queue, wake)
 	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
 
+	a.backfill = backfill.New(backfill.Config{Calls: cfg.RFRateLimit, Period: cfg.RFRateWindow},
+		backfill.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, RF: rf, Queue: a.queue, Intake: intake,
+			Quota: quota, Clock: a.opts.Clock, Log: a.log, Owner: replicaName()})
 	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
 		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Leads: a.leads, Deals: dealSvc, Intake: intake, Quota: quota,
-		Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase})
+		Backfill: a.backfill, Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase})
 	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
 	a.guard = auth.NewGuard(a.store, sessions)
 	a.load = web.NewLoader(loader{a.ws})
@@ -151,8 +165,8 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, now)
 	a.install = install.New(install.Deps{Installer: oauth.NewInstaller(hs, states, install.Scopes(), oauth.RedirectURI(cfg.PublicURL)),
 		Store: a.store, Tokens: a.tokens, Portals: a.ws.Portals, Sessions: sessions, Log: a.log, OnInstall: a.opts.OnInstall})
-	a.api = api.New(a.ws)
-	a.pages = pages.New(pages.Deps{Workspace: a.ws, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
+	a.api = api.New(a.ws, a.backfill)
+	a.pages = pages.New(pages.Deps{Workspace: a.ws, Backfill: a.backfill, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
 		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }})
 
 	dcfg := a.opts.Delivery
@@ -166,6 +180,13 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault) {
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: limiter, HubSpot: hs,
 		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props, Leads: a.leads,
 		Deals: dealSvc, Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
+}
+
+// replicaName names this process in leases: host, process id, and a
+// random part (a restarted container may get the same pid).
+func replicaName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), tenants.NewID("r"))
 }
 
 // What the rooms are given satisfies the small interfaces they declare.
@@ -192,6 +213,9 @@ func (a *App) Engine() *delivery.Engine { return a.engine }
 
 // Leads returns the lead index, referrer links and referral counts.
 func (a *App) Leads() *leads.Service { return a.leads }
+
+// Backfills returns the backfills (tests step them directly).
+func (a *App) Backfills() *backfill.Service { return a.backfill }
 
 // Queue returns the event queue.
 func (a *App) Queue() *queue.Queue { return a.queue }

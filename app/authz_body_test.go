@@ -95,3 +95,42 @@ func (te *tenantsEnv) form(t *testing.T, path string, form url.Values) (int, str
 	status, body, _ := send(t, te.a.Client, http.MethodPost, te.env.URL(path), nil, form)
 	return status, body
 }
+
+// TestMemberPortalIDsInBodies: an admin of portal 1003 only cannot point
+// their source, its default portal or a campaign route at portal 1001 of
+// the same workspace by naming it in a body or a form; the refusal reads
+// as for a portal that does not exist, and nothing changes.
+func TestMemberPortalIDsInBodies(t *testing.T) {
+	me := membersMatrix(t)
+	one := me.adminOne
+	src := "/api/v1/sources/" + me.srcC.ID
+	page := "/app/sources/" + me.srcC.ID
+	post := func(path string, form url.Values) (int, string) {
+		form.Set("csrf_token", one.CSRF())
+		status, body, _ := send(t, one.Client, http.MethodPost, me.env.URL(path), nil, form)
+		return status, html.UnescapeString(body)
+	}
+	status, body := one.Do(http.MethodPatch, src, json.RawMessage(`{"hub_id":1001}`))
+	assert.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Contains(t, string(body), "that portal is not connected to this workspace")
+	status, body = one.Do(http.MethodPut, src+"/routes", json.RawMessage(`{"routes":[{"campaign_id":"c1","hub_id":1001,"mapping":{"fields":[{"from":"email","to":"email"}]}}]}`))
+	assert.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Contains(t, string(body), "route 1: portal 1001 is not connected to this workspace")
+	status, text := post(page+"/default-portal", url.Values{"hub_id": {"1001"}})
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, text, "that portal is not connected to this workspace")
+	status, text = post(page+"/routes", url.Values{"action": {"save"}, "campaign_id": {"c1"}, "hub_id": {"1001"}, "orig": {""}})
+	assert.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Contains(t, text, "route 1: portal 1001 is not connected to this workspace")
+	assert.NotContains(t, text, "acme-secret-domain", "the routing page offers only their portals")
+
+	var got struct {
+		HubID  int64 `json:"hub_id"`
+		Routes []any `json:"routes"`
+	}
+	one.JSON(http.MethodGet, src, nil, http.StatusOK, &got)
+	assert.Equal(t, int64(1003), got.HubID)
+	assert.Empty(t, got.Routes)
+	// The owner may: the same body is the workspace's own portal for them.
+	me.a.JSON(http.MethodPatch, src, map[string]any{"hub_id": 1001}, http.StatusOK, nil)
+}

@@ -170,3 +170,105 @@ func TestCSRFIsRequired(t *testing.T) {
 	assert.Equal(t, "Acme private source", src.Name, "nothing changed")
 	assert.Len(t, te.a.Activity(te.srcA.ID, ""), 1)
 }
+
+// membersEnv is one workspace with four kinds of caller: its owner (501),
+// an admin of every portal (702), an admin of portal 1003 only (703) and
+// a viewer of every portal (704). Portal 1001 holds source A with an
+// event; portal 1003 source C.
+type membersEnv struct {
+	*tenantsEnv
+	srcC                       apptest.Source
+	adminAll, adminOne, viewer *apptest.Browser
+}
+
+func membersMatrix(t *testing.T) *membersEnv {
+	env := apptest.Start(t, apptest.Options{Portals: []hubspottest.Portal{
+		{HubID: 1001, Domain: "acme-secret-domain.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "alice@acme.test"},
+			{ID: 702, Email: "all@acme.test"}, {ID: 704, Email: "viewer@acme.test"}}},
+		{HubID: 1003, Domain: "client.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "alice@acme.test"}, {ID: 703, Email: "one@client.test"}}},
+	}})
+	te := &tenantsEnv{env: env, a: env.Install(1001, 501)}
+	te.a.Install(1003, 501)
+	te.srcA = te.a.CreateSource(1001, "Acme private source")
+	status, _ := apptest.Post(t, te.srcA.WebhookURL, "application/json", []byte(`{"email":"private.person@acme.test","first_name":"Priv"}`))
+	require.Equal(t, http.StatusAccepted, status)
+	te.eventA = te.a.Activity(te.srcA.ID, "")[0].ID
+	var tok struct {
+		Token struct{ ID string } `json:"token"`
+	}
+	te.a.JSON(http.MethodPost, "/api/v1/tokens", map[string]string{"name": "a"}, http.StatusCreated, &tok)
+	te.tokenA = tok.Token.ID
+	te.secretsOfA = []string{"acme-secret-domain", "private.person", "Acme private source", te.srcA.ID,
+		te.srcA.WebhookURL[strings.LastIndex(te.srcA.WebhookURL, "/")+1:], te.eventA}
+	me := &membersEnv{tenantsEnv: te, adminAll: env.Install(1001, 702), adminOne: env.Install(1003, 703), viewer: env.Install(1001, 704)}
+	me.srcC = me.adminOne.CreateSource(1003, "Client source")
+	te.a.JSON(http.MethodPatch, "/api/v1/members/702", map[string]any{"role": "admin", "portals": "all"}, http.StatusOK, nil)
+	te.a.JSON(http.MethodPatch, "/api/v1/members/704", map[string]any{"role": "viewer", "portals": "all"}, http.StatusOK, nil)
+	return me
+}
+
+// TestEveryRouteIsAuthorizedForMembers: every /app/ and /api/v1/ route,
+// called by each kind of member of the workspace. Reads succeed for the
+// owner, an admin of every portal and a viewer; an admin of another
+// portal gets 404 for portal 1001 and its source and never sees their
+// data; a viewer's every change is refused (403); only the owner manages
+// members; nothing of the workspace changed.
+func TestEveryRouteIsAuthorizedForMembers(t *testing.T) {
+	me := membersMatrix(t)
+	routes := append(routesUnder(me.env, "/api/v1/"), routesUnder(me.env, "/app/")...)
+	require.Greater(t, len(routes), 45)
+	fill := strings.NewReplacer(":hubId", "1001", ":id", me.srcA.ID, ":eventId", me.eventA, ":tokenId", me.tokenA, ":memberId", "704")
+	callers := []struct {
+		name string
+		b    *apptest.Browser
+	}{{"owner", me.a}, {"admin of every portal", me.adminAll}, {"admin of portal 1003", me.adminOne}, {"viewer", me.viewer}}
+	for _, r := range routes {
+		if r.Path == "/app/signout" {
+			continue
+		}
+		u := me.env.URL(fill.Replace(r.Path))
+		names := strings.Contains(r.Path, ":hubId") || strings.Contains(r.Path, ":id")
+		write := r.Method != http.MethodGet
+		members := strings.Contains(r.Path, "/members/")
+		tokens := strings.Contains(r.Path, "/tokens")
+		for _, c := range callers {
+			if write && (c.b == me.a || (c.b == me.adminAll && !members)) {
+				continue // allowed, and would change the fixture: TestOwnerGrantsAndRemoves and the others cover what it does
+			}
+			t.Run(c.name+" "+r.Method+" "+r.Path, func(t *testing.T) {
+				form := url.Values{"csrf_token": {c.b.CSRF()}, "name": {"x"}, "role": {"admin"}, "all": {"on"}}
+				status, body, _ := send(t, c.b.Client, r.Method, u, http.Header{"X-Csrf-Token": {c.b.CSRF()}, "Content-Type": {"application/json"}}, form)
+				switch {
+				case members && c.b != me.a:
+					assert.Equal(t, http.StatusForbidden, status, "only the owner manages members")
+				case c.b == me.adminOne && names:
+					assert.Equal(t, http.StatusNotFound, status, "a portal and source not granted")
+				case c.b == me.viewer && (write || tokens):
+					assert.Equal(t, http.StatusForbidden, status, "a viewer changes nothing and has no tokens")
+				case c.b == me.adminOne && strings.Contains(r.Path, ":tokenId"):
+					assert.Equal(t, http.StatusNotFound, status, "another member's token")
+				case !write:
+					assert.Equal(t, http.StatusOK, status, "a read of what the member may see: %.300s", body)
+				}
+				if c.b == me.adminOne {
+					me.assertNoLeak(t, body)
+				}
+			})
+		}
+	}
+	// An admin of portal 1003 works on it.
+	status, _ := me.adminOne.Do(http.MethodGet, "/api/v1/portals/1003", nil)
+	assert.Equal(t, http.StatusOK, status)
+	status, _ = me.adminOne.Do(http.MethodPatch, "/api/v1/sources/"+me.srcC.ID, map[string]any{"name": "Renamed"})
+	assert.Equal(t, http.StatusOK, status)
+	// Nothing of portal 1001 was changed by all that.
+	assert.Len(t, me.a.Activity(me.srcA.ID, ""), 1)
+	var src apptest.Source
+	me.a.JSON(http.MethodGet, "/api/v1/sources/"+me.srcA.ID, nil, http.StatusOK, &src)
+	assert.Equal(t, me.srcA.WebhookURL, src.WebhookURL)
+	assert.Equal(t, "connected", me.a.Portals()[0].Status)
+	var ms struct{ Members []struct{ Role string } }
+	me.a.JSON(http.MethodGet, "/api/v1/members", nil, http.StatusOK, &ms)
+	assert.Len(t, ms.Members, 4)
+	assert.Equal(t, "viewer", ms.Members[3].Role)
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/refhub/refhub/app/redisconn"
+	"github.com/refhub/refhub/app/referralfactory"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/oauth"
 )
@@ -27,6 +28,10 @@ type Config struct {
 	SessionSecret  string // REFHUB_SESSION_SECRET
 	APIBase        string // HUBSPOT_API_BASE
 	AppBase        string // HUBSPOT_APP_BASE
+
+	RFAPIBase    string        // REFERRAL_FACTORY_API_BASE: Referral Factory's REST API (backfills)
+	RFRateLimit  int           // REFERRAL_FACTORY_RATE_LIMIT: API calls per RFRateWindow per Referral Factory account
+	RFRateWindow time.Duration // (the "/1m" part of REFERRAL_FACTORY_RATE_LIMIT)
 
 	RateLimit      int           // REFHUB_HUBSPOT_RATE_LIMIT: calls per RateWindow per portal
 	RateWindow     time.Duration // (the "/10s" part of REFHUB_HUBSPOT_RATE_LIMIT)
@@ -121,6 +126,7 @@ func LoadConfig(env Env) (Config, error) {
 		SessionSecret:  need("REFHUB_SESSION_SECRET", "at least 32 random characters (openssl rand -base64 48)"),
 		APIBase:        get("HUBSPOT_API_BASE", hubspot.DefaultAPIBase),
 		AppBase:        get("HUBSPOT_APP_BASE", hubspot.DefaultAppBase),
+		RFAPIBase:      get("REFERRAL_FACTORY_API_BASE", referralfactory.DefaultAPIBase),
 		LogLevel:       get("REFHUB_LOG_LEVEL", "info"),
 		MetricsAddr:    get("REFHUB_METRICS_ADDR", ""),
 		MetricsToken:   get("REFHUB_METRICS_TOKEN", ""),
@@ -135,6 +141,9 @@ func (c *Config) parseTunables(get func(name, def string) string) []error {
 	var err error
 	if c.RateLimit, c.RateWindow, err = parseRate(get("REFHUB_HUBSPOT_RATE_LIMIT", "100/10s")); err != nil {
 		errs = append(errs, &ConfigError{"REFHUB_HUBSPOT_RATE_LIMIT", err.Error()})
+	}
+	if c.RFRateLimit, c.RFRateWindow, err = parseRate(get("REFERRAL_FACTORY_RATE_LIMIT", "540/1m")); err != nil {
+		errs = append(errs, &ConfigError{"REFERRAL_FACTORY_RATE_LIMIT", `API calls per window per Referral Factory account, e.g. "540/1m" (Referral Factory allows 600 a minute)`})
 	}
 	if c.HubSpotTimeout, err = time.ParseDuration(get("REFHUB_HUBSPOT_TIMEOUT", "20s")); err != nil || c.HubSpotTimeout <= 0 {
 		errs = append(errs, &ConfigError{"REFHUB_HUBSPOT_TIMEOUT", "a positive duration such as 20s"})
@@ -190,6 +199,9 @@ func (c *Config) validate() []error {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, &ConfigError{"REFHUB_PUBLIC_URL", "an absolute http(s) URL such as https://refhub.example.com"})
 		}
+	}
+	if _, err := referralfactory.New(referralfactory.Config{APIBase: c.RFAPIBase}); err != nil {
+		errs = append(errs, &ConfigError{"REFERRAL_FACTORY_API_BASE", "an absolute http(s) URL such as " + referralfactory.DefaultAPIBase})
 	}
 	for _, v := range []struct{ name, val string }{{"HUBSPOT_API_BASE", c.APIBase}, {"HUBSPOT_APP_BASE", c.AppBase}} {
 		if u, err := url.Parse(v.val); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {

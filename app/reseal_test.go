@@ -23,6 +23,11 @@ func TestKeyRotation(t *testing.T) {
 	require.NoError(t, first.Redis.FlushDB(context.Background()).Err())
 	b := first.Install(1001, 501)
 	src := b.CreateSource(1001, "Main")
+	stored, err := first.App.Store().Source(context.Background(), src.ID)
+	require.NoError(t, err)
+	stored.RFToken = "rf-api-token-of-the-customer"
+	_, err = first.App.Store().SaveSource(context.Background(), stored)
+	require.NoError(t, err)
 	same := func(keys string) func(*app.Config) {
 		return func(c *app.Config) {
 			c.APIBase, c.AppBase, c.EncryptionKeys = first.Sim.URL(), first.Sim.URL(), keys
@@ -45,4 +50,7 @@ func TestKeyRotation(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, status, "webhook tokens were re-sealed: %s", body)
 	onlyNew.Drain(context.Background())
 	assert.Len(t, first.Sim.Contacts(1001), 2, "portal tokens were re-sealed: delivery works with k2 alone")
+	resealed, err := onlyNew.App.Store().Source(context.Background(), src.ID)
+	require.NoError(t, err, "every secret of the source opens with k2 alone")
+	assert.Equal(t, "rf-api-token-of-the-customer", resealed.RFToken, "the Referral Factory API token was re-sealed")
 }

@@ -13,8 +13,9 @@ import (
 // Handler returns refhub's HTTP handler. Every route is registered here, in
 // this one function. Handlers return errors (web.Handle); a handler that
 // names a portal or source gets it loaded from the caller's workspace
-// before it runs (a.load.Portal, a.load.Source), so another workspace's
-// ids answer 404; every state-changing form or API call of a signed-in
+// before it runs and authorized for the calling member (a.load.Portal,
+// a.load.Source), so another workspace's ids, and portals a member was not
+// granted, answer 404; every state-changing form or API call of a signed-in
 // browser carries the CSRF token (a.guard).
 func (a *App) Handler() http.Handler {
 	gin.SetMode(gin.ReleaseMode)
@@ -74,9 +75,16 @@ func (a *App) Handler() http.Handler {
 	v1.POST("/sources/:id/events/:eventId/retry", load.Source(api.Retry))
 	v1.GET("/sources/:id/dead-letters", load.Source(api.DeadLetters))
 	v1.POST("/sources/:id/dead-letters/replay", load.Source(api.Replay))
-	v1.GET("/tokens", auth.RequireSession, h(api.Tokens))
-	v1.POST("/tokens", auth.RequireSession, h(api.CreateToken))
-	v1.DELETE("/tokens/:tokenId", auth.RequireSession, h(api.RevokeToken))
+	v1.POST("/sources/:id/backfill", load.Source(api.StartBackfill))
+	v1.GET("/sources/:id/backfill", load.Source(api.Backfill))
+	v1.PUT("/sources/:id/backfill/daily", load.Source(api.PutDailyReconcile))
+	v1.DELETE("/sources/:id/backfill/token", load.Source(api.ForgetRFToken))
+	v1.GET("/tokens", auth.RequireSession, auth.RequireWriter, h(api.Tokens))
+	v1.POST("/tokens", auth.RequireSession, auth.RequireWriter, h(api.CreateToken))
+	v1.DELETE("/tokens/:tokenId", auth.RequireSession, auth.RequireWriter, h(api.RevokeToken))
+	v1.GET("/members", h(api.Members))
+	v1.PATCH("/members/:memberId", auth.RequireOwner, h(api.PatchMember))
+	v1.DELETE("/members/:memberId", auth.RequireOwner, h(api.RemoveMember))
 
 	r.GET("/app", redirect("/app/"))
 	r.GET("/app/signin", h(pg.SignIn))
@@ -106,9 +114,15 @@ func (a *App) Handler() http.Handler {
 	ui.POST("/sources/:id/events/:eventId/retry", load.Source(pg.Retry))
 	ui.GET("/sources/:id/dead-letters", load.Source(pg.DeadLetters))
 	ui.POST("/sources/:id/dead-letters/replay", load.Source(pg.Replay))
-	ui.GET("/tokens", auth.RequireSession, h(pg.Tokens))
-	ui.POST("/tokens", auth.RequireSession, h(pg.CreateToken))
-	ui.POST("/tokens/:tokenId/revoke", auth.RequireSession, h(pg.RevokeToken))
+	ui.POST("/sources/:id/backfill", load.Source(pg.StartBackfill))
+	ui.POST("/sources/:id/backfill/daily", load.Source(pg.DailyReconcile))
+	ui.POST("/sources/:id/backfill/token/delete", load.Source(pg.ForgetRFToken))
+	ui.GET("/tokens", auth.RequireSession, auth.RequireWriter, h(pg.Tokens))
+	ui.POST("/tokens", auth.RequireSession, auth.RequireWriter, h(pg.CreateToken))
+	ui.POST("/tokens/:tokenId/revoke", auth.RequireSession, auth.RequireWriter, h(pg.RevokeToken))
+	ui.GET("/members", h(pg.Members))
+	ui.POST("/members/:memberId", auth.RequireOwner, h(pg.SaveMember))
+	ui.POST("/members/:memberId/remove", auth.RequireOwner, h(pg.RemoveMember))
 	r.GET("/static/*file", h(pg.Static))
 	return r
 }

@@ -58,11 +58,14 @@ func (a *App) MetricsServer() *http.Server {
 }
 
 // RunWorkers runs what a process does besides serving HTTP (delivery,
-// following source changes) until ctx ends.
+// backfills and their daily chore, following source changes) until ctx
+// ends.
 func (a *App) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(4)
 	go func() { defer wg.Done(); a.sources.Follow(ctx, a.rdb, a.log) }()
+	go func() { defer wg.Done(); a.backfill.Run(ctx) }()
+	go func() { defer wg.Done(); a.backfill.Chores(ctx, a.queue.TakeChore) }()
 	go func() {
 		defer wg.Done()
 		if a.cfg.Workers > 0 {

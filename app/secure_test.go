@@ -41,7 +41,7 @@ func TestSecureCookiesFollowTheScheme(t *testing.T) {
 			require.NoError(t, err)
 
 			rec := httptest.NewRecorder()
-			require.NoError(t, a.install.Sessions.SignIn(context.Background(), rec, tenants.Workspace{ID: "ws_x"}, 1, "a@b.co"))
+			require.NoError(t, a.install.Sessions.SignIn(context.Background(), rec, tenants.Workspace{ID: "ws_x"}, tenants.Member{UserID: 1, Email: "a@b.co"}))
 			cookies := rec.Result().Cookies()
 			require.Len(t, cookies, 2)
 			for _, c := range cookies {

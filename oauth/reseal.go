@@ -2,43 +2,71 @@ package oauth
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// Reseal re-encrypts a portal's stored tokens with the vault's primary key
-// if they were sealed with another one. It reports whether it rewrote them.
+// Reseal re-encrypts a portal's stored tokens (its access token and every
+// grant's refresh token) with the vault's primary key if they were sealed
+// with another one. It reports whether it rewrote any.
 func (t *Tokens) Reseal(ctx context.Context, hubID int64) (bool, error) {
-	vals, err := t.rdb.HMGet(ctx, tokensKey(hubID), "refresh", "access").Result()
-	if err != nil {
+	if err := t.migrate(ctx, hubID); err != nil {
 		return false, err
 	}
-	refresh, _ := vals[0].(string)
-	access, _ := vals[1].(string)
 	primary := t.vault.PrimaryKeyID()
-	if refresh == "" || (KeyID(refresh) == primary && (access == "" || KeyID(access) == primary)) {
-		return false, nil
+	done := false
+	access, err := t.rdb.HGet(ctx, tokensKey(hubID), "access").Result()
+	if err != nil && err != redis.Nil {
+		return false, err
 	}
-	newRefresh, err := t.reseal(refresh, refreshAAD(hubID))
-	if err != nil {
-		return false, fmt.Errorf("portal %d: refresh token: %w", hubID, err)
-	}
-	newAccess := ""
-	if access != "" {
-		if newAccess, err = t.reseal(access, accessAAD(hubID)); err != nil {
+	if access != "" && KeyID(access) != primary {
+		newAccess, err := t.reseal(access, accessAAD(hubID))
+		if err != nil {
 			return false, fmt.Errorf("portal %d: access token: %w", hubID, err)
 		}
+		// Written only if no refresh stored a new token meanwhile.
+		n, err := replaceFieldScript.Run(ctx, t.rdb, []string{tokensKey(hubID)}, "access", access, newAccess).Int()
+		if err != nil {
+			return false, err
+		}
+		done = n == 1
 	}
-	// Write only if no refresh stored new tokens meanwhile.
-	n, err := resealScript.Run(ctx, t.rdb, []string{tokensKey(hubID)}, refresh, access, newRefresh, newAccess, primary).Int()
-	return n == 1, err
+	raw, err := t.rdb.HGetAll(ctx, grantsKey(hubID)).Result()
+	if err != nil {
+		return done, err
+	}
+	for field, v := range raw {
+		var g grantRecord
+		if err := json.Unmarshal([]byte(v), &g); err != nil {
+			return done, err
+		}
+		if KeyID(g.Refresh) == primary {
+			continue
+		}
+		if g.Refresh, err = t.reseal(g.Refresh, grantAAD(hubID, g.UserID)); err != nil {
+			return done, fmt.Errorf("portal %d: refresh token of user %d: %w", hubID, g.UserID, err)
+		}
+		enc, err := json.Marshal(g)
+		if err != nil {
+			return done, err
+		}
+		n, err := replaceFieldScript.Run(ctx, t.rdb, []string{grantsKey(hubID)}, field, v, string(enc)).Int()
+		if err != nil {
+			return done, err
+		}
+		done = done || n == 1
+	}
+	return done, nil
 }
 
-var resealScript = redis.NewScript(`
-if redis.call('HGET', KEYS[1], 'refresh') ~= ARGV[1] then return 0 end
-if (redis.call('HGET', KEYS[1], 'access') or '') ~= ARGV[2] then return 0 end
-redis.call('HSET', KEYS[1], 'refresh', ARGV[3], 'access', ARGV[4], 'key', ARGV[5])
+// replaceFieldScript replaces a hash field only if it still holds what was
+// read (a reseal, a grant marked failed).
+// KEYS: the hash. ARGV: field, old value, new value.
+var replaceFieldScript = redis.NewScript(`
+if (redis.call('HGET', KEYS[1], ARGV[1]) or '') ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
 `)
 

@@ -45,7 +45,10 @@ type Refresher interface {
 }
 
 // Tokens keeps every portal's tokens in Redis, sealed with the vault under
-// the portal's id, and hands out access tokens. A token within RefreshMargin
+// the portal's id, and hands out access tokens. A portal has a grant (a
+// refresh token) per HubSpot user who installed refhub in it
+// (grants.go); delivery uses one and fails over to the next when HubSpot
+// refuses it. A token within RefreshMargin
 // of expiry is refreshed; within a process one goroutine per portal does it
 // (singleflight), and across processes a Redis lock admits one refresh per
 // portal, after which the others read what it stored.
@@ -54,6 +57,8 @@ type Tokens struct {
 	vault *Vault
 	hs    Refresher
 	now   func() time.Time
+
+	portals Installers // who installed a portal, for tokens stored before grants were per user
 
 	flight singleflight.Group
 	mu     sync.Mutex
@@ -77,26 +82,62 @@ func NewTokens(rdb redis.UniversalClient, vault *Vault, hs Refresher, now func()
 }
 
 func tokensKey(hubID int64) string { return tenants.PortalKey(hubID, "oauth") }
+func grantsKey(hubID int64) string { return tenants.PortalKey(hubID, "grants") }
 func lockKey(hubID int64) string   { return tenants.PortalKey(hubID, "oauth:lock") }
+
+// refreshAAD is the sealing context of a refresh token stored before
+// grants were kept per user (see migrate).
 func refreshAAD(hubID int64) string {
 	return "portal:" + strconv.FormatInt(hubID, 10) + ":refresh"
 }
+func grantAAD(hubID, userID int64) string {
+	return "portal:" + strconv.FormatInt(hubID, 10) + ":user:" + strconv.FormatInt(userID, 10) + ":refresh"
+}
 func accessAAD(hubID int64) string { return "portal:" + strconv.FormatInt(hubID, 10) + ":access" }
 
-// stored is a portal's token record as read from Redis.
+// stored is a portal's current access token as read from Redis.
 type stored struct {
-	refresh string
 	access  string
 	expiry  time.Time
-	revoked string // why HubSpot refused the refresh token, if it did
+	revoked string // why HubSpot refused every grant, if it did
+	user    int64  // whose grant minted the access token
+	fp      string
 }
 
-// Save stores tokens from an install or refresh, replacing what was there.
+// Save stores tokens of an unnamed user (HubSpot user 0): tests and the
+// bench seed a portal with it. An install uses SaveGrant.
 func (t *Tokens) Save(ctx context.Context, hubID int64, tok *hubspot.Token) error {
-	refresh, err := t.vault.SealString(tok.RefreshToken, refreshAAD(hubID))
+	return t.SaveGrant(ctx, hubID, Grantor{}, tok)
+}
+
+// SaveGrant stores the grant an install gave refhub: the installing user's
+// refresh token (replacing an earlier one of theirs, working again). Its
+// access token becomes the portal's unless delivery uses another user's
+// grant that still works (a second admin joining changes nothing that
+// works).
+func (t *Tokens) SaveGrant(ctx context.Context, hubID int64, who Grantor, tok *hubspot.Token) error {
+	s, err := t.load(ctx, hubID)
 	if err != nil {
 		return err
 	}
+	grants, err := t.grants(ctx, hubID)
+	if err != nil {
+		return err
+	}
+	cur, working := pick(grants, s.user)
+	keep := working && s.revoked == "" && cur.UserID == s.user && s.user != who.UserID
+	g := grantRecord{UserID: who.UserID, Email: who.Email, SavedAt: t.now().UTC()}
+	if err := t.putGrant(ctx, hubID, &g, tok.RefreshToken); err != nil {
+		return err
+	}
+	if keep {
+		return nil
+	}
+	return t.saveAccess(ctx, hubID, who.UserID, tok)
+}
+
+// saveAccess stores an access token minted by user's grant as the portal's.
+func (t *Tokens) saveAccess(ctx context.Context, hubID, user int64, tok *hubspot.Token) error {
 	access, err := t.vault.SealString(tok.AccessToken, accessAAD(hubID))
 	if err != nil {
 		return err
@@ -108,8 +149,8 @@ func (t *Tokens) Save(ctx context.Context, hubID int64, tok *hubspot.Token) erro
 		expiry = t.now().Add(tok.ExpiresIn)
 	}
 	err = t.rdb.HSet(ctx, tokensKey(hubID), map[string]any{
-		"refresh": refresh, "access": access, "expiry": expiry.UnixMilli(), "fp": fingerprint(tok.AccessToken),
-		"key": t.vault.PrimaryKeyID(), "revoked": "",
+		"access": access, "expiry": expiry.UnixMilli(), "fp": fingerprint(tok.AccessToken),
+		"key": t.vault.PrimaryKeyID(), "revoked": "", "user": user,
 	}).Err()
 	if err != nil {
 		return fmt.Errorf("portal %d: save tokens: %w", hubID, err)
@@ -119,24 +160,25 @@ func (t *Tokens) Save(ctx context.Context, hubID int64, tok *hubspot.Token) erro
 }
 
 func (t *Tokens) load(ctx context.Context, hubID int64) (stored, error) {
-	vals, err := t.rdb.HMGet(ctx, tokensKey(hubID), "refresh", "access", "expiry", "revoked").Result()
+	vals, err := t.rdb.HMGet(ctx, tokensKey(hubID), "access", "expiry", "revoked", "user", "fp", "refresh").Result()
 	if err != nil {
 		return stored{}, fmt.Errorf("portal %d: load tokens: %w", hubID, err)
 	}
 	str := func(i int) string { s, _ := vals[i].(string); return s }
-	if str(0) == "" {
-		return stored{}, &ReconnectError{HubID: hubID, Reason: "refhub holds no token for this portal: install the app again"}
+	if str(5) != "" { // stored before grants were per user: move it, then read again
+		if err := t.migrate(ctx, hubID); err != nil {
+			return stored{}, err
+		}
+		return t.load(ctx, hubID)
 	}
-	s := stored{revoked: str(3)}
-	if s.refresh, err = t.vault.OpenString(str(0), refreshAAD(hubID)); err != nil {
-		return stored{}, fmt.Errorf("portal %d: refresh token: %w", hubID, err)
-	}
-	if enc := str(1); enc != "" {
+	s := stored{revoked: str(2), fp: str(4)}
+	s.user, _ = strconv.ParseInt(str(3), 10, 64)
+	if enc := str(0); enc != "" {
 		if s.access, err = t.vault.OpenString(enc, accessAAD(hubID)); err != nil {
 			return stored{}, fmt.Errorf("portal %d: access token: %w", hubID, err)
 		}
 	}
-	if ms, err := strconv.ParseInt(str(2), 10, 64); err == nil {
+	if ms, err := strconv.ParseInt(str(1), 10, 64); err == nil {
 		s.expiry = time.UnixMilli(ms)
 	}
 	return s, nil
@@ -208,7 +250,7 @@ func (t *Tokens) obtain(ctx context.Context, hubID int64) (string, error) {
 }
 
 // stored reads a portal's tokens and returns its access token if it is still
-// fresh (or an error if HubSpot refused the portal's refresh token); an
+// fresh (or an error if HubSpot refused every grant of the portal); an
 // empty access token means a refresh is due.
 func (t *Tokens) stored(ctx context.Context, hubID int64) (stored, string, error) {
 	s, err := t.load(ctx, hubID)
@@ -226,28 +268,54 @@ func (t *Tokens) stored(ctx context.Context, hubID int64) (stored, string, error
 }
 
 // refreshLocked refreshes while holding the lock, re-reading first in case
-// another process stored a fresh token between our read and our lock.
+// another process stored a fresh token between our read and our lock. It
+// uses the grant that minted the current token, or the next working one;
+// a grant HubSpot refuses is recorded as failed and the next is tried.
+// When none is left, the portal's tokens are marked revoked.
 func (t *Tokens) refreshLocked(ctx context.Context, hubID int64) (string, error) {
-	s, access, err := t.stored(ctx, hubID)
-	if access != "" || err != nil {
-		return access, err
-	}
-	tok, err := t.hs.Refresh(ctx, s.refresh)
-	if err != nil {
-		if hubspot.IsInvalidGrant(err) {
-			reason := "HubSpot refused the refresh token (the app was uninstalled or its access revoked): install refhub again in this portal"
+	for range maxGrants + 1 {
+		s, access, err := t.stored(ctx, hubID)
+		if access != "" || err != nil {
+			return access, err
+		}
+		grants, err := t.grants(ctx, hubID)
+		if err != nil {
+			return "", err
+		}
+		if len(grants) == 0 {
+			return "", &ReconnectError{HubID: hubID, Reason: "refhub holds no token for this portal: install the app again"}
+		}
+		g, ok := pick(grants, s.user)
+		if !ok {
+			reason := everyGrantFailed(grants)
 			t.MarkRevoked(ctx, hubID, reason)
 			return "", &ReconnectError{HubID: hubID, Reason: reason, Revoked: true}
 		}
-		return "", fmt.Errorf("portal %d: %w", hubID, err)
+		refresh, err := t.vault.OpenString(g.Refresh, grantAAD(hubID, g.UserID))
+		if err != nil {
+			return "", fmt.Errorf("portal %d: refresh token of user %d: %w", hubID, g.UserID, err)
+		}
+		tok, err := t.hs.Refresh(ctx, refresh)
+		if err != nil {
+			if hubspot.IsInvalidGrant(err) {
+				if err := t.failGrant(ctx, hubID, g.UserID, "HubSpot refused the refresh token (the user was deactivated, lost access to the portal, or revoked refhub's access)"); err != nil {
+					return "", err
+				}
+				continue
+			}
+			return "", fmt.Errorf("portal %d: %w", hubID, err)
+		}
+		if tok.RefreshToken != "" && tok.RefreshToken != refresh {
+			if err := t.putGrant(ctx, hubID, &g, tok.RefreshToken); err != nil {
+				return "", err
+			}
+		}
+		if err := t.saveAccess(ctx, hubID, g.UserID, tok); err != nil {
+			return "", err
+		}
+		return tok.AccessToken, nil
 	}
-	if tok.RefreshToken == "" {
-		tok.RefreshToken = s.refresh
-	}
-	if err := t.Save(ctx, hubID, tok); err != nil {
-		return "", err
-	}
-	return tok.AccessToken, nil
+	return "", fmt.Errorf("portal %d: grants changed during the refresh: try again", hubID)
 }
 
 var invalidateScript = redis.NewScript(`if redis.call("HGET", KEYS[1], "fp") == ARGV[1] then redis.call("HSET", KEYS[1], "access", "", "expiry", 0) return 1 end return 0`)
@@ -271,10 +339,9 @@ func fingerprint(token string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// MarkRevoked records that HubSpot no longer accepts a portal's tokens
-// (its refresh token refused, or a 401 with a freshly refreshed token):
+// MarkRevoked records that HubSpot accepts no grant of the portal any more:
 // from then on AccessToken answers a *ReconnectError without asking
-// HubSpot, until an install saves new tokens.
+// HubSpot, until an install saves a new grant.
 func (t *Tokens) MarkRevoked(ctx context.Context, hubID int64, reason string) {
 	t.Forget(hubID)
 	t.rdb.HSet(ctx, tokensKey(hubID), "revoked", reason, "access", "")
@@ -288,19 +355,27 @@ func (t *Tokens) unlock(hubID int64, owner string) {
 	unlockScript.Run(ctx, t.rdb, []string{lockKey(hubID)}, owner)
 }
 
-// RefreshToken returns a portal's refresh token (to revoke it).
+// RefreshToken returns the refresh token of the grant delivery uses.
 func (t *Tokens) RefreshToken(ctx context.Context, hubID int64) (string, error) {
 	s, err := t.load(ctx, hubID)
 	if err != nil {
 		return "", err
 	}
-	return s.refresh, nil
+	grants, err := t.grants(ctx, hubID)
+	if err != nil {
+		return "", err
+	}
+	g, ok := pick(grants, s.user)
+	if !ok {
+		return "", &ReconnectError{HubID: hubID, Reason: "refhub holds no working token for this portal: install the app again"}
+	}
+	return t.vault.OpenString(g.Refresh, grantAAD(hubID, g.UserID))
 }
 
-// Delete removes a portal's tokens.
+// Delete removes a portal's tokens and grants.
 func (t *Tokens) Delete(ctx context.Context, hubID int64) error {
 	t.Forget(hubID)
-	return t.rdb.Del(ctx, tokensKey(hubID)).Err()
+	return t.rdb.Del(ctx, tokensKey(hubID), grantsKey(hubID)).Err()
 }
 
 // ErrNoTokens reports whether err means refhub holds no usable token.

@@ -2,6 +2,7 @@ package oauth_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -247,7 +248,14 @@ func TestTokensSealedAtRest(t *testing.T) {
 	rec, err := e.rdb.HGetAll(ctx, tenants.PortalKey(hubAcme, "oauth")).Result()
 	require.NoError(t, err)
 	assert.Equal(t, "k1", rec["key"])
-	assert.Equal(t, "k1", oauth.KeyID(rec["refresh"]))
+	assert.Equal(t, "k1", oauth.KeyID(rec["access"]))
+	assert.NotContains(t, rec, "refresh", "refresh tokens are kept per user, with the grants")
+	grants, err := e.rdb.HGetAll(ctx, tenants.PortalKey(hubAcme, "grants")).Result()
+	require.NoError(t, err)
+	require.Len(t, grants, 1)
+	var g struct{ Refresh string }
+	require.NoError(t, json.Unmarshal([]byte(grants["0"]), &g))
+	assert.Equal(t, "k1", oauth.KeyID(g.Refresh))
 
 	// A record copied to another portal does not open there.
 	fields := make([]any, 0, 2*len(rec))

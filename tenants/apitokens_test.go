@@ -15,7 +15,7 @@ import (
 func TestCreateAPIToken(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	tok, secret, err := e.store.CreateAPIToken(ctx, "ws_a", "  CI deploys  ")
+	tok, secret, err := e.store.CreateAPIToken(ctx, "ws_a", tenants.Member{}, "  CI deploys  ")
 	require.NoError(t, err)
 
 	assert.True(t, strings.HasPrefix(secret, tenants.APITokenPrefix), secret)
@@ -50,7 +50,7 @@ func TestCreateAPITokenName(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, secret, err := e.store.CreateAPIToken(context.Background(), "ws_a", tc.name)
+			_, secret, err := e.store.CreateAPIToken(context.Background(), "ws_a", tenants.Member{}, tc.name)
 			if tc.ok {
 				assert.NoError(t, err)
 				assert.NotEmpty(t, secret)
@@ -67,7 +67,7 @@ func TestCreateAPITokenName(t *testing.T) {
 func TestAPITokenLookupFailures(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	_, secret, err := e.store.CreateAPIToken(ctx, "ws_a", "a")
+	_, secret, err := e.store.CreateAPIToken(ctx, "ws_a", tenants.Member{}, "a")
 	require.NoError(t, err)
 	tests := []struct{ name, secret string }{
 		{"empty", ""},
@@ -87,15 +87,15 @@ func TestAPITokenLookupFailures(t *testing.T) {
 func TestListAndRevokeAPITokens(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	first, s1, err := e.store.CreateAPIToken(ctx, "ws_a", "first")
+	first, s1, err := e.store.CreateAPIToken(ctx, "ws_a", tenants.Member{}, "first")
 	require.NoError(t, err)
 	e.clock.Advance(time.Second)
-	second, s2, err := e.store.CreateAPIToken(ctx, "ws_a", "second")
+	second, s2, err := e.store.CreateAPIToken(ctx, "ws_a", tenants.Member{}, "second")
 	require.NoError(t, err)
 	e.clock.Advance(time.Second)
-	third, s3, err := e.store.CreateAPIToken(ctx, "ws_a", "third")
+	third, s3, err := e.store.CreateAPIToken(ctx, "ws_a", tenants.Member{}, "third")
 	require.NoError(t, err)
-	theirs, sOther, err := e.store.CreateAPIToken(ctx, "ws_b", "theirs")
+	theirs, sOther, err := e.store.CreateAPIToken(ctx, "ws_b", tenants.Member{}, "theirs")
 	require.NoError(t, err)
 
 	list, err := e.store.APITokens(ctx, "ws_a")

@@ -61,10 +61,10 @@ func TestWorkspaceCaps(t *testing.T) {
 	assert.NoError(t, err, "another workspace has its own cap")
 
 	for i := range 2 {
-		_, _, err := e.store.CreateAPIToken(ctx, ws.ID, "t"+itoa(int64(i)))
+		_, _, err := e.store.CreateAPIToken(ctx, ws.ID, tenants.Member{}, "t"+itoa(int64(i)))
 		require.NoError(t, err)
 	}
-	_, _, err = e.store.CreateAPIToken(ctx, ws.ID, "one too many")
+	_, _, err = e.store.CreateAPIToken(ctx, ws.ID, tenants.Member{}, "one too many")
 	var ce *tenants.CapError
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "API tokens", ce.What)

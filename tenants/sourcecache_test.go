@@ -27,6 +27,9 @@ func TestSourceCacheWritePath(t *testing.T) {
 		require.Equal(t, "Spring campaign", got.Name)
 	}
 
+	require.Eventually(t, func() bool { // Follow has subscribed: an announcement now reaches it
+		return e.rdb.PubSubNumSub(ctx, tenants.SourcesChannel).Val()[tenants.SourcesChannel] > 0
+	}, 5*time.Second, time.Millisecond)
 	src.Name = "Renamed"
 	_, err := mine.Save(ctx, src)
 	require.NoError(t, err)

@@ -18,10 +18,12 @@ type sourceRecord struct {
 	Source
 	TokenSealed  string `json:"token_sealed"`
 	SecretSealed string `json:"secret_sealed,omitempty"`
+	RFSealed     string `json:"rf_token_sealed,omitempty"`
 }
 
 func tokenAAD(id string) string  { return "source:" + id + ":token" }
 func secretAAD(id string) string { return "source:" + id + ":secret" }
+func rfAAD(id string) string     { return "source:" + id + ":rftoken" }
 
 // CreateSource creates a source sending to portal hubID with the default
 // mapping and a fresh webhook token; a workspace at its cap of sources
@@ -60,6 +62,11 @@ func (s *RedisStore) writeSource(ctx context.Context, src Source) error {
 			return err
 		}
 	}
+	if src.RFToken != "" {
+		if rec.RFSealed, err = s.vault.SealString(src.RFToken, rfAAD(src.ID)); err != nil {
+			return err
+		}
+	}
 	if err := s.setJSON(ctx, sourceKey(src.ID), rec); err != nil {
 		return fmt.Errorf("save source %s: %w", src.ID, err)
 	}
@@ -85,6 +92,11 @@ func (s *RedisStore) open(rec sourceRecord) (Source, error) {
 	if rec.SecretSealed != "" {
 		if src.Secret, err = s.vault.OpenString(rec.SecretSealed, secretAAD(src.ID)); err != nil {
 			return Source{}, fmt.Errorf("source %s: secret: %w", src.ID, err)
+		}
+	}
+	if rec.RFSealed != "" {
+		if src.RFToken, err = s.vault.OpenString(rec.RFSealed, rfAAD(src.ID)); err != nil {
+			return Source{}, fmt.Errorf("source %s: Referral Factory API token: %w", src.ID, err)
 		}
 	}
 	if src.Routes == nil {
@@ -143,8 +155,9 @@ func (s *RedisStore) Sources(ctx context.Context, wsID string) ([]Source, error)
 	return out, nil
 }
 
-// SaveSource stores changes to a source (name, mapping, routes, secret).
-// The token cannot change here; use RotateSourceToken.
+// SaveSource stores changes to a source (name, mapping, routes, secret,
+// Referral Factory API token). The webhook token cannot change here; use
+// RotateSourceToken.
 func (s *RedisStore) SaveSource(ctx context.Context, src Source) (Source, error) {
 	old, err := s.Source(ctx, src.ID)
 	if err != nil {

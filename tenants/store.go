@@ -180,39 +180,62 @@ type Installation struct {
 }
 
 // ErrPortalElsewhere means the portal is connected to a workspace the
-// installing user is not a member of.
+// installing user cannot join: they belong to another workspace.
 var ErrPortalElsewhere = errors.New("portal belongs to another workspace")
+
+// ErrViewerConnects refuses a viewer's install of a portal new to the
+// workspace: connecting one is a change, which viewers do not make.
+var ErrViewerConnects = errors.New("a viewer of the workspace cannot connect a new portal to it: ask its owner")
 
 // Install records an install: the first install of a user creates their
 // workspace; later installs by the same user join it; reinstalling a portal
-// reconnects it. A portal of another workspace is left alone
-// (an *ElsewhereError naming that workspace's owner).
+// reconnects it. A user who installs a portal another workspace holds, and
+// belongs to no workspace, joins that workspace as an admin of that portal
+// (they proved in HubSpot that they administer it); one who belongs to
+// another workspace is refused (an *ElsewhereError naming that workspace's
+// owner) and the portal left alone.
 // The portal is claimed atomically: of two users installing the same new
-// portal at once, one gets it and the other ErrPortalElsewhere.
+// portal at once, one creates the workspace and the other joins it.
 func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, Portal, error) {
+	ws, p, err := s.install(ctx, in)
+	var lost *lostClaim
+	if errors.As(err, &lost) { // a concurrent install by another user created the portal's workspace
+		ws, p, err = s.install(ctx, in)
+	}
+	return ws, p, err
+}
+
+// lostClaim is a portal claimed by another workspace between the read and
+// the claim of an install.
+type lostClaim struct{ owner string }
+
+func (e *lostClaim) Error() string { return "portal claimed by workspace " + e.owner }
+
+func (s *RedisStore) install(ctx context.Context, in Installation) (Workspace, Portal, error) {
 	now := s.now().UTC()
 	existing, err := s.Portal(ctx, in.HubID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Workspace{}, Portal{}, err
 	}
+	var ws Workspace
+	created := false
 	if existing.HubID != 0 {
 		// Refuse before creating anything: a refused install must not leave
 		// the user a workspace named after someone else's portal.
-		uw, err := s.UserWorkspace(ctx, in.UserID)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return Workspace{}, Portal{}, err
+		if ws, err = s.enter(ctx, existing.WorkspaceID, in.UserID); err != nil {
+			return ws, Portal{}, err
 		}
-		if uw.ID != existing.WorkspaceID {
-			return uw, Portal{}, s.elsewhere(ctx, existing.WorkspaceID)
-		}
-	}
-	ws, created, err := s.ensureUserWorkspace(ctx, in, now)
-	if err != nil {
+	} else if ws, created, err = s.ensureUserWorkspace(ctx, in, now); err != nil {
 		return Workspace{}, Portal{}, err
+	} else if !created {
+		// Connecting a new portal changes the workspace: not a viewer's.
+		if m, err := s.Member(ctx, ws.ID, in.UserID); err == nil && !m.CanWrite() {
+			return ws, Portal{}, ErrViewerConnects
+		}
 	}
 	p := Portal{HubID: in.HubID, WorkspaceID: ws.ID, ConnectedAt: now}
 	if existing.WorkspaceID == ws.ID {
-		p = existing // the user's own workspace's portal (checked above): reconnect it
+		p = existing // the workspace's own portal (checked above): reconnect it
 	}
 	p.Domain, p.Scopes, p.Status, p.StatusReason = in.Domain, in.Scopes, Connected, ""
 	p.InstalledByID, p.InstalledByEmail, p.UpdatedAt, p.ConnectedAt = in.UserID, in.UserEmail, now, now
@@ -225,12 +248,40 @@ func (s *RedisStore) Install(ctx context.Context, in Installation) (Workspace, P
 			s.abandonWorkspace(ctx, ws, in.UserID)
 			ws = Workspace{}
 		}
-		return ws, Portal{}, s.elsewhere(ctx, owner)
+		return ws, Portal{}, &lostClaim{owner: owner}
 	}
 	if err := s.rdb.ZAdd(ctx, workspacePortalsKey(ws.ID), redis.Z{Score: float64(in.HubID), Member: in.HubID}).Err(); err != nil {
 		return Workspace{}, Portal{}, err
 	}
+	if err := s.join(ctx, ws, in, now); err != nil {
+		return Workspace{}, Portal{}, err
+	}
 	return ws, p, nil
+}
+
+// enter returns workspace wsID for a user installing one of its portals:
+// theirs already, or joined now if they belong to no workspace. A user of
+// another workspace gets an *ElsewhereError (and that workspace).
+func (s *RedisStore) enter(ctx context.Context, wsID string, userID int64) (Workspace, error) {
+	uw, err := s.UserWorkspace(ctx, userID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return Workspace{}, err
+	}
+	if err == nil && uw.ID != wsID {
+		return uw, s.elsewhere(ctx, wsID)
+	}
+	if err != nil { // no workspace yet: this one
+		if _, err := s.rdb.SetNX(ctx, userKey(userID), wsID, 0).Result(); err != nil {
+			return Workspace{}, err
+		}
+		if uw, err = s.UserWorkspace(ctx, userID); err != nil {
+			return Workspace{}, err
+		}
+		if uw.ID != wsID { // their own install elsewhere won meanwhile
+			return uw, s.elsewhere(ctx, wsID)
+		}
+	}
+	return uw, nil
 }
 
 // elsewhere is ErrPortalElsewhere naming the owner of workspace wsID.
@@ -315,5 +366,8 @@ func (s *RedisStore) DeletePortal(ctx context.Context, p Portal) error {
 	if err := s.rdb.Del(ctx, PortalTag(p.HubID)).Err(); err != nil {
 		return err
 	}
-	return s.rdb.ZRem(ctx, workspacePortalsKey(p.WorkspaceID), p.HubID).Err()
+	if err := s.rdb.ZRem(ctx, workspacePortalsKey(p.WorkspaceID), p.HubID).Err(); err != nil {
+		return err
+	}
+	return s.dropFromMembers(ctx, p.WorkspaceID, p.HubID)
 }

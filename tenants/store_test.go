@@ -109,47 +109,62 @@ func TestReinstallReconnects(t *testing.T) {
 	assert.Len(t, portals, 1)
 }
 
+// TestInstallPortalOfAnotherWorkspace: a user of no workspace who installs
+// a portal a workspace holds joins it as an admin of that portal only; a
+// user with a workspace of their own is refused, naming the owner, and the
+// portal is left alone.
 func TestInstallPortalOfAnotherWorkspace(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	ws1, p1, err := e.store.Install(ctx, install(101, 1))
 	require.NoError(t, err)
-	before := dump(t, e.rdb)[tenants.PortalTag(101)]
-
-	e.clock.Advance(time.Minute)
-	_, p, err := e.store.Install(ctx, install(101, 2))
-	require.ErrorIs(t, err, tenants.ErrPortalElsewhere)
-	assert.Contains(t, err.Error(), "user1@example.com", "the error names the owner to contact")
-	var ee *tenants.ElsewhereError
-	require.ErrorAs(t, err, &ee)
-	assert.Equal(t, "user1@example.com", ee.OwnerEmail)
-	assert.Zero(t, p)
-
-	after, err := e.store.Portal(ctx, 101)
+	_, _, err = e.store.Install(ctx, install(102, 1))
 	require.NoError(t, err)
-	assert.Equal(t, p1, after, "the portal is left unchanged")
-	assert.Equal(t, before, dump(t, e.rdb)[tenants.PortalTag(101)])
-	portals, err := e.store.Portals(ctx, ws1.ID)
-	require.NoError(t, err)
-	assert.Equal(t, []tenants.Portal{p1}, portals)
 
-	_, err = e.store.UserWorkspace(ctx, 2)
-	assert.ErrorIs(t, err, tenants.ErrNotFound, "a refused install creates no workspace")
-	assert.Len(t, workspaceRecords(t, e), 1)
+	t.Run("a user of no workspace joins", func(t *testing.T) {
+		e.clock.Advance(time.Minute)
+		got, p, err := e.store.Install(ctx, install(101, 2))
+		require.NoError(t, err)
+		assert.Equal(t, ws1, got)
+		assert.Equal(t, ws1.ID, p.WorkspaceID)
+		uw, err := e.store.UserWorkspace(ctx, 2)
+		require.NoError(t, err)
+		assert.Equal(t, ws1.ID, uw.ID)
+		m, err := e.store.Member(ctx, ws1.ID, 2)
+		require.NoError(t, err)
+		assert.Equal(t, tenants.Admin, m.Role)
+		assert.Equal(t, []int64{101}, m.Portals)
+		assert.False(t, m.AllPortals)
+		assert.Equal(t, int64(101), m.JoinedVia)
+		assert.Equal(t, e.clock.Now(), m.JoinedAt)
+		assert.Equal(t, "user2@example.com", m.Email)
+		assert.True(t, m.Sees(101))
+		assert.False(t, m.Sees(102), "the workspace's other portal is not theirs")
+		assert.Len(t, workspaceRecords(t, e), 1)
+	})
 
 	t.Run("a user with a workspace of their own", func(t *testing.T) {
+		before := dump(t, e.rdb)[tenants.PortalTag(101)]
 		ws3, _, err := e.store.Install(ctx, install(303, 3))
 		require.NoError(t, err)
-		got, _, err := e.store.Install(ctx, install(101, 3))
+		got, p, err := e.store.Install(ctx, install(101, 3))
 		require.ErrorIs(t, err, tenants.ErrPortalElsewhere)
+		var ee *tenants.ElsewhereError
+		require.ErrorAs(t, err, &ee)
+		assert.Equal(t, "user1@example.com", ee.OwnerEmail, "the error names the owner to contact")
 		assert.Equal(t, ws3, got)
-		after, err := e.store.Portal(ctx, 101)
-		require.NoError(t, err)
-		assert.Equal(t, p1, after)
+		assert.Zero(t, p)
+		assert.Equal(t, before, dump(t, e.rdb)[tenants.PortalTag(101)], "the portal is left unchanged")
 		mine, err := e.store.Portals(ctx, ws3.ID)
 		require.NoError(t, err)
 		assert.Len(t, mine, 1)
+		_, err = e.store.Member(ctx, ws1.ID, 3)
+		assert.ErrorIs(t, err, tenants.ErrNotFound)
 	})
+	after, err := e.store.Portal(ctx, 101)
+	require.NoError(t, err)
+	assert.Equal(t, ws1.ID, after.WorkspaceID)
+	assert.Equal(t, p1.ConnectedAt.Add(time.Minute), after.ConnectedAt, "the joiner's install reconnected it")
 }
 
 func TestConcurrentFirstInstall(t *testing.T) {

@@ -151,6 +151,11 @@ type Source struct {
 	// never serialized with the source.
 	Token  string `json:"-"`
 	Secret string `json:"-"`
+	// RFToken is the customer's Referral Factory API token, for backfills
+	// and reconciles; empty when none was given. Sealed like Token.
+	// Referral Factory keeps one active token per account: generating a
+	// new one there breaks this one.
+	RFToken string `json:"-"`
 }
 
 // Route returns the portal and mapping for an event of campaignID, and the

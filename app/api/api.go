@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/refhub/refhub/app/apperr"
+	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/workspace"
 )
 
@@ -27,10 +28,12 @@ var openAPIDoc []byte
 // Handlers serve the JSON API.
 type Handlers struct {
 	ws *workspace.Service
+	bf *backfill.Service
 }
 
-// New returns the API's handlers over the workspace operations.
-func New(ws *workspace.Service) *Handlers { return &Handlers{ws: ws} }
+// New returns the API's handlers over the workspace operations and the
+// backfills.
+func New(ws *workspace.Service, bf *backfill.Service) *Handlers { return &Handlers{ws: ws, bf: bf} }
 
 // OpenAPI serves the API's description.
 func (h *Handlers) OpenAPI(c *gin.Context) error {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/refhub/refhub/app/auth"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -33,7 +34,7 @@ func (h *Handlers) PutRoutes(c *gin.Context, src tenants.Source) error {
 	if in.Routes == nil {
 		in.Routes = []tenants.Route{}
 	}
-	src, err := h.ws.Sources.SaveRoutes(c.Request.Context(), src, in.Routes)
+	src, err := h.ws.Sources.SaveRoutes(c.Request.Context(), auth.PrincipalOf(c).Member, src, in.Routes)
 	return reply(c, http.StatusOK, h.ws.Sources.View(src), err)
 }
 

@@ -15,8 +15,9 @@ import (
 // a page at a time, with today's counts.
 func (h *Handlers) Portals(c *gin.Context) error {
 	ctx := c.Request.Context()
-	ws := auth.PrincipalOf(c).WorkspaceID
-	kept, _, err := h.ws.Portals.Search(ctx, ws, c.Query("q"))
+	who := auth.PrincipalOf(c)
+	ws := who.WorkspaceID
+	kept, _, err := h.ws.Portals.Search(ctx, ws, who.Member, c.Query("q"))
 	if err != nil {
 		return err
 	}
@@ -24,7 +25,7 @@ func (h *Handlers) Portals(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := h.ws.Sources.List(ctx, ws)
+	srcs, err := h.ws.Sources.List(ctx, ws, who.Member)
 	if err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func (h *Handlers) Portals(c *gin.Context) error {
 
 // Portal shows one portal with today's counts.
 func (h *Handlers) Portal(c *gin.Context, p tenants.Portal) error {
-	sum, _, err := h.ws.Portals.Summary(c.Request.Context(), p)
+	sum, _, err := h.ws.Portals.Summary(c.Request.Context(), p, auth.PrincipalOf(c).Member)
 	return reply(c, http.StatusOK, sum, err)
 }
 

@@ -25,7 +25,8 @@ func (h *Handlers) CreateSource(c *gin.Context, p tenants.Portal) error {
 
 // Sources lists the workspace's sources.
 func (h *Handlers) Sources(c *gin.Context) error {
-	srcs, err := h.ws.Sources.List(c.Request.Context(), auth.PrincipalOf(c).WorkspaceID)
+	who := auth.PrincipalOf(c)
+	srcs, err := h.ws.Sources.List(c.Request.Context(), who.WorkspaceID, who.Member)
 	if err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func (h *Handlers) PatchSource(c *gin.Context, src tenants.Source) error {
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	src, err := h.ws.Sources.Patch(c.Request.Context(), src, in.Name, in.HubID)
+	src, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, in.Name, in.HubID)
 	return reply(c, http.StatusOK, h.ws.Sources.View(src), err)
 }
 

@@ -22,7 +22,7 @@ func FuzzSessionVerify(f *testing.F) {
 	s := &Sessions{key: oauth.DeriveKey(secret, "session"),
 		csrfKey: []byte("csrf"), rdb: rdb, now: func() time.Time { return now }}
 	rec := httptest.NewRecorder()
-	if err := s.SignIn(context.Background(), rec, tenants.Workspace{ID: "ws_fuzz"}, 1, "a@b.co"); err != nil {
+	if err := s.SignIn(context.Background(), rec, tenants.Workspace{ID: "ws_fuzz"}, tenants.Member{UserID: 1, Email: "a@b.co"}); err != nil {
 		f.Fatal(err)
 	}
 	var genuine string

@@ -23,20 +23,54 @@ func PrincipalOf(c *gin.Context) Principal {
 	return pr
 }
 
-// APITokens finds the API token of a secret.
-type APITokens interface {
+// Directory finds the API token of a secret and the members of a
+// workspace.
+type Directory interface {
 	APIToken(ctx context.Context, secret string) (tenants.APIToken, error)
+	Member(ctx context.Context, wsID string, userID int64) (tenants.Member, error)
+	Workspace(ctx context.Context, id string) (tenants.Workspace, error)
 }
 
 // Guard authenticates the caller of the API and the settings pages.
 type Guard struct {
-	tokens   APITokens
+	dir      Directory
 	sessions *Sessions
 }
 
 // NewGuard returns a guard that knows callers by API token or session.
-func NewGuard(tokens APITokens, sessions *Sessions) *Guard {
-	return &Guard{tokens: tokens, sessions: sessions}
+func NewGuard(dir Directory, sessions *Sessions) *Guard {
+	return &Guard{dir: dir, sessions: sessions}
+}
+
+// admit loads the caller's membership as it is now: a member removed since
+// the session or token was made (even one who joined again since) is
+// refused, and a changed role or grant applies at once.
+func (g *Guard) admit(ctx context.Context, p Principal) (Principal, error) {
+	uid := p.UserID
+	if uid == 0 { // an API token made before members were recorded: the owner's
+		ws, err := g.dir.Workspace(ctx, p.WorkspaceID)
+		if err != nil {
+			return Principal{}, gone(err)
+		}
+		uid = ws.OwnerUserID
+	}
+	m, err := g.dir.Member(ctx, p.WorkspaceID, uid)
+	if err != nil {
+		return Principal{}, gone(err)
+	}
+	if m.Gen != p.MemberGen {
+		return Principal{}, gone(tenants.ErrNotFound)
+	}
+	p.UserID, p.Member = uid, m
+	return p, nil
+}
+
+// gone is the refusal of a caller who is no longer a member.
+func gone(err error) error {
+	if errors.Is(err, tenants.ErrNotFound) {
+		return apperr.New(apperr.Unauthorized, "you are no longer a member of this refhub workspace: ask its owner")
+	}
+	return err
 }
 
 // authenticate resolves the caller from the session cookie or an API token.
@@ -46,14 +80,15 @@ func (g *Guard) authenticate(c *gin.Context) (Principal, error) {
 		if !ok {
 			return Principal{}, apperr.New(apperr.Unauthorized, "use Authorization: Bearer <API token>")
 		}
-		t, err := g.tokens.APIToken(c.Request.Context(), strings.TrimSpace(token))
+		t, err := g.dir.APIToken(c.Request.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if errors.Is(err, tenants.ErrNotFound) {
 				return Principal{}, apperr.New(apperr.Unauthorized, "unknown or revoked API token")
 			}
 			return Principal{}, err
 		}
-		return Principal{WorkspaceID: t.WorkspaceID, TokenID: t.ID, Email: "api-token:" + t.Name}, nil
+		return g.admit(c.Request.Context(), Principal{WorkspaceID: t.WorkspaceID, TokenID: t.ID, Email: "api-token:" + t.Name,
+			UserID: t.CreatedBy, MemberGen: t.MemberGen})
 	}
 	cookie, err := c.Cookie(SessionCookie)
 	if err != nil || cookie == "" {
@@ -63,7 +98,10 @@ func (g *Guard) authenticate(c *gin.Context) (Principal, error) {
 	if errors.Is(err, ErrNoSession) {
 		return Principal{}, apperr.New(apperr.Unauthorized, "your session has ended: sign in with HubSpot again")
 	}
-	return p, err
+	if err != nil {
+		return Principal{}, err
+	}
+	return g.admit(c.Request.Context(), p)
 }
 
 // checkCSRF refuses a state-changing browser request without the session's
@@ -135,6 +173,29 @@ func RequireSession(c *gin.Context) {
 		return
 	}
 	c.Next()
+}
+
+// RequireWriter refuses viewers: what it guards changes something.
+func RequireWriter(c *gin.Context) {
+	if !PrincipalOf(c).Member.CanWrite() {
+		refuse(c, ReadOnly())
+		return
+	}
+	c.Next()
+}
+
+// RequireOwner refuses everyone but the workspace's owner.
+func RequireOwner(c *gin.Context) {
+	if PrincipalOf(c).Member.Role != tenants.Owner {
+		refuse(c, apperr.New(apperr.Forbidden, "only the workspace's owner manages its members"))
+		return
+	}
+	c.Next()
+}
+
+// ReadOnly is the refusal of a change by a member who may only read it.
+func ReadOnly() error {
+	return apperr.New(apperr.Forbidden, "your role in this workspace can read this but not change it: ask the workspace's owner")
 }
 
 // refuse stops the request with err, which the error middleware answers.

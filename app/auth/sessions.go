@@ -34,13 +34,18 @@ const (
 )
 
 // Principal is who is calling: a signed-in HubSpot user or an API token,
-// always scoped to one workspace.
+// always scoped to one workspace and acting as one of its members.
 type Principal struct {
 	WorkspaceID string
 	UserID      int64
 	Email       string
 	SessionID   string // empty for API tokens
 	TokenID     string // empty for sessions
+	MemberGen   string // the membership the session or token was made in (tenants.Member.Gen)
+
+	// Member is the member's role and portals as they are now, read on
+	// every request by the guard (never stored with the session).
+	Member tenants.Member `json:"-"`
 }
 
 type sessionClaims struct {
@@ -72,8 +77,9 @@ func NewSessions(secret []byte, rdb redis.UniversalClient, secure bool, now func
 
 func sessionKey(sid string) string { return "session:" + sid }
 
-// SignIn starts a session for a user of a workspace and sets its cookies.
-func (s *Sessions) SignIn(ctx context.Context, w http.ResponseWriter, ws tenants.Workspace, userID int64, email string) error {
+// SignIn starts a session for member m of a workspace and sets its cookies.
+func (s *Sessions) SignIn(ctx context.Context, w http.ResponseWriter, ws tenants.Workspace, m tenants.Member) error {
+	userID, email := m.UserID, m.Email
 	sid := tenants.NewSecret()
 	now := s.now()
 	claims := sessionClaims{SessionID: sid, WorkspaceID: ws.ID, UserID: userID, Email: email,
@@ -83,7 +89,7 @@ func (s *Sessions) SignIn(ctx context.Context, w http.ResponseWriter, ws tenants
 	if err != nil {
 		return err
 	}
-	rec, _ := json.Marshal(Principal{WorkspaceID: ws.ID, UserID: userID, Email: email, SessionID: sid})
+	rec, _ := json.Marshal(Principal{WorkspaceID: ws.ID, UserID: userID, Email: email, SessionID: sid, MemberGen: m.Gen})
 	if err := s.rdb.Set(ctx, sessionKey(sid), rec, SessionTTL).Err(); err != nil {
 		return fmt.Errorf("store session: %w", err)
 	}

@@ -70,6 +70,7 @@ func (c *Config) defaults() {
 type Portals interface {
 	Portal(ctx context.Context, hubID int64) (tenants.Portal, error)
 	NeedsReconnect(ctx context.Context, hubID int64, reason string)
+	Refused(ctx context.Context, hubID int64, access, reason string) bool
 	Resume(ctx context.Context, hubID int64) error
 }
 

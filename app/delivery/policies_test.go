@@ -15,6 +15,7 @@ import (
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
+	"github.com/refhub/refhub/oauth"
 )
 
 // seedExisting creates contacts that already exist in HubSpot.
@@ -310,7 +311,8 @@ func TestMissingScopeParksLane(t *testing.T) {
 	b := env.Install(1001, 501)
 	src := b.CreateSource(1001, "Main")
 	access, refresh := env.Sim.IssueTokens(1001, 501, []string{"oauth", "crm.objects.contacts.read", "crm.schemas.contacts.read"})
-	require.NoError(t, env.App.Tokens().Save(context.Background(), 1001, &hubspot.Token{AccessToken: access,
+	// The installing user's grant, replaced by one without the write scope.
+	require.NoError(t, env.App.Tokens().SaveGrant(context.Background(), 1001, oauth.Grantor{UserID: 501}, &hubspot.Token{AccessToken: access,
 		RefreshToken: refresh, Expiry: time.Now().Add(30 * time.Minute)}))
 	apptest.PostMany(t, src.WebhookURL, apptest.Signups("scope", 3, ""), 1)
 	env.Drain(context.Background())
@@ -321,4 +323,35 @@ func TestMissingScopeParksLane(t *testing.T) {
 	b.Install(1001, 501)
 	env.Drain(context.Background())
 	assert.Len(t, env.Sim.Contacts(1001), 3)
+}
+
+// TestMissingScopeFailsOver: when HubSpot refuses the grant in use for a
+// missing scope, delivery records whose grant failed and why, moves to
+// another admin's working grant and delivers the batch; no lane parks.
+func TestMissingScopeFailsOver(t *testing.T) {
+	env := apptest.Start(t, apptest.Options{Portals: []hubspottest.Portal{{HubID: 1001, Domain: "acme.hubspot.test",
+		Users: []hubspottest.User{{ID: 501, Email: "admin@acme.test"}, {ID: 502, Email: "second@acme.test"}}}}})
+	b := env.Install(1001, 501)
+	env.Install(1001, 502)
+	src := b.CreateSource(1001, "Main")
+	ctx := context.Background()
+	// The grant in use loses the write scope (the first admin's, reinstalled narrower).
+	access, refresh := env.Sim.IssueTokens(1001, 501, []string{"oauth", "crm.objects.contacts.read", "crm.schemas.contacts.read"})
+	require.NoError(t, env.App.Tokens().SaveGrant(ctx, 1001, oauth.Grantor{UserID: 501, Email: "admin@acme.test"}, &hubspot.Token{AccessToken: access,
+		RefreshToken: refresh, Expiry: time.Now().Add(30 * time.Minute)}))
+	apptest.PostMany(t, src.WebhookURL, apptest.Signups("scope", 3, ""), 1)
+	env.Drain(ctx)
+	assert.Len(t, env.Sim.Contacts(1001), 3, "delivered with the second admin's grant")
+	assert.Equal(t, "connected", b.Portals()[0].Status)
+	grants, err := env.App.Tokens().Grants(ctx, 1001)
+	require.NoError(t, err)
+	require.Len(t, grants, 2)
+	assert.Equal(t, int64(502), grants[0].UserID)
+	assert.True(t, grants[0].InUse)
+	assert.Equal(t, int64(501), grants[1].UserID)
+	assert.False(t, grants[1].Working)
+	assert.Contains(t, grants[1].Reason, "crm.objects.contacts.write")
+	parked, err := env.App.Queue().ParkedLanes(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, parked)
 }

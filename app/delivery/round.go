@@ -116,9 +116,15 @@ type laneResult struct {
 	calls int
 }
 
+// maxFailovers bounds the grants one round moves through.
+const maxFailovers = 5
+
 // deliver sends the batch, retrying once with a fresh token if HubSpot
-// refuses the access token. A portal whose tokens HubSpot refuses, or that
-// lacks a scope, is reported through Portals.NeedsReconnect.
+// refuses the access token. A grant HubSpot refuses (a 401 for a fresh
+// token, scopes missing) is reported through Portals.Refused, and the rest
+// of the batch is sent again with the portal's next working grant; a
+// portal none of whose grants works is reported through
+// Portals.NeedsReconnect.
 func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimit.Reservation) *laneResult {
 	var last atomic.Value
 	tokenFn := func(ctx context.Context) (string, error) {
@@ -131,35 +137,37 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimi
 	counter := &countingLimiter{Limiter: res.Limiter(), m: e.metrics}
 	api := e.hs.Portal(hub, tokenFn, counter)
 	start := e.now()
-	err := send(ctx, api, b.policy, b.works)
-	if err == nil {
-		err = e.followLeads(ctx, hub, api, b)
-	}
-	if err == nil {
-		err = e.followDeals(ctx, hub, api, b)
-	}
-	var ae *hubspot.AuthError
-	if errors.As(err, &ae) {
-		used, _ := last.Load().(string)
-		_ = e.tokens.Invalidate(ctx, hub, used)
-		err = send(ctx, api, b.policy, pending(b.works))
+	// The contacts, then the batch's leads linked and counts written,
+	// then its deals.
+	write := func(ws []*work) error {
+		err := send(ctx, api, b.policy, ws)
 		if err == nil {
 			err = e.followLeads(ctx, hub, api, b)
 		}
 		if err == nil {
 			err = e.followDeals(ctx, hub, api, b)
 		}
-		if errors.As(err, &ae) {
-			err = &oauth.ReconnectError{HubID: hub, Revoked: true,
-				Reason: "HubSpot refused a freshly refreshed access token (" + ae.Message + "): install refhub again in this portal"}
-		}
+		return err
 	}
-	var se *hubspot.ScopeError
-	if errors.As(err, &se) {
-		// Only a new install grants scopes: park until the admin reinstalls.
-		err = &oauth.ReconnectError{HubID: hub, Revoked: true,
-			Reason: fmt.Sprintf("HubSpot says refhub lacks the scopes %s in this portal: install refhub again to grant them",
-				strings.Join(se.RequiredScopes, ", "))}
+	err := write(b.works)
+	var ae *hubspot.AuthError
+	if errors.As(err, &ae) {
+		used, _ := last.Load().(string)
+		_ = e.tokens.Invalidate(ctx, hub, used)
+		err = write(pending(b.works))
+	}
+	for failovers := 0; ; failovers++ {
+		reason := refusal(err)
+		if reason == "" {
+			break
+		}
+		used, _ := last.Load().(string)
+		if failovers < maxFailovers && e.portals.Refused(ctx, hub, used, reason) {
+			err = write(pending(b.works))
+			continue
+		}
+		err = &oauth.ReconnectError{HubID: hub, Revoked: true, Reason: reason}
+		break
 	}
 	var re *oauth.ReconnectError
 	if errors.As(err, &re) && re.Revoked {
@@ -167,6 +175,22 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimi
 	}
 	e.metrics.batchSeconds.Observe(e.now().Sub(start).Seconds())
 	return &laneResult{err: err, calls: int(counter.n.Load())}
+}
+
+// refusal says why HubSpot refused the grant in use ("" if err is not
+// such a refusal): a 401 for a freshly refreshed token, or scopes missing
+// (only a new install grants them).
+func refusal(err error) string {
+	var ae *hubspot.AuthError
+	if errors.As(err, &ae) {
+		return "HubSpot refused a freshly refreshed access token (" + ae.Message + "): install refhub again in this portal"
+	}
+	var se *hubspot.ScopeError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("HubSpot says refhub lacks the scopes %s in this portal: install refhub again to grant them",
+			strings.Join(se.RequiredScopes, ", "))
+	}
+	return ""
 }
 
 // conclude records every event's outcome and decides the lane's next step.

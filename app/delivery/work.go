@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"time"
 
 	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/leads"
@@ -17,13 +18,14 @@ import (
 )
 
 // work is one contact to write: the events for one email in a batch,
-// merged in arrival order (a later signup's values win), and the result.
+// merged (the newer signup's values win), and the result.
 type work struct {
 	items    []queue.Item
 	subjects []leads.Subject // who each item is, for the referrer links and counts
 	email    string
 	props    map[string]string
 	deal     *deals.Input // the referral's deal, when its source makes one
+	newest   time.Time    // the newest Event.Time merged
 
 	done      bool
 	outcome   queue.Outcome
@@ -31,6 +33,34 @@ type work struct {
 	dealID    string
 	bad       *Reason
 	retryErr  error
+}
+
+// merge adds an event for the same email. The newer copy's values win (by
+// Event.Time): a copy read from Referral Factory's API during a backfill
+// carries the person's sign-up time, so it only fills in what a webhook
+// received since left empty.
+func (w *work) merge(it queue.Item, props map[string]string) {
+	w.items = append(w.items, it)
+	older := it.Event.Time().Before(w.newest)
+	for k, v := range props {
+		if _, set := w.props[k]; !set || !older {
+			w.props[k] = v
+		}
+	}
+	if !older {
+		w.newest = it.Event.Time()
+	}
+}
+
+// newestEvent is the merged event whose data is the newest.
+func (w *work) newestEvent() queue.Event {
+	newest := w.items[0].Event
+	for _, it := range w.items[1:] {
+		if !it.Event.Time().Before(newest.Time()) {
+			newest = it.Event
+		}
+	}
+	return newest
 }
 
 func (w *work) deliver(o queue.Outcome, contactID string) {
@@ -132,16 +162,15 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 		deal := dealFor(src, it.Event.Lead, identity, m.OnExisting, pl)
 		b.dealish = b.dealish || deal != nil
 		if w, ok := byEmail[email]; ok {
-			w.items, w.subjects = append(w.items, it), append(w.subjects, sub)
-			for k, v := range props {
-				w.props[k] = v
-			}
-			if deal != nil {
+			newer := !it.Event.Time().Before(w.newest)
+			w.merge(it, props)
+			w.subjects = append(w.subjects, sub)
+			if deal != nil && (newer || w.deal == nil) {
 				w.deal = deal
 			}
 			continue
 		}
-		w := &work{items: []queue.Item{it}, subjects: []leads.Subject{sub}, email: email, props: props, deal: deal}
+		w := &work{items: []queue.Item{it}, subjects: []leads.Subject{sub}, email: email, props: props, newest: it.Event.Time(), deal: deal}
 		byEmail[email] = w
 		b.works = append(b.works, w)
 	}
@@ -179,11 +208,13 @@ func noEmail(err error) (Reason, bool) {
 }
 
 // markSuperseded settles replayed events for whose email a newer signup was
-// delivered since they failed: sending them would overwrite newer data.
+// delivered since they failed, and copies read from Referral Factory's API
+// older than a webhook delivered for the person: sending them would
+// overwrite newer data. A work is judged by its newest event.
 func (e *Engine) markSuperseded(ctx context.Context, hub int64, b *batch) error {
 	var replayed []queue.Event
 	for _, w := range b.works {
-		if ev := w.items[len(w.items)-1].Event; ev.Replays > 0 {
+		if ev := w.newestEvent(); ev.Replays > 0 || ev.Origin != "" {
 			replayed = append(replayed, ev)
 		}
 	}
@@ -196,7 +227,7 @@ func (e *Engine) markSuperseded(ctx context.Context, hub int64, b *batch) error 
 	}
 	kept := b.works[:0]
 	for _, w := range b.works {
-		if sup[w.items[len(w.items)-1].Event.ID] {
+		if sup[w.newestEvent().ID] {
 			w.deliver(queue.Superseded, "")
 			b.settled = append(b.settled, w)
 			continue

@@ -76,13 +76,20 @@ func (h *Handlers) Callback(c *gin.Context) error {
 		UserID: info.UserID, UserEmail: info.User, Scopes: info.Scopes})
 	var elsewhere *tenants.ElsewhereError
 	if errors.As(err, &elsewhere) {
-		return &apperr.Error{Code: apperr.Conflict, Message: "This HubSpot portal is already connected to another refhub workspace (owner " +
-			elsewhere.OwnerEmail + "). Ask that workspace's owner to reconnect it, or to delete it from refhub so you can connect it here.", Err: err}
+		return &apperr.Error{Code: apperr.Conflict, Message: "This HubSpot portal is connected to another refhub workspace (owner " +
+			elsewhere.OwnerEmail + "), and you belong to a workspace of your own. Ask that workspace's owner to reconnect it, or to delete it from refhub so you can connect it here.", Err: err}
+	}
+	if errors.Is(err, tenants.ErrViewerConnects) {
+		return &apperr.Error{Code: apperr.Forbidden, Message: "Your role in this refhub workspace is viewer, so you cannot connect a new portal to it. Ask the workspace's owner to connect it, or to make you an admin.", Err: err}
 	}
 	if err != nil {
 		return err
 	}
-	if err := h.Tokens.Save(ctx, portal.HubID, grant.Token); err != nil {
+	member, err := h.Store.Member(ctx, ws.ID, info.UserID)
+	if err != nil {
+		return err
+	}
+	if err := h.Tokens.SaveGrant(ctx, portal.HubID, oauth.Grantor{UserID: info.UserID, Email: info.User}, grant.Token); err != nil {
 		return err
 	}
 	kept = true
@@ -90,7 +97,7 @@ func (h *Handlers) Callback(c *gin.Context) error {
 		return err
 	}
 	h.Log.Info("portal installed", slog.Int64("portal", portal.HubID), slog.String("workspace", ws.ID))
-	if err := h.Sessions.SignIn(ctx, c.Writer, ws, info.UserID, info.User); err != nil {
+	if err := h.Sessions.SignIn(ctx, c.Writer, ws, member); err != nil {
 		return err
 	}
 	if h.OnInstall != nil {

@@ -15,9 +15,9 @@ import (
 	refhub "github.com/refhub/refhub"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
-	"github.com/refhub/refhub/tenants"
 
 	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/tenants"
 )
 
 // TestInstallRequestsExactlyTheDeclaredScopes: the install URL asks for the
@@ -120,14 +120,17 @@ func TestInstallFailures(t *testing.T) {
 	})
 }
 
-// TestPortalOfAnotherWorkspace: an admin who is not in the workspace that
-// owns a portal cannot take it over by installing again.
+// TestPortalOfAnotherWorkspace: an admin who belongs to a workspace of
+// their own cannot take over a portal another workspace holds by
+// installing it, nor join that workspace.
 func TestPortalOfAnotherWorkspace(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{Portals: []hubspottest.Portal{
 		{HubID: 1001, Domain: "acme.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "agency@agency.test"}, {ID: 777, Email: "client@acme.test"}}},
+		{HubID: 2002, Domain: "client-own.hubspot.test", Users: []hubspottest.User{{ID: 777, Email: "client@acme.test"}}},
 	}})
 	agency := env.Install(1001, 501)
 	src := agency.CreateSource(1001, "Main")
+	env.Install(2002, 777) // their own workspace
 	client := env.NewBrowser()
 	env.Sim.AutoApprove(1001, 777)
 	resp, err := client.Get(env.URL("/oauth/install"))
@@ -135,8 +138,12 @@ func TestPortalOfAnotherWorkspace(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusConflict, resp.StatusCode)
-	assert.Contains(t, string(body), "already connected to another refhub workspace")
+	assert.Contains(t, string(body), "connected to another refhub workspace")
 	assert.Contains(t, string(body), "agency@agency.test")
+	ws, err := env.App.Store().UserWorkspace(context.Background(), 501)
+	require.NoError(t, err)
+	m, err := env.App.Store().Member(context.Background(), ws.ID, 777)
+	assert.ErrorIs(t, err, tenants.ErrNotFound, "not made a member: %+v", m)
 	status, _ := client.Do(http.MethodGet, "/api/v1/sources/"+src.ID, nil)
 	assert.Equal(t, http.StatusUnauthorized, status)
 }
@@ -170,10 +177,14 @@ func TestInstallWithABadCode(t *testing.T) {
 func TestRefusedInstallRevokesItsToken(t *testing.T) {
 	env := apptest.Start(t, apptest.Options{Portals: []hubspottest.Portal{
 		{HubID: 1001, Domain: "acme.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "agency@agency.test"}, {ID: 777, Email: "client@acme.test"}}},
+		{HubID: 2002, Domain: "client-own.hubspot.test", Users: []hubspottest.User{{ID: 777, Email: "client@acme.test"}}},
 	}})
 	ctx := context.Background()
 	env.Install(1001, 501)
+	env.Install(2002, 777)
 	kept, err := env.App.Tokens().RefreshToken(ctx, 1001)
+	require.NoError(t, err)
+	clientOwn, err := env.App.Tokens().RefreshToken(ctx, 2002)
 	require.NoError(t, err)
 
 	client := env.NewBrowser()
@@ -186,7 +197,7 @@ func TestRefusedInstallRevokesItsToken(t *testing.T) {
 	hs := hubspot.New(hubspot.Config{APIBase: env.Sim.URL(), ClientID: "refhub-test", ClientSecret: "refhub-test-secret"})
 	others := 0
 	for _, tok := range env.Sim.IssuedTokens() {
-		if !strings.HasPrefix(tok, "na1-") || tok == kept {
+		if !strings.HasPrefix(tok, "na1-") || tok == kept || tok == clientOwn {
 			continue
 		}
 		others++

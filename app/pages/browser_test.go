@@ -18,7 +18,7 @@ import (
 
 // browserPortals: one admin with access to two portals (an agency's view).
 var browserPortals = []hubspottest.Portal{
-	{HubID: 1001, Domain: "acme.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "admin@acme.test"}}},
+	{HubID: 1001, Domain: "acme.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "admin@acme.test"}, {ID: 777, Email: "marketing@acme.test"}}},
 	{HubID: 2002, Domain: "acme-emea.hubspot.test", Users: []hubspottest.User{{ID: 501, Email: "admin@acme.test"}}},
 }
 
@@ -57,7 +57,7 @@ func TestBrowserSetUpTestBreakFixReplay(t *testing.T) {
 		{"map fields", s.mapFields}, {"create recommended properties", s.createRecommended},
 		{"test signup succeeds", s.testSignupSucceeds}, {"break the mapping", func() { failed = s.breakMapping() }},
 		{"fix and replay", func() { s.fixAndReplay(failed) }}, {"charts", s.charts}, {"route a campaign", s.routeCampaign},
-		{"leads", s.leads}, {"API tokens", s.apiTokens}, {"home", s.home},
+		{"leads", s.leads}, {"API tokens", s.apiTokens}, {"members", s.members}, {"home", s.home},
 	}
 	for _, step := range steps {
 		at := time.Now()
@@ -358,6 +358,28 @@ func (s *scenario) apiTokens() {
 	assert.True(s.t, strings.HasPrefix(secret, "rh_"), secret)
 	assert.Contains(s.t, c.text("table"), "Provisioning script")
 	s.page("tokens")
+}
+
+// members: a second admin of portal 1001 joined by installing refhub; the
+// owner sees them, makes them a viewer of every portal, then removes them.
+func (s *scenario) members() {
+	c := s.c
+	joined := s.env.Install(1001, 777)
+	c.open(s.url("/app/members"), "table.members")
+	row := c.text("#member-777")
+	assert.Contains(s.t, row, "marketing@acme.test")
+	assert.Contains(s.t, row, "through acme.hubspot.test")
+	c.choose("#role-777", "viewer")
+	c.do("grant every portal", chromedp.Click(chromedp.CSS(`#member-777 input[name="all"]`)))
+	c.submit("save the member", `form[action="/app/members/777"] button[type="submit"]`, `document.querySelector(".flash")`)
+	assert.Contains(s.t, c.text(".flash"), "Saved: marketing@acme.test is now viewer")
+	assert.Contains(s.t, c.text("#member-777"), "all portals")
+	assert.Len(s.t, joined.Portals(), 2, "the viewer sees every portal")
+	s.page("members")
+	c.submit("remove the member", `form[action="/app/members/777/remove"] button[type="submit"]`, `document.querySelector(".flash")`)
+	assert.Contains(s.t, c.text(".flash"), "Removed marketing@acme.test")
+	status, _ := joined.Do(http.MethodGet, "/api/v1/portals", nil)
+	assert.Equal(s.t, http.StatusUnauthorized, status, "their session ended")
 }
 
 // home shows both portals with today's counts.

@@ -104,11 +104,16 @@ func TestFormsRefuseMissingOrForgedCSRF(t *testing.T) {
 		s + "/routes":                             {"campaign_id": {"7"}, "hub_id": {"1001"}, "orig": {""}, "action": {"save"}},
 		s + "/events/" + ev.ID + "/retry":         nil,
 		s + "/dead-letters/replay":                nil,
+		s + "/backfill":                           {"rf_api_token": {"forged"}, "mode": {"backfill"}},
+		s + "/backfill/daily":                     {"enabled": {"yes"}},
+		s + "/backfill/token/delete":              nil,
 		"/app/tokens":                             {"name": {"Forged"}},
 		"/app/tokens/" + tok.Token.ID + "/revoke": nil,
 		"/app/signout":                            nil,
+		"/app/members/999":                        {"role": {"admin"}, "all": {"on"}},
+		"/app/members/999/remove":                 {"confirm": {"yes"}},
 	}
-	params := strings.NewReplacer(":hubId", "1001", ":id", src.ID, ":eventId", ev.ID, ":tokenId", tok.Token.ID)
+	params := strings.NewReplacer(":hubId", "1001", ":id", src.ID, ":eventId", ev.ID, ":tokenId", tok.Token.ID, ":memberId", "999")
 	for _, r := range env.App.Handler().(*gin.Engine).Routes() {
 		if r.Method == http.MethodPost && strings.HasPrefix(r.Path, "/app/") {
 			assert.Contains(t, forms, params.Replace(r.Path), "every form of the app is tried")

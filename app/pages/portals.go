@@ -34,13 +34,14 @@ type homeView struct {
 // Home is the workspace home: its portals, searched and a page at a time.
 func (h *Pages) Home(c *gin.Context) error {
 	ctx := c.Request.Context()
-	ws := auth.PrincipalOf(c).WorkspaceID
+	who := auth.PrincipalOf(c)
+	ws := who.WorkspaceID
 	q := strings.TrimSpace(c.Query("q"))
-	kept, all, err := h.ws.Portals.Search(ctx, ws, q)
+	kept, all, err := h.ws.Portals.Search(ctx, ws, who.Member, q)
 	if err != nil {
 		return err
 	}
-	srcs, err := h.ws.Sources.List(ctx, ws)
+	srcs, err := h.ws.Sources.List(ctx, ws, who.Member)
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func (h *Pages) Portal(c *gin.Context, p tenants.Portal) error {
 // when a form is shown again.
 func (h *Pages) renderPortal(c *gin.Context, status int, p tenants.Portal, v portalPageView) error {
 	ctx := c.Request.Context()
-	sum, srcs, err := h.ws.Portals.Summary(ctx, p)
+	sum, srcs, err := h.ws.Portals.Summary(ctx, p, auth.PrincipalOf(c).Member)
 	if err != nil {
 		return err
 	}

@@ -24,9 +24,11 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/app/workspace"
+	"github.com/refhub/refhub/tenants"
 )
 
 //go:embed templates/*.html
@@ -97,8 +99,9 @@ type page struct {
 	CSRF       string
 	Flash      string
 	FlashError bool
-	Nav        string  // the header link marked current: "portals" or "tokens"
-	Crumbs     []crumb // breadcrumb trail above the title
+	Nav        string       // the header link marked current: "portals", "tokens" or "members"
+	Role       tenants.Role // the caller's role (viewers see no API tokens link)
+	Crumbs     []crumb      // breadcrumb trail above the title
 	Data       any
 }
 
@@ -108,6 +111,7 @@ type crumb struct{ Label, URL string }
 // Deps are what the pages work with.
 type Deps struct {
 	Workspace *workspace.Service
+	Backfill  *backfill.Service
 	Sessions  *auth.Sessions
 	Redis     redis.UniversalClient // flash messages
 	Log       *slog.Logger
@@ -130,7 +134,7 @@ func New(d Deps) *Pages { return &Pages{Deps: d, ws: d.Workspace} }
 // never leaves half a page.
 func (h *Pages) render(c *gin.Context, status int, name string, p page) {
 	pr := auth.PrincipalOf(c)
-	p.User = pr.Email
+	p.User, p.Role = pr.Email, pr.Member.Role
 	if pr.SessionID != "" {
 		p.CSRF = h.Sessions.CSRFToken(pr.SessionID)
 		if c.Request.Method == http.MethodGet {

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/refhub/refhub/app/apperr"
+	"github.com/refhub/refhub/app/auth"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -47,7 +48,7 @@ func (h *Pages) renderRouting(c *gin.Context, status int, src tenants.Source, v 
 	if err != nil {
 		return err
 	}
-	if v.Portals, _, err = h.ws.Portals.Search(ctx, src.WorkspaceID, ""); err != nil {
+	if v.Portals, _, err = h.ws.Portals.Search(ctx, src.WorkspaceID, auth.PrincipalOf(c).Member, ""); err != nil {
 		return err
 	}
 	v.Ctx = sc
@@ -95,7 +96,7 @@ func (h *Pages) SaveRoutes(c *gin.Context, src tenants.Source) error {
 		for _, r := range rows {
 			routes = append(routes, tenants.Route{CampaignID: r.CampaignID, HubID: r.HubID, Mapping: routeMapping(src, r.Orig)})
 		}
-		_, err := h.ws.Sources.SaveRoutes(c.Request.Context(), src, routes)
+		_, err := h.ws.Sources.SaveRoutes(c.Request.Context(), auth.PrincipalOf(c).Member, src, routes)
 		if err == nil {
 			return h.redirectFlash(c, sourceURL(src.ID, "routes"), "Campaign routes saved.", false)
 		}
@@ -124,7 +125,7 @@ func (h *Pages) DefaultPortal(c *gin.Context, src tenants.Source) error {
 	if err != nil {
 		return h.redirectFlash(c, sourceURL(src.ID, "routes"), "Choose the default portal.", true)
 	}
-	if _, err := h.ws.Sources.Patch(c.Request.Context(), src, nil, &hub); err != nil {
+	if _, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, nil, &hub); err != nil {
 		return h.redirectError(c, sourceURL(src.ID, "routes"), err)
 	}
 	return h.redirectFlash(c, sourceURL(src.ID, "routes"), "Default portal saved: signups of campaigns without a route now go there.", false)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/tenants"
@@ -63,6 +64,9 @@ type sourcePageView struct {
 	TestError     string
 	SecretError   string
 	RenameError   string
+	Backfill      backfill.Status
+	BackfillError string
+	DailyError    string
 }
 
 // routeSummary is a campaign route with its portal's domain.
@@ -107,6 +111,9 @@ func (h *Pages) renderSource(c *gin.Context, status int, src tenants.Source, v s
 		}
 		v.Routes = append(v.Routes, routeSummary{CampaignID: r.CampaignID, Domain: d})
 	}
+	if v.Backfill, err = h.Backfill.Status(ctx, src); err != nil {
+		return err
+	}
 	v.Ctx, v.Curl, v.DefaultHeader = sc, ingest.CurlSample(sc.Source.WebhookURL), tenants.DefaultSecretHeader
 	h.renderSourcePage(c, status, "source.html", "", sc, v)
 	return nil
@@ -126,7 +133,7 @@ func (h *Pages) showAgain(c *gin.Context, src tenants.Source, err error, v sourc
 // RenameSource renames the source.
 func (h *Pages) RenameSource(c *gin.Context, src tenants.Source) error {
 	name := c.PostForm("name")
-	if _, err := h.ws.Sources.Patch(c.Request.Context(), src, &name, nil); err != nil {
+	if _, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, &name, nil); err != nil {
 		return h.showAgain(c, src, err, sourcePageView{TestEmail: auth.PrincipalOf(c).Email},
 			func(v *sourcePageView, m string) { v.RenameError = m })
 	}

@@ -29,7 +29,8 @@ func (h *Pages) Tokens(c *gin.Context) error {
 }
 
 func (h *Pages) renderTokens(c *gin.Context, status int, v tokensView) error {
-	ts, err := h.ws.Tokens.List(c.Request.Context(), auth.PrincipalOf(c).WorkspaceID)
+	who := auth.PrincipalOf(c)
+	ts, err := h.ws.Tokens.List(c.Request.Context(), who.WorkspaceID, who.Member)
 	if err != nil {
 		return err
 	}
@@ -41,7 +42,8 @@ func (h *Pages) renderTokens(c *gin.Context, status int, v tokensView) error {
 // CreateToken makes an API token and shows its secret this once.
 func (h *Pages) CreateToken(c *gin.Context) error {
 	name := strings.TrimSpace(c.PostForm("name"))
-	t, secret, err := h.ws.Tokens.Create(c.Request.Context(), auth.PrincipalOf(c).WorkspaceID, name)
+	who := auth.PrincipalOf(c)
+	t, secret, err := h.ws.Tokens.Create(c.Request.Context(), who.WorkspaceID, who.Member, name)
 	if err != nil {
 		e := apperr.As(err)
 		if e.Code != apperr.Unprocessable {
@@ -61,7 +63,8 @@ func (h *Pages) CreateToken(c *gin.Context) error {
 
 // RevokeToken revokes an API token.
 func (h *Pages) RevokeToken(c *gin.Context) error {
-	if err := h.ws.Tokens.Revoke(c.Request.Context(), auth.PrincipalOf(c).WorkspaceID, c.Param("tokenId")); err != nil {
+	who := auth.PrincipalOf(c)
+	if err := h.ws.Tokens.Revoke(c.Request.Context(), who.WorkspaceID, who.Member, c.Param("tokenId")); err != nil {
 		return err
 	}
 	return h.redirectFlash(c, "/app/tokens", "Token revoked: programs using it are refused from now on.", false)

@@ -55,8 +55,14 @@ type Event struct {
 	Payload    []payload.Field `json:"payload"`
 	Test       bool            `json:"test,omitempty"`
 	Lead       bool            `json:"lead,omitempty"` // a person invited, not a referrer (app/leads)
-	Size       int             `json:"size,omitempty"` // payload bytes, as counted in the backlog (set by Enqueue)
-	Replays    int             `json:"replays,omitempty"`
+	// Origin is how the signup reached refhub when not by webhook:
+	// "backfill" or "reconcile" (read from Referral Factory's API).
+	Origin Origin `json:"origin,omitempty"`
+	// SignedUpAt is when the person signed up in Referral Factory, for an
+	// event read from its API: an older copy than a webhook received since.
+	SignedUpAt time.Time `json:"signed_up_at,omitzero"`
+	Size       int       `json:"size,omitempty"` // payload bytes, as counted in the backlog (set by Enqueue)
+	Replays    int       `json:"replays,omitempty"`
 
 	Outcome     Outcome    `json:"outcome,omitempty"`
 	ContactID   string     `json:"contact_id,omitempty"`
@@ -69,6 +75,25 @@ type Event struct {
 	Fix          string     `json:"fix,omitempty"`      // what to do about it
 	Code         string     `json:"code,omitempty"`     // HubSpot's code, e.g. INVALID_EMAIL
 	Property     string     `json:"property,omitempty"` // the HubSpot property concerned
+}
+
+// Origin says how a signup reached refhub other than by webhook.
+type Origin string
+
+// Origins of events read from Referral Factory's API.
+const (
+	FromBackfill  Origin = "backfill"  // a backfill of a campaign's users
+	FromReconcile Origin = "reconcile" // a reconcile: users refhub never delivered
+)
+
+// Time is when the signup's data is from: its Referral Factory sign-up time
+// for a copy read from the API, else when refhub received it. Of two
+// copies of a person, delivery keeps the newer by this time.
+func (e *Event) Time() time.Time {
+	if !e.SignedUpAt.IsZero() {
+		return e.SignedUpAt
+	}
+	return e.ReceivedAt
 }
 
 // encode is the stored form of an event: JSON without HTML escaping, which

@@ -59,19 +59,33 @@ type Update struct {
 // for emails that ever failed, counts outcomes, and takes delivered events
 // out of the backlog (a dead letter stays in it until replayed and
 // delivered, or deleted).
-// KEYS: lane, events, stats, hwm, backlog, dead keys... ARGV: now ms, stats
-// ttl ms, then per update: stream id, event id, json, status, dead key
-// index (0 = none), email, received ms, source id, size, failed at ms (the
-// dead-letter index's order: oldest failure first).
+// It also records, per source, whom it delivered (the newest delivered
+// copy's time) or dead-lettered (0), by email hash: what a reconcile
+// compares Referral Factory's users with, and what an older copy read from
+// Referral Factory's API is superseded by.
+// KEYS: lane, events, stats, hwm, backlog, then dead and sent keys... ARGV:
+// now ms, stats ttl ms, then per update: stream id, event id, json, status,
+// dead key index (0 = none), email, time ms (Event.Time), source id, size,
+// failed at ms (the dead-letter index's order: oldest failure first), sent
+// key index (0 = none), email hash.
 var finishScript = redis.NewScript(luaBacklog + `
 -- Mark the emails that fail first, so that a newer signup delivered in the
 -- same call is tracked whatever the order of the updates.
-for j = 3, #ARGV, 10 do
+for j = 3, #ARGV, 12 do
   if tonumber(ARGV[j+4]) > 0 then redis.call('HSETNX', KEYS[4], ARGV[j+5], 0) end
 end
 local i = 3
 while i <= #ARGV do
   local sid, id, js, status, dk, email, recv, src = ARGV[i], ARGV[i+1], ARGV[i+2], ARGV[i+3], tonumber(ARGV[i+4]), ARGV[i+5], tonumber(ARGV[i+6]), ARGV[i+7]
+  local sk, eh = tonumber(ARGV[i+10]), ARGV[i+11]
+  if sk > 0 then
+    if status == 'delivered' then
+      local h = redis.call('HGET', KEYS[sk], eh)
+      if (not h) or tonumber(h) < recv then redis.call('HSET', KEYS[sk], eh, recv) end
+    elseif status == 'failed' then
+      redis.call('HSETNX', KEYS[sk], eh, 0)
+    end
+  end
   redis.call('HSET', KEYS[2], id, js)
   if status ~= 'queued' and sid ~= '' then
     redis.call('XDEL', KEYS[1], sid)
@@ -85,7 +99,7 @@ while i <= #ARGV do
     local h = redis.call('HGET', KEYS[4], email)
     if h and tonumber(h) < recv then redis.call('HSET', KEYS[4], email, recv) end
   end
-  i = i + 10
+  i = i + 12
 end
 redis.call('PEXPIRE', KEYS[3], ARGV[2])
 return 1
@@ -100,7 +114,7 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 	}
 	now := q.now()
 	keys := []string{laneKey(hub), eventsKey(hub), statsKey(hub, now), hwmKey(hub), backlogKey(hub)}
-	deadIdx := map[string]int{}
+	keyIdx := map[string]int{}
 	args := []any{now.UnixMilli(), statsTTL.Milliseconds()}
 	for _, u := range updates {
 		ev := u.Event
@@ -109,17 +123,22 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 		if err != nil {
 			return err
 		}
-		dk := 0
-		if ev.Status == Failed {
-			k := deadKey(hub, ev.SourceID)
-			if deadIdx[k] == 0 {
+		index := func(k string) int {
+			if keyIdx[k] == 0 {
 				keys = append(keys, k)
-				deadIdx[k] = len(keys)
+				keyIdx[k] = len(keys)
 			}
-			dk = deadIdx[k]
+			return keyIdx[k]
 		}
-		args = append(args, u.StreamID, ev.ID, raw, string(ev.Status), dk, ev.Email, ev.ReceivedAt.UnixMilli(), ev.SourceID, ev.Size,
-			failedAt(ev).UnixMilli())
+		dk, sk := 0, 0
+		if ev.Status == Failed {
+			dk = index(deadKey(hub, ev.SourceID))
+		}
+		if (ev.Status == Failed || ev.Status == Delivered) && ev.Email != "" && u.StreamID != "" {
+			sk = index(sentKey(hub, ev.SourceID))
+		}
+		args = append(args, u.StreamID, ev.ID, raw, string(ev.Status), dk, ev.Email, ev.Time().UnixMilli(), ev.SourceID, ev.Size,
+			failedAt(ev).UnixMilli(), sk, EmailHash(ev.Email))
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -130,29 +149,63 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 }
 
 // Superseded returns the events (by id) for whose email a newer signup was
-// delivered already. Only emails that once failed are tracked: in the lane,
-// order is kept by construction; only a replay can bring an older signup
-// after a newer one.
+// delivered already. For a replay, only emails that once failed are tracked
+// (in the lane, order is kept by construction; only a replay can bring an
+// older signup after a newer one). A copy read from Referral Factory's API
+// (Origin set) is older than a webhook of the same person received since:
+// it is checked against every copy its source delivered.
 func (q *Queue) Superseded(ctx context.Context, hub int64, events []Event) (map[string]bool, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
 	emails := make([]string, len(events))
+	pipe := q.rdb.Pipeline()
+	sent := make([]*redis.StringCmd, len(events))
 	for i, ev := range events {
 		emails[i] = ev.Email
+		if ev.Origin != "" {
+			sent[i] = pipe.HGet(ctx, sentKey(hub, ev.SourceID), EmailHash(ev.Email))
+		}
 	}
-	vals, err := q.rdb.HMGet(ctx, hwmKey(hub), emails...).Result()
-	if err != nil {
+	hwm := pipe.HMGet(ctx, hwmKey(hub), emails...)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
 	}
-	out := map[string]bool{}
-	for i, v := range vals {
+	newer := func(v any, ev Event) bool {
 		s, _ := v.(string)
-		if ms, err := strconv.ParseInt(s, 10, 64); err == nil && ms > events[i].ReceivedAt.UnixMilli() {
+		ms, err := strconv.ParseInt(s, 10, 64)
+		return err == nil && ms > ev.Time().UnixMilli()
+	}
+	out := map[string]bool{}
+	for i, v := range hwm.Val() {
+		if newer(v, events[i]) || (sent[i] != nil && newer(sent[i].Val(), events[i])) {
 			out[events[i].ID] = true
 		}
 	}
 	return out, nil
+}
+
+// Known returns which of the email hashes (EmailHash) source src delivered
+// or dead-lettered at portal hub: what a reconcile need not send again.
+func (q *Queue) Known(ctx context.Context, hub int64, src string, hashes []string) ([]bool, error) {
+	out := make([]bool, len(hashes))
+	if len(hashes) == 0 {
+		return out, nil
+	}
+	vals, err := q.rdb.HMGet(ctx, sentKey(hub, src), hashes...).Result()
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range vals {
+		out[i] = v != nil
+	}
+	return out, nil
+}
+
+// ForgetDelivered removes what source src's record of delivered people
+// holds at portal hub, so a reconcile sends everyone again.
+func (q *Queue) ForgetDelivered(ctx context.Context, hub int64, src string) error {
+	return q.rdb.Del(ctx, sentKey(hub, src)).Err()
 }
 
 // RetryState is a lane's run of consecutive failed attempts.

@@ -2,6 +2,8 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,6 +60,18 @@ func seenKey(hub int64, src, hash string) string {
 	return tenants.PortalKey(hub, "seen:"+src+":"+hash)
 }
 func hwmKey(hub int64) string { return tenants.PortalKey(hub, "hwm") }
+
+// sentKey records whom a source delivered or dead-lettered at a portal, by
+// email hash (Finish writes it, a reconcile reads it).
+func sentKey(hub int64, src string) string { return tenants.PortalKey(hub, "sent:"+src) }
+
+// EmailHash is how the record of delivered people names a person: the
+// first 96 bits of the SHA-256 of the email in lower case, so the record
+// holds no address.
+func EmailHash(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:12])
+}
 
 // sourcesKey lists the sources that sent events to a portal (for trimming).
 func sourcesKey(hub int64) string { return tenants.PortalKey(hub, "srcs") }
@@ -181,7 +195,7 @@ func (q *Queue) PurgePortal(ctx context.Context, hub int64, sources []string) er
 		return err
 	}
 	for _, src := range append(sources, known...) {
-		keys = append(keys, activityKey(hub, src), deadKey(hub, src), refusedKey(hub, src))
+		keys = append(keys, activityKey(hub, src), deadKey(hub, src), refusedKey(hub, src), sentKey(hub, src))
 	}
 	now := q.now()
 	for d := 0; d <= StatsDays; d++ {
@@ -224,7 +238,7 @@ func (q *Queue) PurgeSource(ctx context.Context, hubs []int64, src string) error
 		for _, chunk := range chunks(append(ids, dead...), 500) {
 			pipe.HDel(ctx, eventsKey(hub), chunk...)
 		}
-		pipe.Del(ctx, activityKey(hub, src), deadKey(hub, src), refusedKey(hub, src))
+		pipe.Del(ctx, activityKey(hub, src), deadKey(hub, src), refusedKey(hub, src), sentKey(hub, src))
 		// Eval, not EvalSha: in a transaction a missing script could not
 		// be loaded on the fly, and purges are rare.
 		forgetSourceScript.Eval(ctx, pipe, []string{backlogKey(hub)}, src)

@@ -8,6 +8,7 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -38,8 +39,10 @@ type Workspaces interface {
 }
 
 // Loader runs handlers with the resource their route names, loaded from
-// the caller's workspace: another workspace's ids answer 404 before the
-// handler runs.
+// the caller's workspace and authorized for the calling member: another
+// workspace's ids, and a portal or source the member was not granted,
+// answer 404 before the handler runs; a change (any method but GET and
+// HEAD) by a member who may only read answers 403.
 type Loader struct{ ws Workspaces }
 
 // NewLoader returns a loader reading from ws.
@@ -52,9 +55,16 @@ func (l Loader) Portal(h func(*gin.Context, tenants.Portal) error) gin.HandlerFu
 		if err != nil || hub <= 0 {
 			return apperr.New(apperr.NotFound, "no such portal")
 		}
-		p, err := l.ws.Portal(c.Request.Context(), auth.PrincipalOf(c).WorkspaceID, hub)
+		who := auth.PrincipalOf(c)
+		p, err := l.ws.Portal(c.Request.Context(), who.WorkspaceID, hub)
 		if err != nil {
 			return err
+		}
+		if !who.Member.Sees(p.HubID) {
+			return apperr.New(apperr.NotFound, "no such portal")
+		}
+		if changes(c) && !who.Member.Writes(p.HubID) {
+			return auth.ReadOnly()
 		}
 		return h(c, p)
 	})
@@ -63,10 +73,23 @@ func (l Loader) Portal(h func(*gin.Context, tenants.Portal) error) gin.HandlerFu
 // Source runs h with the :id source.
 func (l Loader) Source(h func(*gin.Context, tenants.Source) error) gin.HandlerFunc {
 	return Handle(func(c *gin.Context) error {
-		src, err := l.ws.Source(c.Request.Context(), auth.PrincipalOf(c).WorkspaceID, c.Param("id"))
+		who := auth.PrincipalOf(c)
+		src, err := l.ws.Source(c.Request.Context(), who.WorkspaceID, c.Param("id"))
 		if err != nil {
 			return err
 		}
+		if !who.Member.SeesSource(src) {
+			return apperr.New(apperr.NotFound, "no such source")
+		}
+		if changes(c) && !who.Member.WritesSource(src) {
+			return auth.ReadOnly()
+		}
 		return h(c, src)
 	})
+}
+
+// changes reports whether a request may change something: every method
+// but GET and HEAD.
+func changes(c *gin.Context) bool {
+	return c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead
 }

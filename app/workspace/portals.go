@@ -37,13 +37,15 @@ func (o *Portals) Portal(ctx context.Context, hub int64) (tenants.Portal, error)
 	return o.d.Store.Portal(ctx, hub)
 }
 
-// Search returns the workspace's portals whose domain or hub id contains
-// q (all of them for ""), sorted by domain, and how many it has in all.
-func (o *Portals) Search(ctx context.Context, ws, q string) ([]tenants.Portal, int, error) {
-	ps, err := o.d.Store.Portals(ctx, ws)
+// Search returns the workspace's portals member who may see whose domain
+// or hub id contains q (all of them for ""), sorted by domain, and how many
+// they may see in all.
+func (o *Portals) Search(ctx context.Context, ws string, who tenants.Member, q string) ([]tenants.Portal, int, error) {
+	all, err := o.d.Store.Portals(ctx, ws)
 	if err != nil {
 		return nil, 0, err
 	}
+	ps := slices.DeleteFunc(all, func(p tenants.Portal) bool { return !who.Sees(p.HubID) })
 	q = strings.ToLower(strings.TrimSpace(q))
 	var kept []tenants.Portal
 	for _, p := range ps {
@@ -67,14 +69,16 @@ func (o *Portals) Disconnect(ctx context.Context, p tenants.Portal) (tenants.Por
 		"Disconnected in refhub: signups are kept and delivered after the portal is connected again.")
 }
 
-// revokeAtHubSpot revokes the stored refresh token; failures are logged
-// (the token is deleted from refhub either way).
+// revokeAtHubSpot revokes every grant's refresh token; failures are
+// logged (the tokens are deleted from refhub either way).
 func (o *Portals) revokeAtHubSpot(ctx context.Context, hub int64) {
-	rt, err := o.d.Tokens.RefreshToken(ctx, hub)
+	rts, err := o.d.Tokens.RefreshTokens(ctx, hub)
 	if err != nil {
-		return
+		o.d.Log.Warn("read refresh tokens to revoke", slog.Int64("portal", hub), slog.Any("err", err))
 	}
-	o.RevokeRefreshToken(ctx, hub, rt)
+	for _, rt := range rts {
+		o.RevokeRefreshToken(ctx, hub, rt)
+	}
 }
 
 // RevokeRefreshToken revokes a portal's refresh token at HubSpot, logging
@@ -145,9 +149,26 @@ func (o *Portals) Resume(ctx context.Context, hub int64) error {
 	return nil
 }
 
-// NeedsReconnect records that HubSpot refused a portal's tokens (or lacks
-// a scope): the tokens stop being used and the portal shows
-// needs_reconnect, with reason, until it is installed again.
+// Refused records that HubSpot refused the grant that minted access (a
+// 401 for a fresh token, or scopes missing): delivery moves to the
+// portal's next working grant, and reports true; false when none is left
+// (the caller then records NeedsReconnect).
+func (o *Portals) Refused(ctx context.Context, hub int64, access, reason string) bool {
+	f, err := o.d.Tokens.Fail(ctx, hub, access, reason)
+	if err != nil {
+		o.d.Log.Error("record a refused grant", slog.Int64("portal", hub), slog.Any("err", err))
+		return false
+	}
+	if f.Failed.Email != "" {
+		o.d.Log.Warn("HubSpot refused a user's grant", slog.Int64("portal", hub), slog.String("user", f.Failed.Email),
+			slog.String("reason", reason), slog.Bool("failed_over", f.FailedOver), slog.String("now_using", f.Next.Email))
+	}
+	return f.FailedOver
+}
+
+// NeedsReconnect records that HubSpot accepts none of a portal's grants:
+// the tokens stop being used and the portal shows needs_reconnect, with
+// reason, until it is installed again.
 func (o *Portals) NeedsReconnect(ctx context.Context, hub int64, reason string) {
 	o.d.Tokens.MarkRevoked(ctx, hub, reason)
 	if _, err := o.d.Store.SetPortalStatus(ctx, hub, tenants.NeedsReconnect, reason); err != nil {

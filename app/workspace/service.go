@@ -2,12 +2,14 @@
 // the settings pages share lives here once — portals (summaries,
 // disconnect, delete, properties, status), sources (create, rename, move,
 // secrets, mapping, routes, recommended properties, test signup), events
-// (activity, retry, dead letters and replay, why one is waiting) and API
-// tokens. Every operation acts on resources already authorized against the
-// caller's workspace (Portals.Load and Sources.Load are how they are).
+// (activity, retry, dead letters and replay, why one is waiting), API
+// tokens and members. Every operation acts on resources already authorized
+// against the caller's workspace and member (Portals.Load and Sources.Load
+// with web.Loader are how they are).
 package workspace
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -37,6 +39,7 @@ type Deps struct {
 	Leads      *leads.Service
 	Deals      *deals.Service
 	Intake     *ingest.Intake
+	Backfill   SourcePurger // a source's backfill jobs and schedule
 	Quota      *ingest.Quota
 	Wake       func() // tells this process's delivery engine that work arrived
 	Log        *slog.Logger
@@ -45,12 +48,18 @@ type Deps struct {
 	AppBase    string // HUBSPOT_APP_BASE: links to contacts are under it
 }
 
+// SourcePurger removes what a room keeps about a deleted source.
+type SourcePurger interface {
+	PurgeSource(ctx context.Context, src string) error
+}
+
 // Service holds the operations, by the resource they act on.
 type Service struct {
 	Portals *Portals
 	Sources *Sources
 	Events  *Events
 	Tokens  *Tokens
+	Members *Members
 }
 
 // New returns the operations over d.
@@ -59,5 +68,6 @@ func New(d Deps) *Service {
 	s.Sources = &Sources{d: &d, events: s.Events, portals: s.Portals}
 	s.Portals.sources = s.Sources
 	s.Events.portals = s.Portals
+	s.Members = &Members{d: &d, portals: s.Portals}
 	return s
 }

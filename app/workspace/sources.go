@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/refhub/refhub/app/apperr"
@@ -30,9 +31,10 @@ func (o *Sources) Load(ctx context.Context, ws, id string) (tenants.Source, erro
 	return src, err
 }
 
-// List returns the workspace's sources.
-func (o *Sources) List(ctx context.Context, ws string) ([]tenants.Source, error) {
-	return o.d.Store.Sources(ctx, ws)
+// List returns the workspace's sources member who may see.
+func (o *Sources) List(ctx context.Context, ws string, who tenants.Member) ([]tenants.Source, error) {
+	all, err := o.d.Store.Sources(ctx, ws)
+	return slices.DeleteFunc(all, func(s tenants.Source) bool { return !who.SeesSource(s) }), err
 }
 
 // checkName trims a source's name and refuses an empty or long one.
@@ -58,8 +60,9 @@ func (o *Sources) Create(ctx context.Context, p tenants.Portal, name string) (te
 }
 
 // Patch renames a source (name) or moves its default route to another
-// portal of the workspace (hub); nil leaves either as it is.
-func (o *Sources) Patch(ctx context.Context, src tenants.Source, name *string, hub *int64) (tenants.Source, error) {
+// portal of the workspace that member who may change (hub); nil leaves
+// either as it is.
+func (o *Sources) Patch(ctx context.Context, who tenants.Member, src tenants.Source, name *string, hub *int64) (tenants.Source, error) {
 	if name != nil {
 		n, err := checkName(*name)
 		if err != nil {
@@ -68,7 +71,7 @@ func (o *Sources) Patch(ctx context.Context, src tenants.Source, name *string, h
 		src.Name = n
 	}
 	if hub != nil {
-		if _, err := o.d.Store.WorkspacePortal(ctx, src.WorkspaceID, *hub); err != nil {
+		if _, err := o.d.Store.WorkspacePortal(ctx, src.WorkspaceID, *hub); err != nil || !who.Writes(*hub) {
 			return src, apperr.New(apperr.Unprocessable, "that portal is not connected to this workspace")
 		}
 		src.HubID = *hub
@@ -86,6 +89,11 @@ func (o *Sources) Delete(ctx context.Context, src tenants.Source) error {
 		return err
 	}
 	o.d.Redis.Del(ctx, testCounterKey(src.ID))
+	if o.d.Backfill != nil {
+		if err := o.d.Backfill.PurgeSource(ctx, src.ID); err != nil {
+			return err
+		}
+	}
 	return o.d.Queue.PurgeSource(ctx, src.AllPortals(), src.ID)
 }
 
@@ -144,7 +152,8 @@ func (o *Sources) SaveMapping(ctx context.Context, src tenants.Source, idx int, 
 	if idx >= 0 {
 		routes := append([]tenants.Route(nil), src.Routes...)
 		routes[idx].Mapping = m
-		_, err := o.SaveRoutes(ctx, src, routes)
+		// The source's own routes: authorized with the source.
+		_, err := o.saveRoutes(ctx, func(int64) bool { return true }, src, routes)
 		return m, err
 	}
 	if err := m.Validate(); err != nil {
@@ -156,8 +165,13 @@ func (o *Sources) SaveMapping(ctx context.Context, src tenants.Source, idx int, 
 }
 
 // SaveRoutes replaces a source's campaign routes after checking each
-// route's portal belongs to the workspace and its mapping is valid.
-func (o *Sources) SaveRoutes(ctx context.Context, src tenants.Source, routes []tenants.Route) (tenants.Source, error) {
+// route's portal belongs to the workspace, member who may change it, and
+// its mapping is valid.
+func (o *Sources) SaveRoutes(ctx context.Context, who tenants.Member, src tenants.Source, routes []tenants.Route) (tenants.Source, error) {
+	return o.saveRoutes(ctx, who.Writes, src, routes)
+}
+
+func (o *Sources) saveRoutes(ctx context.Context, writes func(int64) bool, src tenants.Source, routes []tenants.Route) (tenants.Source, error) {
 	seen := map[string]bool{}
 	for i, r := range routes {
 		r.CampaignID = strings.TrimSpace(r.CampaignID)
@@ -168,7 +182,7 @@ func (o *Sources) SaveRoutes(ctx context.Context, src tenants.Source, routes []t
 			return src, apperr.New(apperr.Unprocessable, fmt.Sprintf("route %d: campaign %s is routed twice", i+1, r.CampaignID))
 		}
 		seen[r.CampaignID] = true
-		if _, err := o.d.Store.WorkspacePortal(ctx, src.WorkspaceID, r.HubID); err != nil {
+		if _, err := o.d.Store.WorkspacePortal(ctx, src.WorkspaceID, r.HubID); err != nil || !writes(r.HubID) {
 			return src, apperr.New(apperr.Unprocessable, fmt.Sprintf("route %d: portal %d is not connected to this workspace", i+1, r.HubID))
 		}
 		r.Mapping = normalized(r.Mapping)

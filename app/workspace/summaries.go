@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/refhub/refhub/app/ingest"
+	"github.com/refhub/refhub/oauth"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -20,6 +21,38 @@ type PortalSummary struct {
 	Failed    int64 `json:"failed_today"`
 	Rejected  int64 `json:"rejected_today"`
 	Queued    int64 `json:"queued"`
+	// Grants are the HubSpot users whose grant refhub holds for the portal
+	// (delivery uses one and fails over to the next); WorkingGrants counts
+	// those HubSpot still honours. One working grant means the portal
+	// depends on one person.
+	Grants        []oauth.GrantView `json:"grants"`
+	WorkingGrants int               `json:"working_grants"`
+}
+
+// OnePerson reports whether delivery to the portal depends on one
+// person's grant.
+func (s PortalSummary) OnePerson() bool { return s.WorkingGrants == 1 }
+
+// FailedGrants are the grants HubSpot stopped honouring, for the notice
+// that tells the owner.
+func (s PortalSummary) FailedGrants() []oauth.GrantView {
+	var out []oauth.GrantView
+	for _, g := range s.Grants {
+		if !g.Working {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// InUse is the grant delivery uses now (zero if none works).
+func (s PortalSummary) InUse() oauth.GrantView {
+	for _, g := range s.Grants {
+		if g.InUse {
+			return g
+		}
+	}
+	return oauth.GrantView{}
 }
 
 // Summarize adds today's counts, queue depth and how many of srcs send to
@@ -42,16 +75,26 @@ func (o *Portals) Summarize(ctx context.Context, ps []tenants.Portal, srcs []ten
 				n++
 			}
 		}
+		grants, err := o.d.Tokens.Grants(ctx, p.HubID)
+		if err != nil {
+			return nil, err
+		}
+		working := 0
+		for _, g := range grants {
+			if g.Working {
+				working++
+			}
+		}
 		out[i] = PortalSummary{PortalView: ViewPortal(p), Sources: n, Delivered: st.Delivered, Failed: st.Failed,
-			Rejected: st.Rejected, Queued: depth}
+			Rejected: st.Rejected, Queued: depth, Grants: grants, WorkingGrants: working}
 	}
 	return out, nil
 }
 
 // Summary is one portal with today's counts, and the sources of its
-// workspace (the portal page lists those sending to it).
-func (o *Portals) Summary(ctx context.Context, p tenants.Portal) (PortalSummary, []tenants.Source, error) {
-	srcs, err := o.d.Store.Sources(ctx, p.WorkspaceID)
+// workspace member who may see (the portal page lists those sending to it).
+func (o *Portals) Summary(ctx context.Context, p tenants.Portal, who tenants.Member) (PortalSummary, []tenants.Source, error) {
+	srcs, err := o.sources.List(ctx, p.WorkspaceID, who)
 	if err != nil {
 		return PortalSummary{}, nil, err
 	}

@@ -33,6 +33,10 @@ Usage:
   refhub reseal        Re-encrypt every stored token and secret with the primary key of
                        REFHUB_ENCRYPTION_KEYS (after adding a new key in front), so the
                        old key can be removed. Safe to run while refhub is serving.
+  refhub backfill --source ID [--campaign N] [--token-file F] [--reconcile]
+                       Bring in a source's earlier Referral Factory users through its API
+                       (or, with --reconcile, only those refhub never delivered) and show
+                       the progress. Configured from the environment, like serve.
   refhub hubspot-project --public-url URL [--out DIR]
                        Write the HubSpot developer project (platform 2026.03) for this
                        refhub: app, redirect URL, scopes, webhooks. Then: hs project upload.
@@ -67,6 +71,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = rfSim(ctx, args[1:], stdout, stderr)
 	case "reseal":
 		err = reseal(ctx, stdout, stderr)
+	case "backfill":
+		err = backfillCmd(ctx, args[1:], stdout, stderr)
 	case "hubspot-project":
 		err = hubspotProject(ctx, args[1:], stdout, stderr)
 	case "healthcheck":

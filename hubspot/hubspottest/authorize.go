@@ -187,6 +187,7 @@ func (s *Server) approve(ex *exchange, req authorizeRequest, hubID, userID int64
 	p, ok := s.portals[hubID]
 	if ok {
 		_, ok = p.info.user(userID)
+		ok = ok && !p.deactivated[userID]
 	}
 	var code string
 	if ok {

@@ -24,6 +24,9 @@ type portal struct {
 	// are dead. refreshGen also changes on RevokeRefreshTokens.
 	installGen int
 	refreshGen int
+	// deactivated holds users deactivated in the account: their refresh
+	// tokens stop working and they can no longer authorize the app.
+	deactivated map[int64]bool
 
 	// schema holds the contact properties; it is embedded because most of
 	// the simulator is about contacts.
@@ -118,6 +121,24 @@ func (s *Server) RevokeRefreshTokens(hubID int64) {
 	if p, ok := s.portals[hubID]; ok {
 		p.refreshGen++
 	}
+}
+
+// DeactivateUser simulates an account admin deactivating user userID (or
+// the user leaving the company): as HubSpot documents, the refresh tokens
+// that user authorized stop working (a refresh answers invalid_grant) and
+// the user can no longer install the app; access tokens already issued
+// run until they expire. It panics on an unknown portal or user.
+func (s *Server) DeactivateUser(hubID, userID int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.mustPortal("DeactivateUser", hubID)
+	if _, ok := p.info.user(userID); !ok {
+		panic(fmt.Sprintf("hubspottest: DeactivateUser: portal %d has no user %d", hubID, userID))
+	}
+	if p.deactivated == nil {
+		p.deactivated = map[int64]bool{}
+	}
+	p.deactivated[userID] = true
 }
 
 // mustPortal returns the portal or panics; for test-facing helpers. Callers

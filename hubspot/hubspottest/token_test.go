@@ -208,3 +208,23 @@ func TestTokenEndpointIsNotRateLimited(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.status)
 	assert.Equal(t, "1", res.header.Get("X-HubSpot-RateLimit-Remaining"), "OAuth calls did not use the CRM window")
 }
+
+// TestDeactivateUser: a deactivated user's refresh tokens are refused with
+// invalid_grant and they can no longer authorize the app; another user's
+// tokens for the same portal keep working, and access tokens already
+// issued run until they expire.
+func TestDeactivateUser(t *testing.T) {
+	e := newEnv(t)
+	admin, ops := e.install(hubAcme, userAdmin), e.install(hubAcme, userOps)
+	e.s.DeactivateUser(hubAcme, userAdmin)
+
+	assertOAuthError(t, e.refresh(admin.RefreshToken), "invalid_grant", "BAD_REFRESH_TOKEN")
+	assert.Equal(t, http.StatusOK, e.refresh(ops.RefreshToken).status, "another user's grant still works")
+	assert.Equal(t, http.StatusOK, e.get(propsPath, admin.AccessToken).status, "an issued access token runs until it expires")
+
+	e.s.AutoApprove(hubAcme, userAdmin)
+	defer e.s.AutoApprove(0, 0)
+	res := e.get(authorizeURL+"?"+authorizeQuery().Encode(), "")
+	assert.Equal(t, http.StatusBadRequest, res.status, "a deactivated user cannot install the app")
+	assert.Panics(t, func() { e.s.DeactivateUser(hubAcme, 999) })
+}

@@ -132,7 +132,7 @@ func (s *Server) lookupRefresh(value string) (*refreshToken, bool) {
 		return nil, false
 	}
 	p, ok := s.portals[rt.hubID]
-	if !ok || p.installGen != rt.installGen || p.refreshGen != rt.refreshGen {
+	if !ok || p.installGen != rt.installGen || p.refreshGen != rt.refreshGen || p.deactivated[rt.userID] {
 		return nil, false
 	}
 	return rt, true

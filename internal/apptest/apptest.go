@@ -397,6 +397,7 @@ type Event struct {
 	Email        string     `json:"email"`
 	Status       string     `json:"status"`
 	Outcome      string     `json:"outcome"`
+	Origin       string     `json:"origin"`
 	ContactID    string     `json:"contact_id"`
 	Reason       string     `json:"reason"`
 	Fix          string     `json:"fix"`

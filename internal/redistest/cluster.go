@@ -27,17 +27,23 @@ func StartClusterT(t testing.TB, nodes ...StartOptions) []string {
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
 		t.Fatalf("redistest: redis-cli --cluster create: %v: %s", err, out)
 	}
-	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-	defer rdb.Close()
+	// Every node must see the cluster ok: one that has not yet learnt the
+	// others' slots answers CLUSTERDOWN to the keys it would redirect.
 	deadline := time.Now().Add(20 * time.Second)
-	for {
-		info, err := rdb.ClusterInfo(context.Background()).Result()
-		if err == nil && strings.Contains(info, "cluster_state:ok") {
-			return addrs
+	for _, addr := range addrs {
+		node := redis.NewClient(&redis.Options{Addr: addr})
+		for {
+			info, err := node.ClusterInfo(context.Background()).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				_ = node.Close()
+				t.Fatalf("redistest: node %s did not reach cluster_state:ok in 20 s (last: %v)", addr, err)
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redistest: the cluster did not reach cluster_state:ok in 20 s (last: %v)", err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		_ = node.Close()
 	}
+	return addrs
 }

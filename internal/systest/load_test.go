@@ -23,6 +23,7 @@ type admin struct {
 	t    *testing.T
 	c    *cluster
 	http *http.Client
+	at   int // the replica the API is called on
 }
 
 // installAll installs every portal as user through replica 0 and returns
@@ -57,7 +58,7 @@ func (a *admin) csrf() string {
 	return ""
 }
 
-// do calls the JSON API on replica 0.
+// do calls the JSON API on replica a.at (0 unless changed).
 func (a *admin) do(method, path string, in, out any) int {
 	a.t.Helper()
 	var body io.Reader
@@ -65,7 +66,7 @@ func (a *admin) do(method, path string, in, out any) int {
 		raw, _ := json.Marshal(in)
 		body = bytes.NewReader(raw)
 	}
-	req, _ := http.NewRequest(method, a.c.replicas[0].URL()+path, body)
+	req, _ := http.NewRequest(method, a.c.replicas[a.at].URL()+path, body)
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

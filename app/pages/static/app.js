@@ -166,4 +166,29 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-poll]").forEach(poll);
   });
+
+  // Backfill progress: polls the source's backfill while it runs and
+  // updates the bar; the page shows the state at load without it.
+  var bf = document.querySelector("[data-backfill]");
+  function bfPart(name) { return bf.querySelector('[data-bf="' + name + '"]'); }
+  function pollBackfill() {
+    var req = new XMLHttpRequest();
+    req.open("GET", bf.getAttribute("data-backfill"));
+    req.onload = function () {
+      if (req.status !== 200) return;
+      var s = JSON.parse(req.responseText);
+      var pct = s.status === "done" ? 100 : (s.total > 0 ? Math.min(100, Math.floor(s.done * 100 / s.total)) : 0);
+      bfPart("progress").value = pct;
+      bfPart("progress").textContent = pct + "%";
+      bfPart("counts").textContent = s.done + " of " + s.total + " users read · " + s.matched + " in the campaign · " + s.queued + " queued";
+      var w = bfPart("waiting");
+      w.hidden = !s.waiting_on;
+      w.textContent = s.waiting_on ? "Waiting on: " + s.waiting_on : "";
+      if (s.status === "running") { setTimeout(pollBackfill, 2000); return; }
+      bfPart("label").textContent = (s.mode === "reconcile" ? "Reconcile " : "Backfill ") + s.status;
+      announce(bfPart("label").textContent);
+    };
+    req.send();
+  }
+  if (bf && bfPart("label").textContent.indexOf("running") >= 0) setTimeout(pollBackfill, 2000);
 })();
