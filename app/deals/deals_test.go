@@ -3,6 +3,8 @@ package deals_test
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/tenants"
 )
@@ -273,4 +276,30 @@ func TestDealsNeedReconnectDeadLetter(t *testing.T) {
 	require.Len(t, dead, 1)
 	assert.Equal(t, "DEALS_NEED_RECONNECT", dead[0].Code)
 	assert.Contains(t, dead[0].Fix, "Reconnect the portal")
+}
+
+// TestCallsPerReferral: 300 leads (new referrals, so every deal is
+// created and associated) take a handful of HubSpot calls per 100: the
+// contacts, the stage read, the upsert and the associations, each batched.
+func TestCallsPerReferral(t *testing.T) {
+	w := newWorld(t)
+	w.putDeals(settings("p-new"), http.StatusOK)
+	const n = 300
+	var bodies [][]byte
+	for i := range n {
+		bodies = append(bodies, []byte(lead(1000+i, "P"+strconv.Itoa(i), "p"+strconv.Itoa(i)+"@example.com", "C"+strconv.Itoa(i))))
+	}
+	apptest.PostMany(t, w.src.WebhookURL, bodies, 8)
+	w.env.Sim.ResetLog()
+	w.drain()
+	require.Len(t, w.env.Sim.Deals(hub), n)
+	calls := w.env.Sim.Count(func(r hubspottest.Request) bool { return !strings.HasPrefix(r.Endpoint, "oauth.") })
+	perReferral := float64(calls) / n
+	t.Logf("HubSpot calls: %d for %d referrals (%.3f per referral), deal calls: read %d, upsert %d, associate %d",
+		calls, n, perReferral, w.env.Calls("deals.batch.read"), w.env.Calls("deals.batch.upsert"), w.env.Calls("associations.batch.default"))
+	assert.Equal(t, n/100, w.env.Calls("deals.batch.upsert"), "one upsert per 100 deals")
+	assert.Equal(t, n/100, w.env.Calls("deals.batch.read"), "one stage read per 100 deals")
+	assert.Equal(t, n/100, w.env.Calls("associations.batch.default"), "one association call per 100 deals")
+	assert.Equal(t, 1, w.env.Calls("pipelines.list"), "the pipelines are cached")
+	assert.LessOrEqual(t, perReferral, 0.06)
 }
