@@ -14,6 +14,7 @@ import (
 
 	"github.com/refhub/refhub/app"
 	"github.com/refhub/refhub/app/ingest"
+	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/oauth"
@@ -46,7 +47,7 @@ func dev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	public := "http://" + hostPort(*addr)
 	sim := hubspottest.New(hubspottest.Options{ClientID: "refhub-dev", ClientSecret: "refhub-dev-secret",
-		RedirectURIs: []string{oauth.RedirectURI(public)}})
+		RedirectURIs: []string{oauth.RedirectURI(public)}, RequiredScopes: install.Scopes()})
 	for _, p := range devPortals {
 		sim.AddPortal(p)
 	}

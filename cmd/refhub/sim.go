@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 )
 
@@ -29,7 +30,7 @@ func hubspotSim(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	sim := hubspottest.New(hubspottest.Options{ClientID: *clientID, ClientSecret: *clientSecret,
-		RedirectURIs: strings.Split(*redirects, ","), TokenTTL: *ttl, RateLimit: *rate, RateWindow: *window})
+		RequiredScopes: install.Scopes(), RedirectURIs: strings.Split(*redirects, ","), TokenTTL: *ttl, RateLimit: *rate, RateWindow: *window})
 	for i := 0; i < *portals; i++ {
 		hub := int64(1001 + i)
 		sim.AddPortal(hubspottest.Portal{HubID: hub, Domain: fmt.Sprintf("portal-%d.hubspot.test", hub),
