@@ -293,11 +293,11 @@ func checkSettings(pipes []hubspot.Pipeline, d *tenants.DealSettings) *SettingsE
 		}
 		return &SettingsError{Code: "DEAL_STAGE_UNKNOWN",
 			Text: fmt.Sprintf("The contact is in HubSpot, but its deal was not made: the deal pipeline %q (%s) has no stage %q (it was deleted or archived in HubSpot).", p.ID, p.Label, d.Stage),
-			Fix:  "Choose the stage new deals start in on the source's Deals tab. Then replay the dead letters."}
+			Fix:  "Choose the stage new deals start in in the source's deal settings (PUT /api/v1/sources/{id}/deals). Then replay the dead letters."}
 	}
 	return &SettingsError{Code: "DEAL_PIPELINE_MISSING",
 		Text: fmt.Sprintf("The contact is in HubSpot, but its deal was not made: the portal has no deal pipeline %q (it was deleted or archived in HubSpot).", d.Pipeline),
-		Fix:  "Choose a pipeline and stage on the source's Deals tab. Then replay the dead letters."}
+		Fix:  "Choose a pipeline and stage in the source's deal settings (PUT /api/v1/sources/{id}/deals). Then replay the dead letters."}
 }
 
 // ensureKeyProperty creates KeyProperty in the portal once.

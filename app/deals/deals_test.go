@@ -165,7 +165,7 @@ func TestBadStageDeadLetterAndReplay(t *testing.T) {
 	require.Len(t, dead, 1)
 	assert.Equal(t, "DEAL_STAGE_UNKNOWN", dead[0].Code)
 	assert.Contains(t, dead[0].Reason, `has no stage "p-talk"`)
-	assert.Contains(t, dead[0].Fix, "Deals tab")
+	assert.Contains(t, dead[0].Fix, "deal settings")
 
 	w.putDeals(settings("p-new"), http.StatusOK)
 	w.b.JSON(http.MethodPost, "/api/v1/sources/"+w.src.ID+"/dead-letters/replay", map[string]any{}, http.StatusOK, nil)

@@ -101,7 +101,7 @@ func explainDeal(err error, props map[string]string) Reason {
 	var ve *hubspot.ValidationError
 	if errors.As(err, &ve) {
 		r.Text = lead + r.Text
-		r.Fix = "This is one of the source's deal fields or default values (Deals tab): " + r.Fix
+		r.Fix = "This is one of the source's deal fields or default values (its deal settings): " + r.Fix
 		if r.Code == "" || r.Code == "VALIDATION_ERROR" {
 			r.Code = "DEAL_REJECTED"
 		}
