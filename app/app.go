@@ -22,12 +22,15 @@ import (
 	"github.com/refhub/refhub/app/backfill"
 	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/delivery"
+	"github.com/refhub/refhub/app/hshooks"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/metrics"
 	"github.com/refhub/refhub/app/pages"
+	"github.com/refhub/refhub/app/privacy"
 	"github.com/refhub/refhub/app/properties"
+	"github.com/refhub/refhub/app/qualify"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/app/redisconn"
@@ -59,6 +62,12 @@ type Options struct {
 	OnInstall func(ctx context.Context, ws tenants.Workspace, p tenants.Portal)
 	// OnListening is called once Run accepts connections.
 	OnListening func()
+	// Leads finds leads by HubSpot contact for qualification; default:
+	// none known.
+	Leads qualify.Leads
+	// RFClient sends requests to Referral Factory; default a client with
+	// a 30 s timeout.
+	RFClient *http.Client
 }
 
 // App is one refhub process: its stores, the rooms wired to them, and the
@@ -87,6 +96,12 @@ type App struct {
 	registry *prometheus.Registry
 	requests *metrics.HTTP
 
+	hooks     *hshooks.Receiver
+	inbox     *hshooks.Inbox
+	qualifier *qualify.Sender
+	rules     *qualify.Rules
+	privacy   *privacy.Service
+
 	durability atomic.Pointer[redisconn.Durability] // what the start-up check found
 }
 
@@ -114,13 +129,13 @@ func New(cfg Config, opts Options) (*App, error) {
 	if httpClient == nil {
 		httpClient = &http.Client{Timeout: cfg.HubSpotTimeout}
 	}
+	rf, err := referralfactory.New(referralfactory.Config{APIBase: cfg.RFAPIBase, Base: cfg.RFBase, HTTPClient: opts.RFClient,
+		UserAgent: "refhub/" + Version, Clock: opts.Clock.Now})
+	if err != nil {
+		return nil, &ConfigError{"REFERRAL_FACTORY_API_BASE or REFERRAL_FACTORY_BASE", err.Error()}
+	}
 	hs := hubspot.New(hubspot.Config{APIBase: cfg.APIBase, AppBase: cfg.AppBase, ClientID: cfg.ClientID,
 		ClientSecret: cfg.ClientSecret, HTTPClient: httpClient, UserAgent: "refhub/" + Version})
-	rf, err := referralfactory.New(referralfactory.Config{APIBase: cfg.RFAPIBase, UserAgent: "refhub/" + Version,
-		Clock: opts.Clock.Now})
-	if err != nil {
-		return nil, &ConfigError{"REFERRAL_FACTORY_API_BASE", err.Error()}
-	}
 	a.wire(hs, vault, rf)
 	return a, nil
 }
@@ -154,9 +169,11 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	a.backfill = backfill.New(backfill.Config{Calls: cfg.RFRateLimit, Period: cfg.RFRateWindow},
 		backfill.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, RF: rf, Queue: a.queue, Intake: intake,
 			Quota: quota, Clock: a.opts.Clock, Log: a.log, Owner: replicaName()})
+	qs := a.wireHooks(hs, vault, rf, limiter, props)
 	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
 		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Leads: a.leads, Deals: dealSvc, Intake: intake, Quota: quota,
-		Backfill: a.backfill, Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase})
+		Backfill: a.backfill, Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase,
+		Owners: []workspace.Owner{a.qualifier}})
 	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
 	a.guard = auth.NewGuard(a.store, sessions)
 	a.load = web.NewLoader(loader{a.ws})
@@ -165,9 +182,9 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	states := oauth.NewStates(oauth.DeriveKey(secret, "oauth-state"), a.rdb, now)
 	a.install = install.New(install.Deps{Installer: oauth.NewInstaller(hs, states, install.Scopes(), oauth.RedirectURI(cfg.PublicURL)),
 		Store: a.store, Tokens: a.tokens, Portals: a.ws.Portals, Sessions: sessions, Log: a.log, OnInstall: a.opts.OnInstall})
-	a.api = api.New(a.ws, a.backfill)
+	a.api = api.New(a.ws, a.backfill, qs, a.privacy)
 	a.pages = pages.New(pages.Deps{Workspace: a.ws, Backfill: a.backfill, Sessions: sessions, Redis: a.rdb, Log: a.log, AppBase: cfg.AppBase,
-		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }})
+		RedisProblems: func() []redisconn.Problem { return a.RedisDurability().Problems }, Qualify: qs, Erasure: a.privacy})
 
 	dcfg := a.opts.Delivery
 	dcfg.Workers = cfg.Workers
@@ -195,6 +212,7 @@ var (
 	_ delivery.Sources = (*tenants.SourceCache)(nil)
 	_ delivery.Tokens  = (*oauth.Tokens)(nil)
 	_ web.Workspaces   = loader{}
+	_ workspace.Owner  = (*qualify.Sender)(nil)
 )
 
 // loader loads the resources a route names for web.Loader.
@@ -237,11 +255,11 @@ func (a *App) Gatherer() prometheus.Gatherer { return a.registry }
 
 // ResealReport counts what Reseal rewrote.
 type ResealReport struct {
-	Portals, Sources int
+	Portals, Sources, QualificationRules int
 }
 
-// Reseal re-encrypts every stored secret — portal tokens, webhook tokens
-// and shared secrets — with the primary key of REFHUB_ENCRYPTION_KEYS, so
+// Reseal re-encrypts every stored secret — portal tokens, webhook tokens,
+// shared secrets and qualification URLs — with the primary key of REFHUB_ENCRYPTION_KEYS, so
 // older keys can then be removed from it. Each owner walks its own keys.
 func (a *App) Reseal(ctx context.Context) (ResealReport, error) {
 	var r ResealReport
@@ -249,6 +267,9 @@ func (a *App) Reseal(ctx context.Context) (ResealReport, error) {
 	if r.Portals, err = a.tokens.ResealAll(ctx); err != nil {
 		return r, err
 	}
-	r.Sources, err = a.store.ResealSources(ctx)
+	if r.Sources, err = a.store.ResealSources(ctx); err != nil {
+		return r, err
+	}
+	r.QualificationRules, err = a.rules.ResealAll(ctx)
 	return r, err
 }

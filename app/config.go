@@ -28,6 +28,7 @@ type Config struct {
 	SessionSecret  string // REFHUB_SESSION_SECRET
 	APIBase        string // HUBSPOT_API_BASE
 	AppBase        string // HUBSPOT_APP_BASE
+	RFBase         string // REFERRAL_FACTORY_BASE: the only host refhub calls to qualify referrals
 
 	RFAPIBase    string        // REFERRAL_FACTORY_API_BASE: Referral Factory's REST API (backfills)
 	RFRateLimit  int           // REFERRAL_FACTORY_RATE_LIMIT: API calls per RFRateWindow per Referral Factory account
@@ -126,6 +127,7 @@ func LoadConfig(env Env) (Config, error) {
 		SessionSecret:  need("REFHUB_SESSION_SECRET", "at least 32 random characters (openssl rand -base64 48)"),
 		APIBase:        get("HUBSPOT_API_BASE", hubspot.DefaultAPIBase),
 		AppBase:        get("HUBSPOT_APP_BASE", hubspot.DefaultAppBase),
+		RFBase:         get("REFERRAL_FACTORY_BASE", referralfactory.DefaultBase),
 		RFAPIBase:      get("REFERRAL_FACTORY_API_BASE", referralfactory.DefaultAPIBase),
 		LogLevel:       get("REFHUB_LOG_LEVEL", "info"),
 		MetricsAddr:    get("REFHUB_METRICS_ADDR", ""),
@@ -203,7 +205,7 @@ func (c *Config) validate() []error {
 	if _, err := referralfactory.New(referralfactory.Config{APIBase: c.RFAPIBase}); err != nil {
 		errs = append(errs, &ConfigError{"REFERRAL_FACTORY_API_BASE", "an absolute http(s) URL such as " + referralfactory.DefaultAPIBase})
 	}
-	for _, v := range []struct{ name, val string }{{"HUBSPOT_API_BASE", c.APIBase}, {"HUBSPOT_APP_BASE", c.AppBase}} {
+	for _, v := range []struct{ name, val string }{{"HUBSPOT_API_BASE", c.APIBase}, {"HUBSPOT_APP_BASE", c.AppBase}, {"REFERRAL_FACTORY_BASE", c.RFBase}} {
 		if u, err := url.Parse(v.val); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, &ConfigError{v.name, "an absolute http(s) URL"})
 		}

@@ -23,6 +23,13 @@ func TestKeyRotation(t *testing.T) {
 	require.NoError(t, first.Redis.FlushDB(context.Background()).Err())
 	b := first.Install(1001, 501)
 	src := b.CreateSource(1001, "Main")
+	b.JSON(http.MethodPut, "/api/v1/sources/"+src.ID+"/qualification", map[string]any{
+		"rf_inbound_url": "https://referral-factory.com/webhook/tok-0123456789/qualify",
+		"when":           map[string]string{"object": "contact", "property": "lifecyclestage", "value": "customer"}}, http.StatusOK, nil)
+	var tok struct {
+		Secret string `json:"secret"`
+	}
+	b.JSON(http.MethodPost, "/api/v1/tokens", map[string]string{"name": "script"}, http.StatusCreated, &tok)
 	stored, err := first.App.Store().Source(context.Background(), src.ID)
 	require.NoError(t, err)
 	stored.RFToken = "rf-api-token-of-the-customer"
@@ -43,6 +50,7 @@ func TestKeyRotation(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Portals)
 	assert.Equal(t, 1, rep.Sources)
+	assert.Equal(t, 1, rep.QualificationRules)
 
 	onlyNew := apptest.Start(t, apptest.Options{Redis: ropts, Configure: same(k2)})
 	status, body := apptest.Post(t, onlyNew.URL("/hooks/referral-factory/"+src.WebhookURL[len(first.URL("/hooks/referral-factory/")):]),
@@ -53,4 +61,10 @@ func TestKeyRotation(t *testing.T) {
 	resealed, err := onlyNew.App.Store().Source(context.Background(), src.ID)
 	require.NoError(t, err, "every secret of the source opens with k2 alone")
 	assert.Equal(t, "rf-api-token-of-the-customer", resealed.RFToken, "the Referral Factory API token was re-sealed")
+	req, _ := http.NewRequest(http.MethodGet, onlyNew.URL("/api/v1/sources/"+src.ID+"/qualification"), nil)
+	req.Header.Set("Authorization", "Bearer "+tok.Secret)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the inbound URL was re-sealed")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/hshooks"
 	"github.com/refhub/refhub/app/web"
 )
 
@@ -41,6 +42,7 @@ func (a *App) Handler() http.Handler {
 
 	r.POST("/hooks/referral-factory/:token", h(a.webhook.Receive))
 	r.GET("/hooks/referral-factory/:token", h(a.webhook.Receive))
+	r.POST(hshooks.Path, h(a.hooks.Receive))
 
 	r.GET("/api/v1/openapi.json", h(api.OpenAPI))
 	v1 := r.Group("/api/v1", a.guard.API)
@@ -75,6 +77,13 @@ func (a *App) Handler() http.Handler {
 	v1.POST("/sources/:id/events/:eventId/retry", load.Source(api.Retry))
 	v1.GET("/sources/:id/dead-letters", load.Source(api.DeadLetters))
 	v1.POST("/sources/:id/dead-letters/replay", load.Source(api.Replay))
+	v1.GET("/sources/:id/qualification", load.Source(api.Qualification))
+	v1.PUT("/sources/:id/qualification", load.Source(api.PutQualification))
+	v1.DELETE("/sources/:id/qualification", load.Source(api.DeleteQualification))
+	v1.POST("/sources/:id/qualification/test", load.Source(api.TestQualification))
+	v1.GET("/sources/:id/qualification/choices", load.Source(api.QualificationChoices))
+	v1.POST("/forget", auth.RequireWriter, h(api.Forget))
+	v1.GET("/forget", h(api.Deletions))
 	v1.POST("/sources/:id/backfill", load.Source(api.StartBackfill))
 	v1.GET("/sources/:id/backfill", load.Source(api.Backfill))
 	v1.PUT("/sources/:id/backfill/daily", load.Source(api.PutDailyReconcile))
@@ -109,6 +118,12 @@ func (a *App) Handler() http.Handler {
 	ui.GET("/sources/:id/routes", load.Source(pg.Routing))
 	ui.POST("/sources/:id/routes", load.Source(pg.SaveRoutes))
 	ui.POST("/sources/:id/default-portal", load.Source(pg.DefaultPortal))
+	ui.GET("/sources/:id/qualification", load.Source(pg.Qualification))
+	ui.POST("/sources/:id/qualification", load.Source(pg.SaveQualification))
+	ui.POST("/sources/:id/qualification/test", load.Source(pg.TestQualification))
+	ui.POST("/sources/:id/qualification/delete", load.Source(pg.DeleteQualification))
+	ui.GET("/privacy", h(pg.Privacy))
+	ui.POST("/privacy/forget", auth.RequireWriter, h(pg.Forget))
 	ui.GET("/sources/:id/activity", load.Source(pg.Activity))
 	ui.GET("/sources/:id/events/:eventId", load.Source(pg.Event))
 	ui.POST("/sources/:id/events/:eventId/retry", load.Source(pg.Retry))

@@ -58,12 +58,14 @@ func (a *App) MetricsServer() *http.Server {
 }
 
 // RunWorkers runs what a process does besides serving HTTP (delivery,
-// backfills and their daily chore, following source changes) until ctx
-// ends.
+// backfills and their daily chore, following source changes, HubSpot's
+// events, qualifications) until ctx ends.
 func (a *App) RunWorkers(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(6)
 	go func() { defer wg.Done(); a.sources.Follow(ctx, a.rdb, a.log) }()
+	go func() { defer wg.Done(); a.inbox.Run(ctx) }()
+	go func() { defer wg.Done(); a.qualifier.Run(ctx) }()
 	go func() { defer wg.Done(); a.backfill.Run(ctx) }()
 	go func() { defer wg.Done(); a.backfill.Chores(ctx, a.queue.TakeChore) }()
 	go func() {

@@ -16,6 +16,8 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/backfill"
+	"github.com/refhub/refhub/app/privacy"
+	"github.com/refhub/refhub/app/qualify"
 	"github.com/refhub/refhub/app/workspace"
 )
 
@@ -27,13 +29,17 @@ var openAPIDoc []byte
 
 // Handlers serve the JSON API.
 type Handlers struct {
-	ws *workspace.Service
-	bf *backfill.Service
+	ws      *workspace.Service
+	bf      *backfill.Service
+	qualify *qualify.Settings
+	privacy *privacy.Service
 }
 
-// New returns the API's handlers over the workspace operations and the
-// backfills.
-func New(ws *workspace.Service, bf *backfill.Service) *Handlers { return &Handlers{ws: ws, bf: bf} }
+// New returns the API's handlers over the workspace operations, the
+// backfills, the qualification settings and privacy deletions.
+func New(ws *workspace.Service, bf *backfill.Service, q *qualify.Settings, p *privacy.Service) *Handlers {
+	return &Handlers{ws: ws, bf: bf, qualify: q, privacy: p}
+}
 
 // OpenAPI serves the API's description.
 func (h *Handlers) OpenAPI(c *gin.Context) error {

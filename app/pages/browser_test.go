@@ -57,7 +57,8 @@ func TestBrowserSetUpTestBreakFixReplay(t *testing.T) {
 		{"map fields", s.mapFields}, {"create recommended properties", s.createRecommended},
 		{"test signup succeeds", s.testSignupSucceeds}, {"break the mapping", func() { failed = s.breakMapping() }},
 		{"fix and replay", func() { s.fixAndReplay(failed) }}, {"charts", s.charts}, {"route a campaign", s.routeCampaign},
-		{"leads", s.leads}, {"API tokens", s.apiTokens}, {"members", s.members}, {"home", s.home},
+		{"leads", s.leads}, {"qualification", s.qualification}, {"API tokens", s.apiTokens}, {"members", s.members},
+		{"home", s.home}, {"forget a person", s.forget},
 	}
 	for _, step := range steps {
 		at := time.Now()
@@ -310,6 +311,51 @@ func (s *scenario) routeCampaign() {
 	assert.Contains(s.t, c.text("main"), "acme-emea.hubspot.test")
 	c.open(s.url("/app/sources/"+s.srcID+"/routes"), "#routes-form")
 	s.page("routing")
+}
+
+// qualification sets a rule with the pickers, sees what a qualification
+// would send, then switches the rule to a deal stage.
+func (s *scenario) qualification() {
+	c := s.c
+	c.open(s.url("/app/sources/"+s.srcID+"/qualification"), "#qualification-form")
+	assert.Contains(s.t, c.text("#current-rule"), "No rule yet")
+	c.fill("#rf-inbound-url", "https://referral-factory.com/webhook/Tok3nOfTheCustomer42/qualify")
+	c.choose("#property", "lifecyclestage")
+	c.choose("#value", "customer")
+	c.submit("save the rule", `#qualification-form button[type="submit"]`, s.flashHas("Qualification rule saved"))
+	rule := c.text("#current-rule")
+	assert.Contains(s.t, rule, "lifecyclestage")
+	assert.Contains(s.t, rule, "customer")
+	assert.NotContains(s.t, rule, "Tok3nOfTheCustomer42", "the inbound URL's token is hidden")
+	s.page("qualification")
+
+	c.fill("#test-code", "ADA1")
+	c.submit("test", `form[action$="/qualification/test"] button`, `document.querySelector("#qualification-preview")`)
+	preview := c.text("#qualification-preview")
+	assert.Contains(s.t, preview, "code=ADA1")
+	assert.Contains(s.t, preview, "POST https://referral-factory.com/webhook/")
+	assert.NotContains(s.t, preview, "Tok3nOfTheCustomer42")
+	s.page("qualification-test")
+
+	c.do("pick deals", chromedp.Click(chromedp.CSS("#object-deal")))
+	c.choose("#stage", "closedwon")
+	c.submit("save the deal rule", `#qualification-form button[type="submit"]`, s.flashHas("Qualification rule saved"))
+	assert.Contains(s.t, c.text("#current-rule"), "dealstage")
+	assert.Contains(s.t, c.text("#current-rule"), "closedwon")
+}
+
+// forget deletes what the workspace keeps about Ada and sees the deletion
+// recorded without her address.
+func (s *scenario) forget() {
+	c := s.c
+	c.open(s.url("/app/privacy"), "#forget-email")
+	c.fill("#forget-email", "ada@example.com")
+	c.submit("forget", `form[action="/app/privacy/forget"] button`, s.flashHas("Deleted:"))
+	assert.Contains(s.t, c.text("#deletions"), "refhub (forget)")
+	assert.NotContains(s.t, c.text("main"), "ada@example.com")
+	s.page("privacy")
+	c.open(s.url("/app/sources/"+s.srcID+"/activity"), "main")
+	assert.NotContains(s.t, c.text("main"), "a•••@example.com", "her signups are gone from the activity")
 }
 
 // leads opens the Leads tab: leads use the referrer mapping until a lead

@@ -25,6 +25,8 @@ import (
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
 	"github.com/refhub/refhub/app/backfill"
+	"github.com/refhub/refhub/app/privacy"
+	"github.com/refhub/refhub/app/qualify"
 	"github.com/refhub/refhub/app/queue"
 	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/app/workspace"
@@ -85,6 +87,8 @@ func outcomeText(o queue.Outcome) string {
 		return "The contact already existed and had nothing empty to fill"
 	case queue.Superseded:
 		return "A newer signup for the same email was delivered instead"
+	case queue.Qualified:
+		return "Qualified the referral at Referral Factory"
 	}
 	return "Delivered"
 }
@@ -119,6 +123,8 @@ type Deps struct {
 	// RedisProblems are the settings of refhub's Redis under which accepted
 	// signups can be lost, shown on the home page.
 	RedisProblems func() []redisconn.Problem
+	Qualify       *qualify.Settings // the Qualification tab
+	Erasure       *privacy.Service  // the Privacy page: forgetting people
 }
 
 // Pages serve the settings app.

@@ -196,6 +196,9 @@ func (q *Queue) replayIDs(ctx context.Context, hubs []int64, src string, ids []s
 func (q *Queue) replay(ctx context.Context, src string, evs []Event) (int, error) {
 	n := 0
 	for _, ev := range evs {
+		if ev.Kind != "" {
+			continue // not a signup: the room that recorded it replays it
+		}
 		ev.Status, ev.Replays, ev.UpdatedAt = Queued, ev.Replays+1, q.now().UTC()
 		ev.Reason, ev.Fix, ev.Code, ev.Property = "", "", "", ""
 		raw, err := ev.encode()

@@ -28,6 +28,12 @@ const (
 	Rejected  Status = "rejected"  // not accepted at the webhook (4xx); never queued
 )
 
+// Kind is what an activity record is about.
+type Kind string
+
+// KindQualification is a referral qualified at Referral Factory.
+const KindQualification Kind = "qualification"
+
 // Outcome says what delivery did in HubSpot.
 type Outcome string
 
@@ -39,6 +45,7 @@ const (
 	Filled     Outcome = "filled"     // contact exists; empty fields were filled
 	Unchanged  Outcome = "unchanged"  // contact exists; nothing was empty to fill
 	Superseded Outcome = "superseded" // a newer signup for the email was delivered first
+	Qualified  Outcome = "qualified"  // the referral was qualified at Referral Factory
 )
 
 // Event is one signup received from Referral Factory, with its delivery
@@ -55,6 +62,9 @@ type Event struct {
 	Payload    []payload.Field `json:"payload"`
 	Test       bool            `json:"test,omitempty"`
 	Lead       bool            `json:"lead,omitempty"` // a person invited, not a referrer (app/leads)
+	// Kind is empty for a signup; KindQualification for a referral
+	// qualified at Referral Factory (recorded with Record, never on a lane).
+	Kind Kind `json:"kind,omitempty"`
 	// Origin is how the signup reached refhub when not by webhook:
 	// "backfill" or "reconcile" (read from Referral Factory's API).
 	Origin Origin `json:"origin,omitempty"`

@@ -65,7 +65,7 @@ func (o *Events) LastPayload(ctx context.Context, src tenants.Source) (*queue.Ev
 		return nil, err
 	}
 	for i := range evs {
-		if !evs[i].Test && len(evs[i].Payload) > 0 {
+		if !evs[i].Test && evs[i].Kind == "" && len(evs[i].Payload) > 0 {
 			return &evs[i], nil
 		}
 	}
@@ -81,14 +81,19 @@ func (o *Events) Retry(ctx context.Context, src tenants.Source, id string) (queu
 	if err != nil {
 		return ev, err
 	}
-	switch ev.Status {
-	case queue.Failed:
+	switch {
+	case ev.Status == queue.Failed && ev.Kind != "":
+		if _, err := o.replayRecords(ctx, []queue.Event{ev}); err != nil {
+			return ev, err
+		}
+		return o.d.Queue.Event(ctx, ev.HubID, ev.ID)
+	case ev.Status == queue.Failed:
 		if _, err := o.d.Queue.Replay(ctx, []int64{ev.HubID}, src.ID, []string{ev.ID}); err != nil {
 			return ev, err
 		}
 		o.d.Wake()
 		return o.d.Queue.Event(ctx, ev.HubID, ev.ID)
-	case queue.Rejected:
+	case ev.Status == queue.Rejected:
 		if len(ev.Payload) == 0 {
 			return ev, apperr.New(apperr.Unprocessable, "this request had no readable signup data to send again")
 		}
@@ -153,8 +158,54 @@ func (o *Events) Replay(ctx context.Context, src tenants.Source, ids []string) (
 	if err != nil {
 		return n, 0, err
 	}
+	m, err := o.replayOthers(ctx, src, ids)
+	n += m
+	if err != nil {
+		return n, 0, err
+	}
 	left, err := o.deadCount(ctx, src)
 	return n, left, err
+}
+
+// replayOthers replays the dead letters that are not signups (of ids, or
+// the first MaxReplay) through the rooms that recorded them.
+func (o *Events) replayOthers(ctx context.Context, src tenants.Source, ids []string) (int, error) {
+	var evs []queue.Event
+	if len(ids) > 0 {
+		for _, id := range ids {
+			if ev, err := o.Find(ctx, src, id); err == nil && ev.Kind != "" {
+				evs = append(evs, ev)
+			}
+		}
+	} else {
+		for cursor := ""; len(evs) < queue.MaxReplay; {
+			page, next, err := o.d.Queue.DeadLetters(ctx, src.AllPortals(), src.ID, queue.DeadPage{After: cursor, Limit: queue.MaxDeadPage})
+			if err != nil {
+				return 0, err
+			}
+			for _, ev := range page {
+				if ev.Kind != "" {
+					evs = append(evs, ev)
+				}
+			}
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+	}
+	return o.replayRecords(ctx, evs)
+}
+
+func (o *Events) replayRecords(ctx context.Context, evs []queue.Event) (int, error) {
+	n := 0
+	for _, own := range o.d.Owners {
+		m, err := own.ReplayRecords(ctx, evs)
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // explainWaiting tells why queued events that were not attempted yet are
@@ -163,7 +214,7 @@ func (o *Events) Replay(ctx context.Context, src tenants.Source, ids []string) (
 func (o *Events) explainWaiting(ctx context.Context, evs []queue.Event) {
 	states := map[int64]string{}
 	for i, ev := range evs {
-		if ev.Status != queue.Queued || ev.Reason != "" {
+		if ev.Status != queue.Queued || ev.Reason != "" || ev.Kind != "" {
 			continue
 		}
 		why, seen := states[ev.HubID]

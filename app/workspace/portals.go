@@ -124,6 +124,11 @@ func (o *Portals) Delete(ctx context.Context, p tenants.Portal) error {
 	if err := o.d.Limiter.Purge(ctx, p.HubID); err != nil {
 		return err
 	}
+	for _, own := range o.d.Owners {
+		if err := own.PurgePortal(ctx, p.HubID); err != nil {
+			return err
+		}
+	}
 	o.d.Properties.Drop(ctx, p.HubID)
 	if err := o.d.Leads.Purge(ctx, p.HubID); err != nil {
 		return err

@@ -46,6 +46,18 @@ type Deps struct {
 	Now        func() time.Time
 	PublicURL  string // REFHUB_PUBLIC_URL: webhook URLs are under it
 	AppBase    string // HUBSPOT_APP_BASE: links to contacts are under it
+	// Owners are the rooms keeping more of a portal's or a source's data
+	// (qualifications): deleting one asks each to remove its own.
+	Owners []Owner
+}
+
+// Owner is a room keeping data of portals and sources beyond the queue's,
+// and records in their activity that are not signups (qualifications): it
+// removes its data with a portal or source, and replays its dead letters.
+type Owner interface {
+	PurgePortal(ctx context.Context, hub int64) error
+	PurgeSource(ctx context.Context, src tenants.Source) error
+	ReplayRecords(ctx context.Context, evs []queue.Event) (int, error)
 }
 
 // SourcePurger removes what a room keeps about a deleted source.

@@ -89,6 +89,11 @@ func (o *Sources) Delete(ctx context.Context, src tenants.Source) error {
 		return err
 	}
 	o.d.Redis.Del(ctx, testCounterKey(src.ID))
+	for _, own := range o.d.Owners {
+		if err := own.PurgeSource(ctx, src); err != nil {
+			return err
+		}
+	}
 	if o.d.Backfill != nil {
 		if err := o.d.Backfill.PurgeSource(ctx, src.ID); err != nil {
 			return err

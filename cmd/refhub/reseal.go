@@ -16,6 +16,6 @@ func reseal(ctx context.Context, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "re-encrypted the tokens of %d portals and the secrets of %d sources with the primary key\n", r.Portals, r.Sources)
+	fmt.Fprintf(stdout, "re-encrypted the tokens of %d portals, the secrets of %d sources and %d qualification URLs with the primary key\n", r.Portals, r.Sources, r.QualificationRules)
 	return nil
 }

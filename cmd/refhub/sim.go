@@ -30,7 +30,8 @@ func hubspotSim(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	sim := hubspottest.New(hubspottest.Options{ClientID: *clientID, ClientSecret: *clientSecret,
-		RequiredScopes: install.Scopes(), RedirectURIs: strings.Split(*redirects, ","), TokenTTL: *ttl, RateLimit: *rate, RateWindow: *window})
+		RedirectURIs: strings.Split(*redirects, ","), TokenTTL: *ttl, RateLimit: *rate, RateWindow: *window,
+		RequiredScopes: install.Scopes()}) // the app as declared in hubspot-app.json
 	for i := 0; i < *portals; i++ {
 		hub := int64(1001 + i)
 		sim.AddPortal(hubspottest.Portal{HubID: hub, Domain: fmt.Sprintf("portal-%d.hubspot.test", hub),

@@ -79,8 +79,7 @@ func Start(t testing.TB, o Options) *Env {
 	so.ClientID, so.ClientSecret = "refhub-test", "refhub-test-secret"
 	so.RedirectURIs = []string{oauth.RedirectURI(public)}
 	if so.RequiredScopes == nil {
-		// The simulated app is registered with the scopes refhub declares.
-		so.RequiredScopes = install.Scopes()
+		so.RequiredScopes = install.Scopes() // the app as declared in hubspot-app.json
 	}
 	if o.Clock != nil {
 		so.Clock = o.Clock.Now

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/internal/redistest"
@@ -95,6 +96,7 @@ func startCluster(t *testing.T, o clusterOptions) *cluster {
 	so := o.sim
 	so.ClientID, so.ClientSecret = "systest-client", "systest-secret-value-do-not-leak"
 	so.RedirectURIs = []string{oauth.RedirectURI(public)}
+	so.RequiredScopes = install.Scopes() // the app as declared in hubspot-app.json
 	sim := hubspottest.NewTestServer(t, so)
 	for _, p := range o.portals {
 		sim.AddPortal(p)
