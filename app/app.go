@@ -20,6 +20,7 @@ import (
 	"github.com/refhub/refhub/app/api"
 	"github.com/refhub/refhub/app/auth"
 	"github.com/refhub/refhub/app/backfill"
+	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/delivery"
 	"github.com/refhub/refhub/app/hshooks"
 	"github.com/refhub/refhub/app/ingest"
@@ -161,6 +162,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	props := properties.New(a.rdb, hs, a.tokens, limiter, now)
 	wake := func() { a.engine.Wake() }
 	a.leads = leads.New(a.rdb, a.log, now, a.queue.Signal)
+	dealSvc := deals.New(a.rdb)
 	intake := ingest.NewIntake(a.queue, wake)
 	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
 
@@ -169,7 +171,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 			Quota: quota, Clock: a.opts.Clock, Log: a.log, Owner: replicaName()})
 	qs := a.wireHooks(hs, vault, rf, limiter, props)
 	a.ws = workspace.New(workspace.Deps{Redis: a.rdb, Store: a.store, Sources: a.sources, Queue: a.queue,
-		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Leads: a.leads, Intake: intake, Quota: quota,
+		Limiter: limiter, Tokens: a.tokens, HubSpot: hs, Properties: props, Leads: a.leads, Deals: dealSvc, Intake: intake, Quota: quota,
 		Backfill: a.backfill, Wake: wake, Log: a.log, Now: now, PublicURL: cfg.PublicURL, AppBase: cfg.AppBase,
 		Owners: []workspace.Owner{a.qualifier}})
 	sessions := auth.NewSessions(secret, a.rdb, oauth.IsHTTPS(cfg.PublicURL), now)
@@ -194,7 +196,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	}
 	a.engine = delivery.New(dcfg, delivery.Deps{Queue: a.queue, Limiter: limiter, HubSpot: hs,
 		Portals: a.ws.Portals, Sources: a.sources, Tokens: a.tokens, Properties: props, Leads: a.leads,
-		Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
+		Deals: dealSvc, Metrics: delivery.NewMetrics(a.registry), Log: a.log, Now: now})
 }
 
 // replicaName names this process in leases: host, process id, and a

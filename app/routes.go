@@ -63,6 +63,8 @@ func (a *App) Handler() http.Handler {
 	v1.DELETE("/sources/:id/lead-mapping", load.Source(api.DeleteLeadMapping))
 	v1.PUT("/sources/:id/lead-rule", load.Source(api.PutLeadRule))
 	v1.DELETE("/sources/:id/lead-rule", load.Source(api.DeleteLeadRule))
+	v1.PUT("/sources/:id/deals", load.Source(api.PutDeals))
+	v1.DELETE("/sources/:id/deals", load.Source(api.DeleteDeals))
 	v1.POST("/sources/:id/rotate-url", load.Source(api.RotateURL))
 	v1.POST("/sources/:id/secret", load.Source(api.CreateSecret))
 	v1.DELETE("/sources/:id/secret", load.Source(api.DeleteSecret))

@@ -139,10 +139,12 @@ type Source struct {
 	LeadMapping *Mapping `json:"lead_mapping,omitempty"`
 	// LeadRule overrides how a signup is recognised as a lead; nil: the
 	// built-in rule (app/leads).
-	LeadRule   *LeadRule `json:"lead_rule,omitempty"`
-	PastHubIDs []int64   `json:"past_hub_ids,omitempty"` // portals it sent to before a route change
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	LeadRule *LeadRule `json:"lead_rule,omitempty"`
+	// Deals says which signups also become deals, and how; nil: none do.
+	Deals      *DealSettings `json:"deals,omitempty"`
+	PastHubIDs []int64       `json:"past_hub_ids,omitempty"` // portals it sent to before a route change
+	CreatedAt  time.Time     `json:"created_at"`
+	UpdatedAt  time.Time     `json:"updated_at"`
 
 	// Token is the unguessable part of the webhook URL and Secret the
 	// expected value of the SecretName header. Both are stored encrypted and

@@ -101,6 +101,7 @@ type Engine struct {
 	tokens  Tokens
 	props   Properties
 	leads   Leads
+	deals   Deals
 	metrics *Metrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -119,6 +120,7 @@ type Deps struct {
 	Tokens     Tokens
 	Properties Properties // optional
 	Leads      Leads      // optional: without it leads are delivered like referrers, unlinked
+	Deals      Deals      // optional: without it no deals are written
 	Metrics    *Metrics   // optional
 	Log        *slog.Logger
 	Now        func() time.Time
@@ -137,7 +139,7 @@ func New(cfg Config, d Deps) *Engine {
 		d.Metrics = NewMetrics(nil)
 	}
 	return &Engine{cfg: cfg, q: d.Queue, limiter: d.Limiter, hs: d.HubSpot, portals: d.Portals,
-		sources: d.Sources, tokens: d.Tokens, props: d.Properties, leads: d.Leads, metrics: d.Metrics, log: d.Log,
+		sources: d.Sources, tokens: d.Tokens, props: d.Properties, leads: d.Leads, deals: d.Deals, metrics: d.Metrics, log: d.Log,
 		now: d.Now, owner: tenants.NewID("w"), wake: make(chan struct{}, 1)}
 }
 

@@ -71,9 +71,10 @@ func (e *Engine) round(ctx context.Context, hub int64) decision {
 		return e.at(internalRetry)
 	}
 	b.more = len(items) == e.cfg.BatchSize || b.cut
+	b.missingScopes = portal.MissingDealScopes()
 	lane := &laneResult{}
 	if len(b.works) > 0 {
-		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy)+e.extraCalls(b))
+		res, wait, err := e.limiter.Reserve(ctx, hub, CallsFor(b.policy)+e.extraCalls(b)+e.dealCalls(b))
 		if err != nil {
 			log.Warn("rate limiter", slog.Any("err", err))
 			return e.at(internalRetry)
@@ -136,11 +137,15 @@ func (e *Engine) deliver(ctx context.Context, hub int64, b *batch, res *ratelimi
 	counter := &countingLimiter{Limiter: res.Limiter(), m: e.metrics}
 	api := e.hs.Portal(hub, tokenFn, counter)
 	start := e.now()
-	// The contacts, then the batch's leads linked and counts written.
+	// The contacts, then the batch's leads linked and counts written,
+	// then its deals.
 	write := func(ws []*work) error {
 		err := send(ctx, api, b.policy, ws)
 		if err == nil {
 			err = e.followLeads(ctx, hub, api, b)
+		}
+		if err == nil {
+			err = e.followDeals(ctx, hub, api, b)
 		}
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/properties"
@@ -23,11 +24,13 @@ type work struct {
 	subjects []leads.Subject // who each item is, for the referrer links and counts
 	email    string
 	props    map[string]string
-	newest   time.Time // the newest Event.Time merged
+	deal     *deals.Input // the referral's deal, when its source makes one
+	newest   time.Time    // the newest Event.Time merged
 
 	done      bool
 	outcome   queue.Outcome
 	contactID string
+	dealID    string
 	bad       *Reason
 	retryErr  error
 }
@@ -98,6 +101,9 @@ type batch struct {
 	defs    map[string]hubspot.Property // the portal's properties (nil: unknown)
 	leadish bool                        // leads or referral counts are involved: links and counts may need calls
 	more    bool                        // signups wait behind this batch in the lane
+	dealish bool                        // some work has a deal to write
+
+	missingScopes []string // deal scopes the portal's install lacks
 }
 
 // prepare maps the events at the head of a lane to contacts. It takes the
@@ -149,12 +155,22 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 			sub.KnownByEmailOnly()
 		}
 		b.leadish = b.leadish || sub.Lead || sub.CountProps != (leads.Counts{})
+		var identity string
+		if len(sub.Self) > 0 {
+			identity = sub.Self[0]
+		}
+		deal := dealFor(src, it.Event.Lead, identity, m.OnExisting, pl)
+		b.dealish = b.dealish || deal != nil
 		if w, ok := byEmail[email]; ok {
+			newer := !it.Event.Time().Before(w.newest)
 			w.merge(it, props)
 			w.subjects = append(w.subjects, sub)
+			if deal != nil && (newer || w.deal == nil) {
+				w.deal = deal
+			}
 			continue
 		}
-		w := &work{items: []queue.Item{it}, subjects: []leads.Subject{sub}, email: email, props: props, newest: it.Event.Time()}
+		w := &work{items: []queue.Item{it}, subjects: []leads.Subject{sub}, email: email, props: props, newest: it.Event.Time(), deal: deal}
 		byEmail[email] = w
 		b.works = append(b.works, w)
 	}

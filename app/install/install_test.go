@@ -38,6 +38,7 @@ func TestInstallRequestsExactlyTheDeclaredScopes(t *testing.T) {
 	sort.Strings(got)
 	sort.Strings(want)
 	assert.Equal(t, want, got)
+	assert.Subset(t, got, tenants.DealScopes, "deals need their object and schema scopes")
 	assert.Equal(t, env.Config.ClientID, loc.Query().Get("client_id"))
 	assert.Equal(t, env.URL("/oauth/callback"), loc.Query().Get("redirect_uri"))
 	assert.NotEmpty(t, loc.Query().Get("state"))

@@ -133,6 +133,9 @@ func (o *Portals) Delete(ctx context.Context, p tenants.Portal) error {
 	if err := o.d.Leads.Purge(ctx, p.HubID); err != nil {
 		return err
 	}
+	if err := o.d.Deals.Purge(ctx, p.HubID); err != nil {
+		return err
+	}
 	return o.d.Store.DeletePortal(ctx, p)
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/properties"
@@ -36,6 +37,7 @@ type Deps struct {
 	HubSpot    *hubspot.Client
 	Properties *properties.Cache
 	Leads      *leads.Service
+	Deals      *deals.Service
 	Intake     *ingest.Intake
 	Backfill   SourcePurger // a source's backfill jobs and schedule
 	Quota      *ingest.Quota

@@ -19,12 +19,23 @@ type PortalView struct {
 	StatusReason string               `json:"status_reason,omitempty"`
 	InstalledBy  string               `json:"installed_by"`
 	ConnectedAt  time.Time            `json:"connected_at"`
+	// Deals is "ready", or "reconnect to enable deals" for a portal
+	// installed before refhub wrote deals (its contacts keep flowing).
+	Deals string `json:"deals"`
 }
 
 // ViewPortal returns the view of p.
 func ViewPortal(p tenants.Portal) PortalView {
 	return PortalView{HubID: p.HubID, Domain: p.Domain, Status: p.Status, StatusReason: p.StatusReason,
-		InstalledBy: p.InstalledByEmail, ConnectedAt: p.ConnectedAt}
+		InstalledBy: p.InstalledByEmail, ConnectedAt: p.ConnectedAt, Deals: DealsReadiness(p)}
+}
+
+// DealsReadiness says whether the portal's install granted what deals need.
+func DealsReadiness(p tenants.Portal) string {
+	if len(p.MissingDealScopes()) > 0 {
+		return "reconnect to enable deals"
+	}
+	return "ready"
 }
 
 // SourceView is a source as the API and the pages show it: its secrets
@@ -41,15 +52,17 @@ type SourceView struct {
 	// LeadMapping is null until one is saved: leads use Mapping until then.
 	LeadMapping *tenants.Mapping `json:"lead_mapping"`
 	// LeadRule is null for the built-in rule (README.md, "Leads").
-	LeadRule  *tenants.LeadRule `json:"lead_rule"`
-	CreatedAt time.Time         `json:"created_at"`
-	UpdatedAt time.Time         `json:"updated_at"`
+	LeadRule *tenants.LeadRule `json:"lead_rule"`
+	// Deals is null while the source creates no deals (README.md, "Deals").
+	Deals     *tenants.DealSettings `json:"deals"`
+	CreatedAt time.Time             `json:"created_at"`
+	UpdatedAt time.Time             `json:"updated_at"`
 }
 
 // View returns the view of src.
 func (o *Sources) View(src tenants.Source) SourceView {
 	v := SourceView{ID: src.ID, Name: src.Name, HubID: src.HubID, WebhookURL: o.WebhookURL(src),
-		HasSecret: src.Secret != "", Mapping: src.Mapping, Routes: src.Routes, LeadMapping: src.LeadMapping, LeadRule: src.LeadRule, CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
+		HasSecret: src.Secret != "", Mapping: src.Mapping, Routes: src.Routes, LeadMapping: src.LeadMapping, LeadRule: src.LeadRule, Deals: src.Deals, CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
 	if v.HasSecret {
 		v.SecretHeader = src.SecretHeader()
 	}

@@ -212,3 +212,24 @@ func (p *pipeline) render() pipelineJSON {
 	}
 	return out
 }
+
+// DeleteStage deletes a stage of a deal pipeline as an admin would in
+// settings (HubSpot asks to move its deals first; deals here keep the
+// stage id, which writes then refuse as an unknown option). It panics on
+// an unknown portal, pipeline or stage, or the pipeline's last stage.
+func (s *Server) DeleteStage(hubID int64, pipelineID, stageID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pt := s.mustPortal("DeleteStage", hubID)
+	p, ok := pt.pipeline(pipelineID)
+	if !ok {
+		panic(fmt.Sprintf("hubspottest: DeleteStage: no pipeline %q", pipelineID))
+	}
+	i := slices.IndexFunc(p.stages, func(st *pipelineStage) bool { return st.id == stageID })
+	if i < 0 || len(p.stages) == 1 {
+		panic(fmt.Sprintf("hubspottest: DeleteStage: no stage %q in pipeline %q, or it is the last one", stageID, pipelineID))
+	}
+	p.stages = slices.Delete(p.stages, i, i+1)
+	p.updated = s.now()
+	pt.syncPipelineOptions()
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/app/install"
 	"github.com/refhub/refhub/app/redisconn"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/redistest"
@@ -54,7 +55,7 @@ func startEnv(ctx context.Context, cfg Config, sz sizes) (*env, error) {
 		return nil, err
 	}
 	sim := hubspottest.New(hubspottest.Options{ClientID: clientID, ClientSecret: clientSecret,
-		RateLimit: sz.simLimit, RateWindow: sz.window})
+		RateLimit: sz.simLimit, RateWindow: sz.window, RequiredScopes: install.Scopes()})
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	e := &env{cfg: cfg, sz: sz, redis: rs, sim: sim, simURL: "http://" + ln.Addr().String(),
 		keys: oauth.GenerateKeySpec("bench"), stop: stop, done: make(chan struct{})}

@@ -1,0 +1,25 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/refhub/refhub/tenants"
+)
+
+// PutDeals sets which of the source's signups also become deals, and how.
+func (h *Handlers) PutDeals(c *gin.Context, src tenants.Source) error {
+	var d tenants.DealSettings
+	if err := decodeJSON(c, &d); err != nil {
+		return err
+	}
+	src, err := h.ws.Sources.SaveDeals(c.Request.Context(), src, &d)
+	return reply(c, http.StatusOK, h.ws.Sources.View(src), err)
+}
+
+// DeleteDeals stops creating deals for the source (deals made stay).
+func (h *Handlers) DeleteDeals(c *gin.Context, src tenants.Source) error {
+	src, err := h.ws.Sources.SaveDeals(c.Request.Context(), src, nil)
+	return reply(c, http.StatusOK, h.ws.Sources.View(src), err)
+}

@@ -1,0 +1,361 @@
+// Package deals writes one HubSpot deal per referral, beside its contact:
+// in the pipeline and stage the source chose, named from its template,
+// upserted by a unique-value deal property refhub creates once per portal
+// (so however often Referral Factory sends a referral, and however many
+// replicas receive it, it is one deal), never moved back to an earlier
+// stage, and given HubSpot's default association with its contact.
+package deals
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/refhub/refhub/hubspot"
+	"github.com/refhub/refhub/tenants"
+)
+
+// KeyProperty is the unique-value deal property refhub creates in every
+// portal that gets deals: the referral's key (source and Referral Factory
+// identity), which the deal upsert goes by.
+const KeyProperty = "refhub_referral_key"
+
+// keyPropertyDef is KeyProperty as created.
+var keyPropertyDef = hubspot.Property{
+	Name: KeyProperty, Label: "Referral key (refhub)", Type: "string", FieldType: "text",
+	GroupName: "dealinformation", HasUniqueValue: true,
+	Description: "Set by refhub: the Referral Factory referral this deal was made for (one deal per referral).",
+}
+
+// CallsPerBatch is how many HubSpot calls a batch's deals take at most:
+// creating the key property (first batch of a portal only), the pipelines
+// (when not cached), the stage read, the upsert and the associations.
+const CallsPerBatch = 5
+
+// pipelinesTTL is how long a portal's pipelines are reused.
+const pipelinesTTL = time.Minute
+
+// API is what deals need of a HubSpot portal (*hubspot.Portal).
+type API interface {
+	CreatePropertyOf(ctx context.Context, objectType string, prop hubspot.Property) (hubspot.Property, error)
+	ListPipelines(ctx context.Context, objectType string) ([]hubspot.Pipeline, error)
+	ReadDeals(ctx context.Context, idProperty string, keys []string, properties []string) (map[string]hubspot.Deal, error)
+	UpsertDeals(ctx context.Context, idProperty string, inputs []hubspot.DealInput) (*hubspot.DealUpsertResult, error)
+	AssociateDefault(ctx context.Context, fromType, toType string, pairs []hubspot.ObjectPair) (*hubspot.AssociationResult, error)
+}
+
+// Input is one referral's deal to write.
+type Input struct {
+	Key       string                // the referral's key (Key)
+	ContactID string                // its person's contact
+	Settings  *tenants.DealSettings // the source's deal settings
+	Props     map[string]string     // mapped and default properties, and the name
+	Policy    tenants.Policy        // what a repeated signup does to an existing deal
+}
+
+// Key is the deal key of a referral: the source and the person's first
+// identity key (Referral Factory id, code, or email).
+func Key(sourceID, identity string) string { return sourceID + "/" + identity }
+
+// Result is a written deal.
+type Result struct {
+	DealID  string
+	Created bool
+}
+
+// SettingsError is a deal the source's settings cannot make in this portal
+// (a pipeline or stage deleted in HubSpot since they were saved).
+type SettingsError struct {
+	Code, Text, Fix string
+}
+
+func (e *SettingsError) Error() string { return e.Text }
+
+// Service writes deals.
+type Service struct {
+	rdb redis.UniversalClient
+}
+
+// New returns a Service keeping its per-portal state in rdb.
+func New(rdb redis.UniversalClient) *Service { return &Service{rdb: rdb} }
+
+func keyPropertyKey(hub int64) string { return tenants.PortalKey(hub, "deals:keyprop") }
+func pipelinesKey(hub int64) string   { return tenants.PortalKey(hub, "deals:pipelines") }
+
+// Write upserts the deals of ins (at most hubspot.MaxBatch) and associates
+// each with its contact. failed holds, by index in ins, the inputs HubSpot
+// or the settings refused (*SettingsError, *hubspot.ValidationError, ...);
+// err concerns the whole batch (retry it).
+func (s *Service) Write(ctx context.Context, hub int64, api API, ins []Input) (done map[int]Result, failed map[int]error, err error) {
+	done, failed = map[int]Result{}, map[int]error{}
+	if len(ins) == 0 {
+		return done, failed, nil
+	}
+	if err := s.ensureKeyProperty(ctx, hub, api); err != nil {
+		return nil, nil, err
+	}
+	pipes, err := s.pipelines(ctx, hub, api, ins)
+	if err != nil {
+		return nil, nil, err
+	}
+	var keys []string
+	readProps := []string{"pipeline", "dealstage"}
+	for i, in := range ins {
+		if serr := checkSettings(pipes, in.Settings); serr != nil {
+			failed[i] = serr
+			continue
+		}
+		keys = append(keys, in.Key)
+		for k := range in.Props {
+			readProps = append(readProps, k)
+		}
+	}
+	if len(keys) == 0 {
+		return done, failed, nil
+	}
+	existing, err := api.ReadDeals(ctx, KeyProperty, dedupe(keys), dedupe(readProps))
+	if err != nil {
+		return nil, nil, err
+	}
+	// One upsert input per key: the last referral of a key in the batch wins.
+	byKey := map[string][]int{}
+	var order []string
+	for i, in := range ins {
+		if _, bad := failed[i]; bad {
+			continue
+		}
+		if _, seen := byKey[in.Key]; !seen {
+			order = append(order, in.Key)
+		}
+		byKey[in.Key] = append(byKey[in.Key], i)
+	}
+	var upserts []hubspot.DealInput
+	for _, k := range order {
+		idx := byKey[k]
+		in := ins[idx[len(idx)-1]]
+		old, exists := existing[k]
+		props := propsToSend(in, old, exists, pipes)
+		if props == nil {
+			for _, i := range idx {
+				done[i] = Result{DealID: old.ID}
+			}
+			continue
+		}
+		upserts = append(upserts, hubspot.DealInput{Key: k, Properties: props})
+	}
+	if len(upserts) > 0 {
+		res, err := api.UpsertDeals(ctx, KeyProperty, upserts)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, u := range upserts {
+			_, existed := existing[u.Key]
+			for _, i := range byKey[u.Key] {
+				if ferr, ok := res.Failed[u.Key]; ok {
+					failed[i] = ferr
+				} else if d, ok := res.Deals[u.Key]; ok {
+					done[i] = Result{DealID: d.ID, Created: !existed}
+				} else {
+					failed[i] = fmt.Errorf("HubSpot's answer did not include the deal %s", u.Key)
+				}
+			}
+		}
+	}
+	return done, failed, associate(ctx, api, ins, done, failed)
+}
+
+// associate gives every written deal HubSpot's default association with
+// its contact (one call: a batch has at most MaxBatch deals).
+func associate(ctx context.Context, api API, ins []Input, done map[int]Result, failed map[int]error) error {
+	var pairs []hubspot.ObjectPair
+	var owners [][]int
+	at := map[hubspot.ObjectPair]int{}
+	for i := range ins {
+		r, ok := done[i]
+		if !ok || r.DealID == "" || ins[i].ContactID == "" {
+			continue
+		}
+		pr := hubspot.ObjectPair{FromID: r.DealID, ToID: ins[i].ContactID}
+		if j, ok := at[pr]; ok {
+			owners[j] = append(owners[j], i)
+			continue
+		}
+		at[pr] = len(pairs)
+		pairs = append(pairs, pr)
+		owners = append(owners, []int{i})
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	res, err := api.AssociateDefault(ctx, hubspot.ObjectDeals, hubspot.ObjectContacts, pairs)
+	if err != nil {
+		return err
+	}
+	for j, ferr := range res.Failed {
+		for _, i := range owners[j] {
+			delete(done, i)
+			failed[i] = &AssociationError{Err: ferr}
+		}
+	}
+	return nil
+}
+
+// AssociationError is a deal written but not associated with its contact.
+type AssociationError struct{ Err error }
+
+func (e *AssociationError) Error() string {
+	return "associate the deal with its contact: " + e.Err.Error()
+}
+func (e *AssociationError) Unwrap() error { return e.Err }
+
+// propsToSend is what to write to a deal: everything for a new one; for an
+// existing one what the policy lets through, and its pipeline and stage
+// only when that moves the deal forward in the same pipeline. nil: nothing
+// to write.
+func propsToSend(in Input, old hubspot.Deal, exists bool, pipes []hubspot.Pipeline) map[string]string {
+	out := map[string]string{}
+	if !exists {
+		for k, v := range in.Props {
+			out[k] = v
+		}
+		out["pipeline"], out["dealstage"], out[KeyProperty] = in.Settings.Pipeline, in.Settings.Stage, in.Key
+		return out
+	}
+	switch in.Policy {
+	case tenants.Skip:
+	case tenants.FillEmpty:
+		for k, v := range in.Props {
+			if old.Properties[k] == "" {
+				out[k] = v
+			}
+		}
+	default:
+		for k, v := range in.Props {
+			if old.Properties[k] != v {
+				out[k] = v
+			}
+		}
+	}
+	if in.Policy != tenants.Skip && forward(pipes, old, in.Settings) {
+		out["dealstage"] = in.Settings.Stage
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// forward reports whether the chosen stage is later, in the deal's own
+// pipeline, than the stage the deal is in (which a salesperson may have
+// advanced, or closed).
+func forward(pipes []hubspot.Pipeline, old hubspot.Deal, d *tenants.DealSettings) bool {
+	if old.Properties["pipeline"] != d.Pipeline {
+		return false
+	}
+	for _, p := range pipes {
+		if p.ID != d.Pipeline {
+			continue
+		}
+		cur, okCur := p.Stage(old.Properties["dealstage"])
+		want, okWant := p.Stage(d.Stage)
+		if !okWant || cur.Closed() {
+			return false
+		}
+		return !okCur || stageIndex(p, want.ID) > stageIndex(p, cur.ID)
+	}
+	return false
+}
+
+// stageIndex is a stage's place in its pipeline (display order, then the
+// order HubSpot lists them).
+func stageIndex(p hubspot.Pipeline, id string) int {
+	for i, s := range p.Stages {
+		if s.ID == id {
+			return s.DisplayOrder*1000 + i
+		}
+	}
+	return -1
+}
+
+// checkSettings says why a deal cannot be made with d in a portal with
+// pipes, or nil.
+func checkSettings(pipes []hubspot.Pipeline, d *tenants.DealSettings) *SettingsError {
+	for _, p := range pipes {
+		if p.ID != d.Pipeline || p.Archived {
+			continue
+		}
+		if s, ok := p.Stage(d.Stage); ok && !s.Archived {
+			return nil
+		}
+		return &SettingsError{Code: "DEAL_STAGE_UNKNOWN",
+			Text: fmt.Sprintf("The contact is in HubSpot, but its deal was not made: the deal pipeline %q (%s) has no stage %q (it was deleted or archived in HubSpot).", p.ID, p.Label, d.Stage),
+			Fix:  "Choose the stage new deals start in in the source's deal settings (PUT /api/v1/sources/{id}/deals). Then replay the dead letters."}
+	}
+	return &SettingsError{Code: "DEAL_PIPELINE_MISSING",
+		Text: fmt.Sprintf("The contact is in HubSpot, but its deal was not made: the portal has no deal pipeline %q (it was deleted or archived in HubSpot).", d.Pipeline),
+		Fix:  "Choose a pipeline and stage in the source's deal settings (PUT /api/v1/sources/{id}/deals). Then replay the dead letters."}
+}
+
+// ensureKeyProperty creates KeyProperty in the portal once.
+func (s *Service) ensureKeyProperty(ctx context.Context, hub int64, api API) error {
+	n, err := s.rdb.Exists(ctx, keyPropertyKey(hub)).Result()
+	if err != nil || n == 1 {
+		return err
+	}
+	if _, err := api.CreatePropertyOf(ctx, hubspot.ObjectDeals, keyPropertyDef); err != nil {
+		var ce *hubspot.ConflictError
+		if !errors.As(err, &ce) {
+			return fmt.Errorf("create the deal property %s: %w", KeyProperty, err)
+		}
+	}
+	return s.rdb.Set(ctx, keyPropertyKey(hub), "1", 0).Err()
+}
+
+// pipelines returns the portal's deal pipelines, cached for a minute; a
+// cached copy that lacks a pipeline or stage ins need is read again (an
+// admin may just have added it).
+func (s *Service) pipelines(ctx context.Context, hub int64, api API, ins []Input) ([]hubspot.Pipeline, error) {
+	raw, err := s.rdb.Get(ctx, pipelinesKey(hub)).Bytes()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	var pipes []hubspot.Pipeline
+	if err == nil && json.Unmarshal(raw, &pipes) == nil {
+		fresh := true
+		for _, in := range ins {
+			fresh = fresh && checkSettings(pipes, in.Settings) == nil
+		}
+		if fresh {
+			return pipes, nil
+		}
+	}
+	pipes, err = api.ListPipelines(ctx, hubspot.ObjectDeals)
+	if err != nil {
+		return nil, err
+	}
+	if raw, err := json.Marshal(pipes); err == nil {
+		s.rdb.Set(ctx, pipelinesKey(hub), raw, pipelinesTTL)
+	}
+	return pipes, nil
+}
+
+// Purge drops a portal's deal state (the portal was deleted).
+func (s *Service) Purge(ctx context.Context, hub int64) error {
+	return s.rdb.Del(ctx, keyPropertyKey(hub), pipelinesKey(hub)).Err()
+}
+
+func dedupe(xs []string) []string {
+	seen := map[string]bool{}
+	out := xs[:0:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
