@@ -3,12 +3,12 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/web"
 	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/tenants"
 )
@@ -21,19 +21,10 @@ func (h *Handlers) Members(c *gin.Context) error {
 	return reply(c, http.StatusOK, gin.H{"members": ms}, err)
 }
 
-// memberID reads the :memberId of the route (a HubSpot user id).
-func memberID(c *gin.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("memberId"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "no such member")
-	}
-	return id, nil
-}
-
 // PatchMember sets a member's role and portals (owner only:
 // auth.RequireOwner).
 func (h *Handlers) PatchMember(c *gin.Context) error {
-	id, err := memberID(c)
+	id, err := web.MemberID(c)
 	if err != nil {
 		return err
 	}
@@ -58,7 +49,7 @@ func (h *Handlers) PatchMember(c *gin.Context) error {
 // RemoveMember removes a member (owner only); ?confirm=true removes one
 // whose HubSpot grant is the last working one of a portal.
 func (h *Handlers) RemoveMember(c *gin.Context) error {
-	id, err := memberID(c)
+	id, err := web.MemberID(c)
 	if err != nil {
 		return err
 	}

@@ -7,8 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/web"
 	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/tenants"
 )
@@ -76,18 +76,9 @@ func (h *Pages) renderMembers(c *gin.Context, status int, confirm *confirmRemova
 	return nil
 }
 
-// formMember reads the :memberId of a members form.
-func formMember(c *gin.Context) (int64, error) {
-	id, err := strconv.ParseInt(c.Param("memberId"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "no such member")
-	}
-	return id, nil
-}
-
 // SaveMember sets a member's role and portals (owner only).
 func (h *Pages) SaveMember(c *gin.Context) error {
-	id, err := formMember(c)
+	id, err := web.MemberID(c)
 	if err != nil {
 		return err
 	}
@@ -112,7 +103,7 @@ func (h *Pages) SaveMember(c *gin.Context) error {
 // RemoveMember removes a member (owner only); a member whose grant is the
 // last working one of a portal is removed only once the owner confirms.
 func (h *Pages) RemoveMember(c *gin.Context) error {
-	id, err := formMember(c)
+	id, err := web.MemberID(c)
 	if err != nil {
 		return err
 	}

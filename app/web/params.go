@@ -77,3 +77,13 @@ func PageOf[T any](items []T, page, perPage int) []T {
 	start := (page - 1) * perPage
 	return items[start:min(start+perPage, len(items))]
 }
+
+// MemberID reads the :memberId of a members route (a HubSpot user id); one
+// that is not a positive number names no member.
+func MemberID(c *gin.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("memberId"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.New(apperr.NotFound, "no such member")
+	}
+	return id, nil
+}
