@@ -96,8 +96,7 @@ func (w *world) dealOf(id int) (hubspottest.Deal, bool) {
 // read through its public API as a third party would.
 func (w *world) contactsOf(ids ...string) map[string][]string {
 	w.t.Helper()
-	access, _ := w.env.Sim.IssueTokens(hub, 501, []string{"crm.objects.deals.read", "crm.objects.contacts.read"})
-	p := hubspot.New(hubspot.Config{APIBase: w.env.Sim.URL()}).Portal(hub, func(context.Context) (string, error) { return access, nil }, nil)
+	p := w.env.ThirdParty(hub, 501, "crm.objects.deals.read", "crm.objects.contacts.read")
 	got, err := p.ReadAssociations(w.ctx, hubspot.ObjectDeals, hubspot.ObjectContacts, ids)
 	require.NoError(w.t, err)
 	out := map[string][]string{}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
@@ -101,8 +102,7 @@ func (w *world) contact(email string) hubspottest.Contact {
 
 // portal reads HubSpot through its public API, as a third party would.
 func (w *world) portal() *hubspot.Portal {
-	access, _ := w.env.Sim.IssueTokens(hub, 501, []string{"crm.objects.contacts.read", "crm.objects.contacts.write"})
-	return hubspot.New(hubspot.Config{APIBase: w.env.Sim.URL()}).Portal(hub, func(context.Context) (string, error) { return access, nil }, nil)
+	return w.env.ThirdParty(hub, 501, "crm.objects.contacts.read", "crm.objects.contacts.write")
 }
 
 // referredBy returns, for each contact id, the contacts HubSpot links it
@@ -110,7 +110,7 @@ func (w *world) portal() *hubspot.Portal {
 func (w *world) referredBy(ids ...string) map[string][]string {
 	w.t.Helper()
 	p := w.portal()
-	pair, err := p.EnsureAssociationLabel(w.ctx, hubspot.ObjectContacts, hubspot.ObjectContacts, hubspot.LabelDefinition{Name: "refhub_referred_by", Label: "Referred by", InverseLabel: "Referrer"})
+	pair, err := p.EnsureAssociationLabel(w.ctx, hubspot.ObjectContacts, hubspot.ObjectContacts, leads.Label)
 	require.NoError(w.t, err)
 	got, err := p.ReadAssociations(w.ctx, hubspot.ObjectContacts, hubspot.ObjectContacts, ids)
 	require.NoError(w.t, err)

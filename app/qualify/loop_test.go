@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/referralfactory/rftest"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/hubspot/hubspottest"
@@ -53,20 +54,19 @@ func TestReferralLoop(t *testing.T) {
 	referrer, err := rf.AddUser(rftest.NewUser{CampaignID: camp.ID, FirstName: "Rita", Email: "rita@example.com"})
 	require.NoError(t, err)
 	deliver()
-	var leads []int64
+	var leadIDs []int64
 	for _, email := range []string{"leo@example.com", "lia@example.com", "lou@example.com"} {
 		u, err := rf.AddUser(rftest.NewUser{CampaignID: camp.ID, FirstName: "Lead", Email: email, ReferrerID: referrer.ID})
 		require.NoError(t, err)
-		leads = append(leads, u.ID)
+		leadIDs = append(leadIDs, u.ID)
 	}
 	deliver()
 
 	require.Len(t, env.Sim.Contacts(hub), 4, "a contact for the referrer and each lead")
 	rita, ok := env.Sim.ContactByEmail(hub, "rita@example.com")
 	require.True(t, ok)
-	portal := readPortal(env)
-	pair, err := portal.EnsureAssociationLabel(ctx, hubspot.ObjectContacts, hubspot.ObjectContacts,
-		hubspot.LabelDefinition{Name: "refhub_referred_by", Label: "Referred by", InverseLabel: "Referrer"})
+	portal := env.ThirdParty(hub, 501, "crm.objects.contacts.read", "crm.objects.contacts.write")
+	pair, err := portal.EnsureAssociationLabel(ctx, hubspot.ObjectContacts, hubspot.ObjectContacts, leads.Label)
 	require.NoError(t, err)
 	var leadContacts []string
 	for _, email := range []string{"leo@example.com", "lia@example.com", "lou@example.com"} {
@@ -109,7 +109,7 @@ func TestReferralLoop(t *testing.T) {
 	}
 	assert.Equal(t, 1, rf.Count(func(r rftest.Request) bool { return r.Endpoint == "webhook.qualify" }),
 		"one qualify call however often HubSpot sends the event")
-	for i, id := range leads {
+	for i, id := range leadIDs {
 		u, _ := rf.User(id)
 		assert.Equal(t, i == 1, !u.QualifiedAt.IsZero(), "lead %d qualified at Referral Factory: only the one set to customer", i)
 	}
@@ -118,10 +118,4 @@ func TestReferralLoop(t *testing.T) {
 	n, q = counts()
 	assert.Equal(t, "3", n)
 	assert.Equal(t, "1", q, "one qualified lead, counted once although refhub and Referral Factory both reported it")
-}
-
-// readPortal reads HubSpot through its public API, as a third party would.
-func readPortal(env *apptest.Env) *hubspot.Portal {
-	access, _ := env.Sim.IssueTokens(hub, 501, []string{"crm.objects.contacts.read", "crm.objects.contacts.write"})
-	return hubspot.New(hubspot.Config{APIBase: env.Sim.URL()}).Portal(hub, func(context.Context) (string, error) { return access, nil }, nil)
 }

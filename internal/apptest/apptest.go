@@ -25,6 +25,7 @@ import (
 	"github.com/refhub/refhub/app"
 	"github.com/refhub/refhub/app/auth"
 	"github.com/refhub/refhub/app/install"
+	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/clocktest"
 	"github.com/refhub/refhub/internal/redistest"
@@ -475,4 +476,12 @@ func (b *Browser) Portals() []Portal {
 	}
 	b.JSON(http.MethodGet, "/api/v1/portals", nil, http.StatusOK, &out)
 	return out.Portals
+}
+
+// ThirdParty is a client of the portal hubID with a token of userID for
+// scopes: it reads HubSpot through its public API, as another app would, to
+// check what refhub wrote there.
+func (e *Env) ThirdParty(hubID, userID int64, scopes ...string) *hubspot.Portal {
+	access, _ := e.Sim.IssueTokens(hubID, userID, scopes)
+	return hubspot.New(hubspot.Config{APIBase: e.Sim.URL()}).Portal(hubID, func(context.Context) (string, error) { return access, nil }, nil)
 }
