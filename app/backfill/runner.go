@@ -14,6 +14,7 @@ import (
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/queue"
+	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/app/referralfactory"
 	"github.com/refhub/refhub/tenants"
 )
@@ -136,16 +137,7 @@ func (s *Service) Step(ctx context.Context, src string) (bool, time.Duration, er
 
 // sleep waits d of real time, or until ctx ends: the background loops run
 // on real timers (tests step jobs with RunOnce on a simulated clock).
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+var sleep = ratelimit.SystemClock{}.Sleep
 
 // keepAlive renews the lease while a page is in flight.
 func (s *Service) keepAlive(ctx context.Context, src, owner string) {
