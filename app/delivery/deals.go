@@ -52,8 +52,7 @@ func (e *Engine) followDeals(ctx context.Context, hub int64, api deals.API, b *b
 			continue
 		}
 		if len(b.missingScopes) > 0 {
-			w.done = false
-			w.fail(Reason{Code: "DEALS_NEED_RECONNECT",
+			w.undo(Reason{Code: "DEALS_NEED_RECONNECT",
 				Text: "The contact is in HubSpot, but its deal was not made: this portal was installed before refhub wrote deals and has not granted " +
 					strings.Join(b.missingScopes, ", ") + ".",
 				Fix: "Reconnect the portal (install refhub again in it) to enable deals." + replayHint})
@@ -68,15 +67,11 @@ func (e *Engine) followDeals(ctx context.Context, hub int64, api deals.API, b *b
 	}
 	done, failed, err := e.deals.Write(ctx, hub, api, ins)
 	if err != nil {
-		for _, w := range b.works {
-			w.done = false
-		}
+		b.retryAll()
 		return err
 	}
 	for i, ferr := range failed {
-		w := owner[i]
-		w.done = false
-		w.fail(explainDeal(ferr, ins[i].Props))
+		owner[i].undo(explainDeal(ferr, ins[i].Props))
 	}
 	for i, r := range done {
 		owner[i].dealID = r.DealID

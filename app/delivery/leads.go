@@ -55,15 +55,11 @@ func (e *Engine) followLeads(ctx context.Context, hub int64, api leads.API, b *b
 	}
 	failed, err := e.leads.Link(ctx, hub, api, ds, e.sources, b.defs, b.more)
 	if err != nil {
-		for _, w := range b.works {
-			w.done = false
-		}
+		b.retryAll()
 		return err
 	}
 	for i, ferr := range failed {
-		w := owner[i]
-		w.done = false
-		w.fail(explainLink(ferr))
+		owner[i].undo(explainLink(ferr))
 	}
 	return nil
 }

@@ -67,6 +67,21 @@ func (w *work) deliver(o queue.Outcome, contactID string) {
 	w.done, w.outcome, w.contactID = true, o, contactID
 }
 func (w *work) fail(r Reason) { w.bad = &r }
+
+// undo takes back a written contact's delivery: a step after it (its
+// referrer link, its deal) was refused, and the event is dead-lettered with r.
+func (w *work) undo(r Reason) {
+	w.done = false
+	w.fail(r)
+}
+
+// retryAll puts every work of the batch back to retry: a step after the
+// contacts failed for the whole batch, like a failed contact write.
+func (b *batch) retryAll() {
+	for _, w := range b.works {
+		w.done = false
+	}
+}
 func (w *work) settled() bool { return w.done || w.bad != nil }
 
 // pending returns the works that have no result yet.
