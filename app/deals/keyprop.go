@@ -71,3 +71,14 @@ func keyMissing(err error) bool {
 	return strings.Contains(m, KeyProperty) &&
 		(strings.Contains(m, "does not exist") || strings.Contains(m, "doesn't exist") || strings.Contains(m, "property_doesnt_exist"))
 }
+
+// keyRefused is err, or, when it says KeyProperty does not exist although
+// refhub just created it again, a *SettingsError saying what to check.
+func keyRefused(err error) error {
+	if !keyMissing(err) {
+		return err
+	}
+	return &SettingsError{Code: "DEAL_KEY_PROPERTY_REFUSED",
+		Text: fmt.Sprintf("The contact is in HubSpot, but its deal was not made: HubSpot refused refhub's deal property %s, even after refhub created it again (%v).", KeyProperty, err),
+		Fix: fmt.Sprintf("In HubSpot (Settings → Properties → Deal properties), check that %s exists with unique values and is not being deleted by a workflow or another app. Then replay the dead letters.", KeyProperty)}
+}

@@ -39,6 +39,10 @@ func (w *writer) upsert(ctx context.Context, idx []int) error {
 		existing, err = w.api.ReadDeals(ctx, KeyProperty, order, dedupe(readProps))
 		return err
 	})
+	if refusedWhole(err) {
+		w.failAll(ok, err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -61,6 +65,10 @@ func (w *writer) upsert(ctx context.Context, idx []int) error {
 			res, err = w.api.UpsertDeals(ctx, KeyProperty, upserts)
 			return err
 		})
+		if refusedWhole(err) {
+			w.failAll(ok, err)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -68,7 +76,7 @@ func (w *writer) upsert(ctx context.Context, idx []int) error {
 			_, existed := existing[u.Key]
 			for _, i := range groups[u.Key] {
 				if ferr, ok := res.Failed[u.Key]; ok {
-					w.failed[i] = ferr
+					w.failed[i] = keyRefused(ferr)
 				} else if d, ok := res.Deals[u.Key]; ok {
 					w.done[i] = Result{DealID: d.ID, Created: !existed}
 				} else {
@@ -78,6 +86,17 @@ func (w *writer) upsert(ctx context.Context, idx []int) error {
 		}
 	}
 	return associate(ctx, w.api, w.ins, ok, w.done, w.failed)
+}
+
+// failAll fails the inputs idx, not yet written, with a refusal HubSpot
+// gave their batch as a whole (their contacts are written: each deal is
+// dead-lettered with the reason, not the batch retried).
+func (w *writer) failAll(idx []int, err error) {
+	for _, i := range idx {
+		if _, written := w.done[i]; !written {
+			w.failed[i] = keyRefused(err)
+		}
+	}
 }
 
 // associate gives every deal of idx written HubSpot's default association

@@ -203,3 +203,24 @@ func (s *Server) DeleteDealProperty(hubID int64, name string) {
 	delete(pt.dealSchema.props, name)
 	pt.dealSchema.propOrder = slices.DeleteFunc(pt.dealSchema.propOrder, func(n string) bool { return n == name })
 }
+
+// DeleteDeal deletes a deal the way a salesperson does in HubSpot: it is
+// gone from reads and associations, and its unique values are free again.
+// It panics on an unknown portal.
+func (s *Server) DeleteDeal(hubID int64, dealID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pt := s.mustPortal("DeleteDeal", hubID)
+	d, ok := pt.findDeal(dealID)
+	if !ok {
+		return fmt.Errorf("hubspottest: DeleteDeal: portal %d has no deal %s", hubID, dealID)
+	}
+	for name, idx := range pt.deals.unique {
+		if idx[d.props[name]] == d.id {
+			delete(idx, d.props[name])
+		}
+	}
+	pt.assoc.forget(objRef{kind: dealsKind.typeID, id: d.id})
+	delete(pt.deals.records, d.id)
+	return nil
+}
