@@ -80,5 +80,5 @@ func keyRefused(err error) error {
 	}
 	return &SettingsError{Code: "DEAL_KEY_PROPERTY_REFUSED",
 		Text: fmt.Sprintf("The contact is in HubSpot, but its deal was not made: HubSpot refused refhub's deal property %s, even after refhub created it again (%v).", KeyProperty, err),
-		Fix: fmt.Sprintf("In HubSpot (Settings → Properties → Deal properties), check that %s exists with unique values and is not being deleted by a workflow or another app. Then replay the dead letters.", KeyProperty)}
+		Fix:  fmt.Sprintf("In HubSpot (Settings → Properties → Deal properties), check that %s exists with unique values and is not being deleted by a workflow or another app. Then replay the dead letters.", KeyProperty)}
 }
