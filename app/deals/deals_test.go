@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/tenants"
@@ -322,4 +323,25 @@ func TestCallsPerReferral(t *testing.T) {
 			break // the association is checked on a few; the count says the rest
 		}
 	}
+}
+
+// TestKeyPropertyDeletedEndToEnd: an admin deletes refhub's deal key
+// property in HubSpot; a new lead and a repeat still get their deals (the
+// property is created again), with no dead letter.
+func TestKeyPropertyDeletedEndToEnd(t *testing.T) {
+	w := newWorld(t)
+	w.putDeals(settings("p-new"), http.StatusOK)
+	w.send(lead(200, "Ann", "ann@example.com", "L0"))
+	w.drain()
+	w.env.Sim.DeleteDealProperty(hub, deals.KeyProperty)
+	w.send(lead(200, "Annie", "ann@example.com", "L0"))
+	w.send(lead(201, "Bob", "bob@example.com", "L1"))
+	w.drain()
+	assert.Empty(t, w.b.DeadLetters(w.src.ID))
+	require.Len(t, w.env.Sim.Deals(hub), 2)
+	ann, _ := w.dealOf(200)
+	assert.Equal(t, "Referral: Annie (Spring)", ann.Properties["dealname"])
+	_, ok := w.dealOf(201)
+	assert.True(t, ok)
+	assert.Equal(t, 2, w.env.Calls("deals.properties.create"), "created, then created again")
 }
