@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"time"
 
@@ -160,9 +159,7 @@ func (e *env) singleLeads(ctx context.Context, a *benchApp) (float64, error) {
 	}
 	hub := ps[0].hub
 	e.sim.AddProperty(hub, hubspottest.Property{Name: "rf_referral_count", Label: "count", Type: "number", FieldType: "number", GroupName: "contactinformation"})
-	client := hubspot.New(hubspot.Config{APIBase: e.simURL, AppBase: e.simURL, ClientID: clientID, ClientSecret: clientSecret,
-		HTTPClient: &http.Client{Timeout: 20 * time.Second}, UserAgent: "per-lead-baseline"})
-	api := client.Portal(hub, a.Tokens().Func(hub), ratelimit.New(a.Redis(), e.sz.limit, e.sz.window, nil))
+	api := e.benchClient("per-lead-baseline").Portal(hub, a.Tokens().Func(hub), ratelimit.New(a.Redis(), e.sz.limit, e.sz.window, nil))
 	prefix := "single-lead-" + strconv.FormatInt(hub, 10)
 	ref, err := api.UpsertByEmail(ctx, []hubspot.UpsertInput{{Email: prefix + "-ref@example.com", Properties: map[string]string{"email": prefix + "-ref@example.com"}}})
 	if err != nil {
