@@ -18,32 +18,27 @@ func (w *writer) upsert(ctx context.Context, idx []int) error {
 	if err != nil {
 		return err
 	}
-	var ok []int
+	var valid []int
 	readProps := []string{"pipeline", "dealstage"}
 	for _, i := range idx {
 		if serr := checkSettings(pipes, w.ins[i].Settings); serr != nil {
 			w.failed[i] = serr
 			continue
 		}
-		ok = append(ok, i)
+		valid = append(valid, i)
 		for k := range w.ins[i].Props {
 			readProps = append(readProps, k)
 		}
 	}
-	if len(ok) == 0 {
+	if len(valid) == 0 {
 		return nil
 	}
-	order, groups := w.byKey(ok)
+	order, groups := w.byKey(valid)
 	var existing map[string]hubspot.Deal
-	err = w.retryOnce(ctx, func() (err error) {
+	if ok, err := w.try(ctx, valid, func() (err error) {
 		existing, err = w.api.ReadDeals(ctx, KeyProperty, order, dedupe(readProps))
 		return err
-	})
-	if refusedWhole(err) {
-		w.failAll(ok, err)
-		return nil
-	}
-	if err != nil {
+	}); !ok {
 		return err
 	}
 	var upserts []hubspot.DealInput
@@ -61,15 +56,10 @@ func (w *writer) upsert(ctx context.Context, idx []int) error {
 	}
 	if len(upserts) > 0 {
 		var res *hubspot.DealUpsertResult
-		err := w.retryOnce(ctx, func() (err error) {
+		if ok, err := w.try(ctx, valid, func() (err error) {
 			res, err = w.api.UpsertDeals(ctx, KeyProperty, upserts)
 			return err
-		})
-		if refusedWhole(err) {
-			w.failAll(ok, err)
-			return nil
-		}
-		if err != nil {
+		}); !ok {
 			return err
 		}
 		for _, u := range upserts {
@@ -85,18 +75,25 @@ func (w *writer) upsert(ctx context.Context, idx []int) error {
 			}
 		}
 	}
-	return associate(ctx, w.api, w.ins, ok, w.done, w.failed)
+	return associate(ctx, w.api, w.ins, valid, w.done, w.failed)
 }
 
-// failAll fails the inputs idx, not yet written, with a refusal HubSpot
-// gave their batch as a whole (their contacts are written: each deal is
-// dead-lettered with the reason, not the batch retried).
-func (w *writer) failAll(idx []int, err error) {
-	for _, i := range idx {
-		if _, written := w.done[i]; !written {
-			w.failed[i] = keyRefused(err)
+// try runs call (once more after recreating the key property, if HubSpot
+// refused it for lack of it) and reports whether to go on. A refusal of
+// the whole batch fails the inputs idx not yet written — their contacts
+// are written: each deal is dead-lettered with the reason, not the batch
+// retried; any other error concerns the batch.
+func (w *writer) try(ctx context.Context, idx []int, call func() error) (bool, error) {
+	err := w.retryOnce(ctx, call)
+	if refusedWhole(err) {
+		for _, i := range idx {
+			if _, written := w.done[i]; !written {
+				w.failed[i] = keyRefused(err)
+			}
 		}
+		return false, nil
 	}
+	return err == nil, err
 }
 
 // associate gives every deal of idx written HubSpot's default association

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/refhub/refhub/app/deals"
-	"github.com/refhub/refhub/app/leads"
 	"github.com/refhub/refhub/app/ratelimit"
 	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
@@ -21,39 +20,15 @@ const dbDeals = 8
 // refhub's deal key property and the referrer label pair.
 var setupEndpoints = []string{"deals.properties.create", "associations.labels.list", "associations.labels.create"}
 
-// dealsRun is the flood of leads into a source that makes their deals.
-type dealsRun struct {
-	n, refs       int
-	calls         map[string]int
-	crmCalls      int
-	setup         int
-	whole, steady float64
-	took          time.Duration
-	ceiling       float64
-}
-
 // deals delivers referrers, then a flood of leads naming them into a
 // source that makes a deal for every lead, through the webhook with
 // delivery running, and counts the HubSpot calls the leads took
 // (contacts, referrer links, deals); then the same done one lead at a
 // time.
 func (e *env) deals(ctx context.Context, rep *Report) error {
-	if err := e.flush(ctx, dbDeals); err != nil {
-		return err
-	}
-	a, err := e.startApp(dbDeals, 16)
+	r, single, err := e.floodAndBaseline(ctx, rep, dbDeals, e.dealsFlood, e.singleDeals)
 	if err != nil {
 		return err
-	}
-	defer a.close()
-	a.startWorkers()
-	r, err := e.dealsFlood(ctx, rep, a)
-	if err != nil {
-		return err
-	}
-	single, err := e.singleDeals(ctx, a)
-	if err != nil {
-		return fmt.Errorf("one-lead-at-a-time baseline: %w", err)
 	}
 	rep.callsPerDeal = float64(r.crmCalls-r.setup) / float64(r.n)
 	rep.add(Row{Section: "Deals", Name: fmt.Sprintf("HubSpot calls per lead with its referrer link and deal under load: %s leads naming %s referrers, through the webhook with delivery running",
@@ -63,55 +38,25 @@ func (e *env) deals(ctx context.Context, rep *Report) error {
 		Base:  fmt.Sprintf("one lead at a time: %.2f (contact upsert, referrer link, deal create with its association; %d leads)", single, e.sz.leadSingleN),
 		Ratio: fmt.Sprintf("%.0f× fewer", single/rep.callsPerDeal),
 		Limit: "per batch of 100 leads: one contact upsert, one referrer link batch, one deal batch create with each deal's contact association inline; once per portal: the deal key property and the label pair"})
-	rep.add(Row{Section: "Deals", Name: "leads with deals/s, steady state after the first window",
-		Refhub: fmt.Sprintf("%s/s (whole run %s/s: %s leads in %s)", thousands(r.steady), thousands(r.whole), thousands(float64(r.n)), ms(r.took)),
-		Base:   fmt.Sprintf("ceiling %s/s (%d calls/%s × 100 ÷ 3)", thousands(r.ceiling), e.sz.limit, e.sz.window),
-		Ratio:  fmt.Sprintf("%.2f", r.steady/r.ceiling),
-		Limit:  "the portal's rate limit: three calls per batch of 100 leads with deals"})
+	rep.add(e.steadyRow("Deals", "leads with deals/s, steady state after the first window", r, 3,
+		"the portal's rate limit: three calls per batch of 100 leads with deals; a round starts only when the window has room for its worst case (1 contact call, 2 for links and counts, 8 for deals should HubSpot refuse creates), so the window's last slots go unused"))
 	return nil
 }
 
 // dealsFlood seeds a portal whose source makes a deal for every lead,
 // delivers the referrers, then the leads, and waits until every lead is
 // delivered with its deal.
-func (e *env) dealsFlood(ctx context.Context, rep *Report, a *benchApp) (dealsRun, error) {
-	r := dealsRun{n: e.sz.leadN, refs: e.sz.leadRefs}
+func (e *env) dealsFlood(ctx context.Context, rep *Report, a *benchApp) (leadsRun, error) {
+	r := leadsRun{n: e.sz.leadN, refs: e.sz.leadRefs}
 	r.ceiling = float64(e.sz.limit) / e.sz.window.Seconds() * 100 / 3
-	ps, err := e.seed(ctx, a, e.newHubs(1), seedOpts{})
+	f, err := e.referrersThenLeads(ctx, rep, a, "dref", "dlead", r, func(_ int64, src *tenants.Source) {
+		src.Deals = &tenants.DealSettings{CreateFor: []string{tenants.DealsForLeads}, Pipeline: "default", Stage: "appointmentscheduled",
+			Name: "Referral: {first_name}", Defaults: map[string]string{"dealtype": "newbusiness"}}
+	})
 	if err != nil {
 		return r, err
 	}
-	hub, src := ps[0].hub, ps[0].src
-	src.Deals = &tenants.DealSettings{CreateFor: []string{tenants.DealsForLeads}, Pipeline: "default", Stage: "appointmentscheduled",
-		Name: "Referral: {first_name}", Defaults: map[string]string{"dealtype": "newbusiness"}}
-	if _, err := a.Store().SaveSource(ctx, src); err != nil {
-		return r, err
-	}
-	prefix := fmt.Sprintf("dref-%d", hub)
-	g := newLoadGen(e.sz.ingestConns, prefix, ps[0].url)
-	g.keepIDs, g.body = true, func(i int) []byte { return referrerBody(prefix, i) }
-	res := g.count(ctx, e.sz.ingestConns, r.refs)
-	g.close()
-	if res.accepted != r.refs {
-		return r, fmt.Errorf("%d of %d referrers accepted (%v)", res.accepted, r.refs, res.statuses)
-	}
-	if _, err := e.settle(ctx, rep, a, hub, res.ids, time.Minute); err != nil {
-		return r, err
-	}
-
-	lprefix := fmt.Sprintf("dlead-%d", hub)
-	g = newLoadGen(e.sz.ingestConns, lprefix, ps[0].url)
-	g.keepIDs, g.body = true, func(i int) []byte { return leadBody(lprefix, i, i%r.refs) }
-	defer g.close()
-	t0 := time.Now()
-	res = g.count(ctx, e.sz.ingestConns, r.n)
-	if res.accepted != r.n {
-		return r, fmt.Errorf("%d of %d leads accepted (%v)", res.accepted, r.n, res.statuses)
-	}
-	evs, err := e.settle(ctx, rep, a, hub, res.ids, time.Duration(float64(r.n)/r.ceiling*3*float64(time.Second))+time.Minute)
-	if err != nil {
-		return r, err
-	}
+	hub, src, lprefix, evs, t0 := f.hub, f.src, f.leadPrefix, f.evs, f.t0
 	r.whole, r.steady, r.took = rates(evs, t0, e.sz.window)
 	var limited int
 	r.calls, r.crmCalls, limited = e.hubCalls(hub, t0)
@@ -161,48 +106,14 @@ func (e *env) checkDeal(ctx context.Context, a *benchApp, hub int64, srcID, pref
 // with the contact association inline — through the same HubSpot client
 // and shared limiter. It returns the calls per lead.
 func (e *env) singleDeals(ctx context.Context, a *benchApp) (float64, error) {
-	ps, err := e.seed(ctx, a, e.newHubs(1), seedOpts{})
-	if err != nil {
-		return 0, err
-	}
-	hub := ps[0].hub
-	api := e.benchClient("per-lead-deal-baseline").Portal(hub, a.Tokens().Func(hub), ratelimit.New(a.Redis(), e.sz.limit, e.sz.window, nil))
-	prefix := "single-deal-" + strconv.FormatInt(hub, 10)
-	ref, err := api.UpsertByEmail(ctx, []hubspot.UpsertInput{{Email: prefix + "-ref@example.com", Properties: map[string]string{"email": prefix + "-ref@example.com"}}})
-	if err != nil {
-		return 0, err
-	}
-	refID := ref.Contacts[prefix+"-ref@example.com"].ID
-	pair, err := api.EnsureAssociationLabel(ctx, hubspot.ObjectContacts, hubspot.ObjectContacts, leads.Label)
-	if err != nil {
-		return 0, err
-	}
-	t0 := time.Now()
-	for i := range e.sz.leadSingleN {
-		email := signupEmail(prefix, i)
-		res, err := api.UpsertByEmail(ctx, []hubspot.UpsertInput{{Email: email, Properties: map[string]string{"email": email}}})
-		if err != nil {
-			return 0, err
-		}
-		contactID := res.Contacts[email].ID
-		if _, err := api.CreateAssociations(ctx, hubspot.ObjectContacts, hubspot.ObjectContacts,
-			[]hubspot.AssociationInput{{FromID: contactID, ToID: refID, Types: []hubspot.AssociationType{pair.Forward}}}); err != nil {
-			return 0, err
-		}
+	return e.oneLeadAtATime(ctx, a, "per-lead-deal-baseline", func(int64) {}, func(api *hubspot.Portal, _ int, email, contactID, _ string) error {
 		made, err := api.CreateDeals(ctx, []hubspot.DealCreateInput{{TraceID: "d", ContactID: contactID,
 			Properties: map[string]string{"dealname": "Referral: " + email, "pipeline": "default", "dealstage": "appointmentscheduled"}}})
-		if err != nil {
-			return 0, err
+		if err == nil && len(made.Failed) > 0 {
+			err = fmt.Errorf("deal of %s refused: %v", email, made.Failed["d"])
 		}
-		if len(made.Failed) > 0 {
-			return 0, fmt.Errorf("deal of %s refused: %v", email, made.Failed["d"])
-		}
-	}
-	_, total, limited := e.hubCalls(hub, t0)
-	if limited > 0 {
-		return 0, errors.New("HubSpot answered 429 to the one-lead-at-a-time baseline")
-	}
-	return float64(total) / float64(e.sz.leadSingleN), nil
+		return err
+	})
 }
 
 // benchClient is a HubSpot client of the simulator for the bench's own
