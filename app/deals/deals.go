@@ -82,11 +82,17 @@ func (e *SettingsError) Error() string { return e.Text }
 
 // Service writes deals.
 type Service struct {
-	rdb redis.UniversalClient
+	rdb    redis.UniversalClient
+	memKey []byte // keys the hashes of the memory's fields
 }
 
-// New returns a Service keeping its per-portal state in rdb.
-func New(rdb redis.UniversalClient) *Service { return &Service{rdb: rdb} }
+// New returns a Service keeping its per-portal state in rdb. secret keys
+// the hashes it remembers deal keys by (see memory.go): every replica must
+// have the same; a change only costs refused creates until they are
+// remembered again.
+func New(rdb redis.UniversalClient, secret []byte) *Service {
+	return &Service{rdb: rdb, memKey: secret}
+}
 
 func keyPropertyKey(hub int64) string { return tenants.PortalKey(hub, "deals:keyprop") }
 func pipelinesKey(hub int64) string   { return tenants.PortalKey(hub, "deals:pipelines") }

@@ -2,6 +2,7 @@ package deals
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 
@@ -9,25 +10,28 @@ import (
 )
 
 // The memory is a hash per portal of the deal keys refhub has written:
-// field a hash of the key (a key may hold a person's email, which refhub
-// keeps nowhere it does not need it), value the deal id. A key it holds is
-// a repeat (read, upsert, associate); any other is created in one call. It
-// is an optimization only: a key it forgot (Redis lost it, another
-// replica wrote the deal) is created, HubSpot refuses the duplicate by the
-// unique key property, and the deal takes the way of a repeat.
+// field a keyed hash of the key, value the deal id. A key may hold a
+// person's email; keyed with the app's secret, the hash neither holds it
+// nor lets whoever reads Redis confirm a guess of it (a forgotten person's
+// entry says nothing about them). A key it holds is a repeat (read,
+// upsert, associate); any other is created in one call. It is an
+// optimization only: a key it forgot (Redis lost it, another replica wrote
+// the deal) is created, HubSpot refuses the duplicate by the unique key
+// property, and the deal takes the way of a repeat.
 func memoryKey(hub int64) string { return tenants.PortalKey(hub, "deals:written") }
 
-// memoryField is the field of a deal key: 128 bits of its SHA-256.
-func memoryField(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:16])
+// memoryField is the field of a deal key: 128 bits of its HMAC-SHA-256.
+func (s *Service) memoryField(key string) string {
+	m := hmac.New(sha256.New, s.memKey)
+	m.Write([]byte(key))
+	return hex.EncodeToString(m.Sum(nil)[:16])
 }
 
 // remembered reports, by index in ins, the keys refhub has written.
 func (s *Service) remembered(ctx context.Context, hub int64, ins []Input) (map[int]bool, error) {
 	fields := make([]string, len(ins))
 	for i, in := range ins {
-		fields[i] = memoryField(in.Key)
+		fields[i] = s.memoryField(in.Key)
 	}
 	vals, err := s.rdb.HMGet(ctx, memoryKey(hub), fields...).Result()
 	if err != nil {
@@ -47,7 +51,7 @@ func (s *Service) remember(ctx context.Context, hub int64, ins []Input, done map
 	var pairs []any
 	for i, r := range done {
 		if r.DealID != "" {
-			pairs = append(pairs, memoryField(ins[i].Key), r.DealID)
+			pairs = append(pairs, s.memoryField(ins[i].Key), r.DealID)
 		}
 	}
 	if len(pairs) == 0 {

@@ -2,6 +2,8 @@ package deals_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -15,6 +17,10 @@ import (
 	"github.com/refhub/refhub/internal/redistest"
 	"github.com/refhub/refhub/tenants"
 )
+
+// testSecret keys the memory's hashes (the app derives it from its
+// session secret).
+var testSecret = []byte("deal-keys test secret")
 
 // service is a deals.Service on a private Redis, with the simulator portal
 // of servicePortal.
@@ -31,7 +37,7 @@ func newService(t *testing.T) *service {
 	sim, p, contact := servicePortal(t)
 	rdb := redis.NewClient(redistest.Options(t))
 	require.NoError(t, rdb.FlushDB(context.Background()).Err())
-	return &service{Service: deals.New(rdb), rdb: rdb, sim: sim, p: p, contact: contact}
+	return &service{Service: deals.New(rdb, testSecret), rdb: rdb, sim: sim, p: p, contact: contact}
 }
 
 func (s *service) write(t *testing.T, api deals.API, ins ...deals.Input) (map[int]deals.Result, map[int]error) {
@@ -236,8 +242,8 @@ func (wholeRefusal) CreateDeals(context.Context, []hubspot.DealCreateInput) (*hu
 }
 
 // TestMemoryHoldsNoAddress: a deal key holding an email (a referral known
-// to Referral Factory only by its email) is remembered as a hash: no
-// address, nor the key, is in Redis.
+// to Referral Factory only by its email) is remembered as a keyed hash: no
+// address, nor the key, nor its plain hash is in Redis.
 func TestMemoryHoldsNoAddress(t *testing.T) {
 	s := newService(t)
 	in := input(s.contact, "Ann")
@@ -247,8 +253,10 @@ func TestMemoryHoldsNoAddress(t *testing.T) {
 	fields, err := s.rdb.HGetAll(context.Background(), tenants.PortalKey(hub, "deals:written")).Result()
 	require.NoError(t, err)
 	require.Len(t, fields, 1)
+	plain := sha256.Sum256([]byte(in.Key))
 	for f, v := range fields {
 		assert.Regexp(t, `^[0-9a-f]{32}$`, f)
+		assert.NotEqual(t, hex.EncodeToString(plain[:16]), f, "keyed: a guess of the key cannot be confirmed")
 		assert.Equal(t, done[0].DealID, v)
 	}
 	keys, err := s.rdb.Keys(context.Background(), "*").Result()

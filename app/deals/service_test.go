@@ -43,7 +43,7 @@ func TestConcurrentWritersMakeOneDeal(t *testing.T) {
 	for i := range 2 {
 		rdb := redis.NewClient(redistest.Options(t))
 		rdb.FlushDB(context.Background())
-		s := deals.New(rdb)
+		s := deals.New(rdb, testSecret)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -68,7 +68,7 @@ func TestConcurrentWritersMakeOneDeal(t *testing.T) {
 // key property and the pipelines are asked for once.
 func TestRepeatCosts(t *testing.T) {
 	sim, p, contact := servicePortal(t)
-	s := deals.New(redis.NewClient(redistest.Options(t)))
+	s := deals.New(redis.NewClient(redistest.Options(t)), testSecret)
 	for range 3 {
 		_, failed, err := s.Write(context.Background(), hub, p, []deals.Input{input(contact, "Ann")})
 		require.NoError(t, err)
