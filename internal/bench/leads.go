@@ -40,7 +40,8 @@ type leadsRun struct {
 	n, refs       int
 	calls         map[string]int
 	crmCalls      int
-	setup         int // calls the portal makes once, whatever its volume
+	setup         int     // calls the portal makes once, whatever its volume
+	steadyCalls   float64 // calls per lead of the rounds in the steady state
 	whole, steady float64
 	took          time.Duration
 	ceiling       float64

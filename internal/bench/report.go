@@ -67,7 +67,7 @@ func (r *Report) check() {
 			fmt.Sprintf("%.4f", r.callsPerLead), r.callsPerLead <= 0.03})
 	}
 	if r.has("Deals") {
-		r.Targets = append(r.Targets, Target{"HubSpot calls per lead with its deal under load (contacts + referrer links + deals; the portal's one-time setup apart)", "≤ 0.03",
+		r.Targets = append(r.Targets, Target{"HubSpot calls per lead with its deal under load (contacts + referrer links + deals, in the steady state)", "≤ 0.03",
 			fmt.Sprintf("%.4f", r.callsPerDeal), r.callsPerDeal <= 0.03})
 	}
 	if r.has("Token refresh") {
