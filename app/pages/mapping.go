@@ -93,7 +93,7 @@ func (h *Pages) renderMapping(c *gin.Context, status int, src tenants.Source, hu
 		return err
 	}
 	d.fill(v, in)
-	attachProblems(v)
+	attachProblems(v.Problems, "field", v.Fields)
 	v.Ctx, v.Domain = sc, sc.Portal.Domain
 	if hub != sc.Portal.HubID {
 		v.Domain = strconv.FormatInt(hub, 10)
@@ -112,12 +112,14 @@ func (h *Pages) renderMapping(c *gin.Context, status int, src tenants.Source, hu
 	return nil
 }
 
-// attachProblems shows "field N: …" problems next to row N as well.
-func attachProblems(v *mappingView) {
-	for _, p := range v.Problems {
+// attachProblems shows "<row> N: …" problems (row "field", or "deal
+// field") next to row N of fields as well.
+func attachProblems(problems []string, row string, fields []fieldRow) {
+	for _, p := range problems {
+		rest, ok := strings.CutPrefix(p, row+" ")
 		var n int
-		if _, err := fmt.Sscanf(p, "field %d:", &n); err == nil && n >= 1 && n <= len(v.Fields) {
-			v.Fields[n-1].Problem = strings.TrimSpace(p[strings.Index(p, ":")+1:])
+		if _, err := fmt.Sscanf(rest, "%d:", &n); ok && err == nil && n >= 1 && n <= len(fields) {
+			fields[n-1].Problem = strings.TrimSpace(p[strings.Index(p, ":")+1:])
 		}
 	}
 }
