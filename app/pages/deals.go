@@ -97,6 +97,7 @@ func (h *Pages) renderDeals(c *gin.Context, status int, src tenants.Source, form
 		return err
 	}
 	v.rowsView = d.rows(in.Fields, in.Defaults)
+	v.Target = "Deal property"
 	attachProblems(v.Problems, "deal field", v.Fields)
 	v.FieldProblems = map[string]string{}
 	for _, p := range v.Problems {

@@ -173,6 +173,7 @@ type rowsView struct {
 	EnumOptions map[string][]hubspot.Option
 	PropsError  string
 	Warnings    int
+	Target      string // what the property column is headed; "" is "HubSpot property"
 }
 
 // rows are the editor's rows for fields and defaults, each with its sample

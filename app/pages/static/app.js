@@ -165,7 +165,7 @@
   function preview(form) {
     var data = new URLSearchParams(new FormData(form));
     data.set("action", "preview");
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+    fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" }) // form.action may be a control named "action"
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (html === null) return;
