@@ -155,14 +155,7 @@ func dealSettings(f dealForm, in mappingInput) (tenants.DealSettings, []string) 
 func (h *Pages) SaveDeals(c *gin.Context, src tenants.Source) error {
 	form, in := dealsForm(c)
 	v := &dealsView{Unsaved: true}
-	switch {
-	case c.PostForm("action") == "add-field":
-		in.Fields = append(in.Fields, tenants.FieldMap{})
-		return h.renderDeals(c, http.StatusOK, src, form, in, v)
-	case c.PostForm("action") == "add-default":
-		in.Defaults = append(in.Defaults, [2]string{})
-		return h.renderDeals(c, http.StatusOK, src, form, in, v)
-	case c.PostForm("action") == "preview" || c.PostForm("remove_field") != "" || c.PostForm("remove_default") != "":
+	if editRows(c, &in) || c.PostForm("action") == "preview" {
 		return h.renderDeals(c, http.StatusOK, src, form, in, v)
 	}
 	d, probs := dealSettings(form, in)

@@ -126,6 +126,11 @@ func TestDealsTabPreviewsAndWarns(t *testing.T) {
 	status, _, page = de.post(t, url.Values{"action": {"preview"}, "from": {"meta.Budget"}, "to": {"description"}, "name": {"x"}})
 	require.Equal(t, http.StatusOK, status)
 	assert.NotContains(t, page, "is not a number", "text into a text property is fine")
+
+	status, _, page = de.post(t, url.Values{"action": {"add-field"}, "from": {"code"}, "to": {"description"}, "name": {"x"}})
+	require.Equal(t, http.StatusOK, status)
+	assert.Contains(t, page, `id="from-2"`, "without JavaScript, Add a field adds a row to the one mapped and the empty one")
+	assert.NotContains(t, page, `id="from-3"`)
 }
 
 // TestDealsTabSavesAndRemoves: a refused setting is shown next to its
@@ -246,7 +251,9 @@ func TestDealsTabAsksToReconnectPortalsInstalledBeforeDeals(t *testing.T) {
 	key := tenants.PortalKey(1001, "")
 	require.NoError(t, de.env.Redis.Set(ctx, key[:len(key)-1], raw, 0).Err())
 	pipelineCalls := func() int {
-		return de.env.Sim.Count(func(r hubspottest.Request) bool { return r.Endpoint == "pipelines.list" || strings.HasPrefix(r.Endpoint, "deals.") })
+		return de.env.Sim.Count(func(r hubspottest.Request) bool {
+			return r.Endpoint == "pipelines.list" || strings.HasPrefix(r.Endpoint, "deals.")
+		})
 	}
 	before := pipelineCalls()
 

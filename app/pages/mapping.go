@@ -149,6 +149,21 @@ func mappingForm(c *gin.Context) mappingInput {
 	return in
 }
 
+// editRows applies an editor's row button (add a field or a default-value
+// row; a removed row mappingForm left out already) and reports whether
+// the form asked for one rather than to save.
+func editRows(c *gin.Context, in *mappingInput) bool {
+	switch {
+	case c.PostForm("action") == "add-field":
+		in.Fields = append(in.Fields, tenants.FieldMap{})
+	case c.PostForm("action") == "add-default":
+		in.Defaults = append(in.Defaults, [2]string{})
+	default:
+		return c.PostForm("remove_field") != "" || c.PostForm("remove_default") != ""
+	}
+	return true
+}
+
 // buildMapping turns the editor's rows into a mapping, with what is wrong
 // with the default-value rows (Mapping.Validate checks the rest).
 func buildMapping(in mappingInput) (tenants.Mapping, []string) {
@@ -202,13 +217,7 @@ func (h *Pages) SaveMapping(c *gin.Context, src tenants.Source) error {
 			return h.redirectError(c, back, err)
 		}
 		return h.redirectFlash(c, back, "Lead mapping removed: leads are delivered with the referrer mapping again, and still linked to their referrer.", false)
-	case c.PostForm("action") == "add-field":
-		in.Fields = append(in.Fields, tenants.FieldMap{})
-		return h.renderMapping(c, http.StatusOK, src, hub, in, v)
-	case c.PostForm("action") == "add-default":
-		in.Defaults = append(in.Defaults, [2]string{})
-		return h.renderMapping(c, http.StatusOK, src, hub, in, v)
-	case c.PostForm("remove_field") != "" || c.PostForm("remove_default") != "":
+	case editRows(c, &in):
 		return h.renderMapping(c, http.StatusOK, src, hub, in, v)
 	}
 	m, probs := buildMapping(in)
