@@ -26,8 +26,9 @@ func (h *Handlers) DeleteDeals(c *gin.Context, src tenants.Source) error {
 
 // DealChoices lists what the source's deal settings can choose from in its
 // portal: open pipelines with their stages, writable deal properties, the
-// last signup's fields, and whether the portal must be reconnected first.
+// last signup's fields, and whether the portal must be reconnected first
+// (?refresh=1 asks HubSpot again rather than reuse the last minute's list).
 func (h *Handlers) DealChoices(c *gin.Context, src tenants.Source) error {
-	ch, err := h.ws.Sources.DealChoices(c.Request.Context(), src)
+	ch, err := h.ws.Sources.DealChoices(c.Request.Context(), src, c.Query("refresh") != "")
 	return reply(c, http.StatusOK, ch, err)
 }

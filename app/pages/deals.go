@@ -51,6 +51,7 @@ type dealsView struct {
 	// "pipeline", "stage", "name".
 	FieldProblems map[string]string
 	Unsaved       bool
+	Refreshed     bool // the pipelines and properties were asked of HubSpot again
 }
 
 // dealsURL is a source's Deals tab.
@@ -67,7 +68,7 @@ func (h *Pages) Deals(c *gin.Context, src tenants.Source) error {
 		form = dealForm{Referrers: d.For(false), Leads: d.For(true), Pipeline: d.Pipeline, Stage: d.Stage, Name: d.Name}
 		in = inputOf(tenants.Mapping{Fields: d.Fields, Defaults: d.Defaults})
 	}
-	return h.renderDeals(c, http.StatusOK, src, form, in, &dealsView{})
+	return h.renderDeals(c, http.StatusOK, src, form, in, &dealsView{Refreshed: c.Query("refresh") != ""})
 }
 
 // renderDeals renders the Deals tab for form and rows in (the saved
@@ -79,7 +80,7 @@ func (h *Pages) renderDeals(c *gin.Context, status int, src tenants.Source, form
 		return err
 	}
 	v.Ctx, v.Form, v.HasDeal = sc, form, src.Deals != nil
-	if v.Choices, err = h.ws.Sources.DealChoices(ctx, src); err != nil {
+	if v.Choices, err = h.ws.Sources.DealChoices(ctx, src, v.Refreshed); err != nil {
 		e := apperr.As(err)
 		if e.Code == apperr.Internal {
 			return err

@@ -100,6 +100,19 @@ func TestDealsTabOffersThePortalsPipelinesAndWritableProperties(t *testing.T) {
 	}
 	assert.Equal(t, deals.KeyProperty, tenants.DealKeyProperty, "deal settings protect the property deals are upserted by")
 
+	hubspotCalls := func() int {
+		return de.env.Sim.Count(func(r hubspottest.Request) bool {
+			return r.Endpoint == "pipelines.list" || r.Endpoint == "deals.properties.list"
+		})
+	}
+	require.Equal(t, 2, hubspotCalls())
+	_, _, _ = de.post(t, url.Values{"action": {"preview"}, "name": {"{first_name}"}})
+	_, _ = apptest.Get(t, de.b, de.base)
+	assert.Equal(t, 2, hubspotCalls(), "previews and reloads within a minute reuse the portal's pipelines and properties")
+	_, again := apptest.Get(t, de.b, de.base+"?refresh=1")
+	assert.Equal(t, 4, hubspotCalls(), "Reload asks HubSpot again")
+	assert.Contains(t, again, "Pipelines and deal properties reloaded from HubSpot.")
+
 	assert.Contains(t, page, "From the last signup received")
 	assert.Contains(t, page, `<strong id="deal-name-preview">Referral: Ada (Spring)</strong>`, "{last_name} is not in the signup")
 }

@@ -2,6 +2,7 @@ package workspace
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -136,10 +137,10 @@ func (c DealChoices) Property(name string) (properties.View, bool) {
 // All are every deal property of the portal, as Property finds them.
 func (c DealChoices) All() []properties.View { return c.all }
 
-// DealChoices loads what the source's deal settings can choose from. The
-// sample's fields are there even when HubSpot could not be asked (err is
-// then HubSpot's problem).
-func (o *Sources) DealChoices(ctx context.Context, src tenants.Source) (DealChoices, error) {
+// DealChoices loads what the source's deal settings can choose from; the
+// portal's pipelines and deal properties are reused for a minute unless
+// refresh (the Deals tab's preview asks as the admin types).
+func (o *Sources) DealChoices(ctx context.Context, src tenants.Source, refresh bool) (DealChoices, error) {
 	c := DealChoices{Pipelines: []hubspot.Pipeline{}, Properties: []properties.View{}, MissingScopes: []string{}, FieldsFrom: "last_signup"}
 	sample, err := o.events.Sample(ctx, src)
 	if err != nil {
@@ -156,22 +157,56 @@ func (o *Sources) DealChoices(ctx context.Context, src tenants.Source) (DealChoi
 		c.ReconnectNeeded, c.MissingScopes = len(miss) > 0, append(c.MissingScopes, miss...)
 		return c, err
 	}
-	pipes, err := o.dealPipelines(ctx, src)
+	pc, err := o.portalDealChoices(ctx, src, refresh)
 	if err != nil {
 		return c, err
 	}
-	c.Pipelines = OpenPipelines(pipes)
-	list, err := o.dealAPI(src).ListPropertiesOf(ctx, hubspot.ObjectDeals)
-	if err != nil {
-		return c, o.portals.hubspotProblem(ctx, src.HubID, err)
-	}
-	c.all = properties.Views(list)
+	c.Pipelines = OpenPipelines(pc.Pipelines)
+	c.all = properties.Views(pc.Properties)
 	for _, p := range c.all {
 		if p.Writable && tenants.DealOwned(p.Name) == "" {
 			c.Properties = append(c.Properties, p)
 		}
 	}
 	return c, nil
+}
+
+// dealChoicesTTL is how long a portal's deal pipelines and properties are
+// reused for the Deals tab.
+const dealChoicesTTL = time.Minute
+
+func dealChoicesKey(hub int64) string { return tenants.PortalKey(hub, "deals:choices") }
+
+// portalDeals are a portal's deal pipelines and properties as HubSpot
+// lists them.
+type portalDeals struct {
+	Pipelines  []hubspot.Pipeline `json:"pipelines"`
+	Properties []hubspot.Property `json:"properties"`
+}
+
+// portalDealChoices lists the source portal's deal pipelines and
+// properties, or reuses the last listing of the past minute.
+func (o *Sources) portalDealChoices(ctx context.Context, src tenants.Source, refresh bool) (portalDeals, error) {
+	var pd portalDeals
+	key := dealChoicesKey(src.HubID)
+	if raw, err := o.d.Redis.Get(ctx, key).Bytes(); err == nil && !refresh && json.Unmarshal(raw, &pd) == nil {
+		return pd, nil
+	}
+	pipes, err := o.dealPipelines(ctx, src)
+	if err != nil {
+		return pd, err
+	}
+	list, err := o.dealAPI(src).ListPropertiesOf(ctx, hubspot.ObjectDeals)
+	if err != nil {
+		return pd, o.portals.hubspotProblem(ctx, src.HubID, err)
+	}
+	pd = portalDeals{Pipelines: pipes, Properties: list}
+	if raw, err := json.Marshal(pd); err == nil {
+		if err := o.d.Redis.Set(ctx, key, raw, dealChoicesTTL).Err(); err != nil {
+			o.d.Log.Warn("keep the portal's deal choices", "hub", src.HubID, "err", err)
+		}
+	}
+	return pd, nil
 }
 
 // OpenPipelines are the pipelines and stages new deals can be put in:
