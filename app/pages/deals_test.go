@@ -327,3 +327,25 @@ func TestDealsTabForViewersAndOtherWorkspaces(t *testing.T) {
 	}
 	assert.NotNil(t, de.load(t).Deals, "still saved")
 }
+
+// TestDealsTabWhenHubSpotFails: pipelines and properties HubSpot would not
+// list leave the tab usable (ids typed in, the reason shown) and make the
+// choices API answer 502; saving is refused with HubSpot's problem.
+func TestDealsTabWhenHubSpotFails(t *testing.T) {
+	de := startDeals(t)
+	de.env.Sim.SetFaults(hubspottest.Faults{ErrorRate: 1, Statuses: []int{403}})
+	status, page := apptest.Get(t, de.b, de.base+"?refresh=1")
+	require.Equal(t, http.StatusOK, status, page)
+	assert.Contains(t, page, `id="deal-choices-error"`)
+	assert.Contains(t, page, "The deal pipelines and properties could not be loaded from HubSpot")
+	assert.Contains(t, page, `<input id="deal-pipeline" name="pipeline"`, "the pipeline id can be typed")
+	assert.Contains(t, page, `<input id="to-0" name="to"`, "so can the properties")
+	status, _ = de.b.Do(http.MethodGet, "/api/v1/sources/"+de.src.ID+"/deals/choices?refresh=1", nil)
+	assert.Equal(t, http.StatusBadGateway, status)
+
+	status, _, page = de.post(t, url.Values{"action": {"save"}, "lead": {"deal"}, "pipeline": {"default"},
+		"stage": {"appointmentscheduled"}, "name": {"x"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Contains(t, page, "HubSpot did not answer as expected")
+	assert.Nil(t, de.load(t).Deals)
+}
