@@ -51,10 +51,15 @@ func (u unreachable) RoundTrip(r *http.Request) (*http.Response, error) {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldOn(t, redistest.Options(t))
+}
+
+// newWorldOn is newWorld keeping refhub's state in the Redis of ropts.
+func newWorldOn(t *testing.T, ropts *redis.Options) *world {
+	t.Helper()
 	ctx := context.Background()
 	clock := apptest.NewClock()
 	w := &world{rf: rftest.NewTestServer(t, rftest.Options{Clock: clock.Now}), rfDown: &atomic.Bool{}}
-	ropts := redistest.Options(t)
 	rdb := redis.NewClient(ropts)
 	t.Cleanup(func() { _ = rdb.Close() })
 	require.NoError(t, rdb.FlushDB(ctx).Err())
