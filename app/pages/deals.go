@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/refhub/refhub/app/payload"
 	"github.com/refhub/refhub/app/properties"
 	"github.com/refhub/refhub/app/workspace"
+	"github.com/refhub/refhub/hubspot"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -52,6 +54,9 @@ type dealsView struct {
 	FieldProblems map[string]string
 	Unsaved       bool
 	Refreshed     bool // the pipelines and properties were asked of HubSpot again
+	// GonePipeline and GoneStage are the form's pipeline and stage when
+	// the portal no longer offers them.
+	GonePipeline, GoneStage string
 }
 
 // dealsURL is a source's Deals tab.
@@ -90,6 +95,7 @@ func (h *Pages) renderDeals(c *gin.Context, status int, src tenants.Source, form
 	if v.Form.Pipeline == "" && len(v.Choices.Pipelines) > 0 {
 		v.Form.Pipeline = v.Choices.Pipelines[0].ID
 	}
+	v.markGone()
 	d := mappingData{all: map[string]properties.View{}, writable: v.Choices.Properties, err: v.ChoicesError}
 	for _, p := range v.Choices.All() {
 		d.all[p.Name] = p
@@ -112,6 +118,31 @@ func (h *Pages) renderDeals(c *gin.Context, status int, src tenants.Source, form
 	v.Preview = d.previewDeal(settings)
 	h.renderSourcePage(c, status, "deals.html", "Deals", sc, v)
 	return nil
+}
+
+// markGone notes a pipeline or stage of the form the portal no longer
+// offers (deleted or archived in HubSpot since it was saved): the pickers
+// show it as such, with a warning, rather than quietly pick another.
+func (v *dealsView) markGone() {
+	if len(v.Choices.Pipelines) == 0 || v.Form.Stage == "" || workspace.CheckStage(v.Choices.Pipelines, v.Form.Pipeline, v.Form.Stage) == nil {
+		return
+	}
+	if !slices.ContainsFunc(v.Choices.Pipelines, func(p hubspot.Pipeline) bool { return p.ID == v.Form.Pipeline }) {
+		v.GonePipeline = v.Form.Pipeline
+	}
+	if !v.offersStage(v.Form.Stage) {
+		v.GoneStage = v.Form.Stage
+	}
+}
+
+// offersStage reports whether any pipeline offers the stage.
+func (v *dealsView) offersStage(id string) bool {
+	for _, p := range v.Choices.Pipelines {
+		if _, ok := p.Stage(id); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // previewDeal is the deal s would make from the sample signup (with the

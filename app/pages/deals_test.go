@@ -349,3 +349,21 @@ func TestDealsTabWhenHubSpotFails(t *testing.T) {
 	assert.Contains(t, page, "HubSpot did not answer as expected")
 	assert.Nil(t, de.load(t).Deals)
 }
+
+// TestDealsTabShowsAStageDeletedInHubSpot: a saved stage deleted in
+// HubSpot since is shown as gone, with a warning, rather than replaced by
+// another one unnoticed.
+func TestDealsTabShowsAStageDeletedInHubSpot(t *testing.T) {
+	de := startDeals(t)
+	status, _, body := de.post(t, url.Values{"action": {"save"}, "lead": {"deal"}, "pipeline": {"partners"}, "stage": {"p-won"}, "name": {"x"}})
+	require.Equal(t, http.StatusSeeOther, status, body)
+	_, page := apptest.Get(t, de.b, de.base)
+	assert.NotContains(t, page, `id="gone-stage"`)
+
+	de.env.Sim.DeleteStage(1001, "partners", "p-won")
+	_, page = apptest.Get(t, de.b, de.base+"?refresh=1")
+	page = html.UnescapeString(page)
+	assert.Contains(t, page, `<option value="p-won" selected>p-won (deleted or archived)</option>`)
+	assert.Contains(t, page, "The saved stage <code>p-won</code> is no longer in this portal")
+	assert.Contains(t, page, `<option value="partners" selected>Partner deals</option>`, "its pipeline is still there")
+}
