@@ -63,6 +63,21 @@ func (de *dealsEnv) post(t *testing.T, form url.Values) (int, string, string) {
 	return apptest.PostForm(t, de.b, de.base, apptest.WithCSRF(de.b.CSRF(), form))
 }
 
+// goodSave is a Deals form the simulated portal accepts.
+func goodSave() url.Values {
+	return url.Values{"action": {"save"}, "lead": {"deal"}, "pipeline": {"default"}, "stage": {"appointmentscheduled"}, "name": {"x"}}
+}
+
+// saveRefused submits goodSave and checks it is refused, saying want,
+// and saves nothing.
+func (de *dealsEnv) saveRefused(t *testing.T, want string) {
+	t.Helper()
+	status, _, page := de.post(t, goodSave())
+	assert.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Contains(t, page, want)
+	assert.Nil(t, de.load(t).Deals)
+}
+
 // propertyOptions are the deal properties a page's field selects offer.
 func propertyOptions(page string) []string {
 	sel := page[strings.Index(page, `id="to-0"`):]
@@ -285,11 +300,7 @@ func TestDealsTabAsksToReconnectPortalsInstalledBeforeDeals(t *testing.T) {
 	assert.Equal(t, tenants.DealScopes, ch.MissingScopes)
 	assert.Empty(t, ch.Pipelines)
 
-	status, _, body := de.post(t, url.Values{"action": {"save"}, "lead": {"deal"}, "pipeline": {"default"},
-		"stage": {"appointmentscheduled"}, "name": {"x"}})
-	assert.Equal(t, http.StatusUnprocessableEntity, status)
-	assert.Contains(t, body, "reconnect to enable deals")
-	assert.Nil(t, de.load(t).Deals)
+	de.saveRefused(t, "reconnect to enable deals")
 }
 
 // TestDealsTabForViewersAndOtherWorkspaces: a viewer sees the tab but
@@ -305,7 +316,7 @@ func TestDealsTabForViewersAndOtherWorkspaces(t *testing.T) {
 	var ch workspace.DealChoices
 	viewer.JSON(http.MethodGet, "/api/v1/sources/"+de.src.ID+"/deals/choices", nil, http.StatusOK, &ch)
 	assert.NotEmpty(t, ch.Pipelines)
-	save := url.Values{"action": {"save"}, "lead": {"deal"}, "pipeline": {"default"}, "stage": {"appointmentscheduled"}, "name": {"x"}}
+	save := goodSave()
 	status, _, _ = apptest.PostForm(t, viewer, de.base, apptest.WithCSRF(viewer.CSRF(), save))
 	assert.Equal(t, http.StatusForbidden, status, "a viewer changes nothing")
 	assert.Nil(t, de.load(t).Deals)
@@ -343,11 +354,7 @@ func TestDealsTabWhenHubSpotFails(t *testing.T) {
 	status, _ = de.b.Do(http.MethodGet, "/api/v1/sources/"+de.src.ID+"/deals/choices?refresh=1", nil)
 	assert.Equal(t, http.StatusBadGateway, status)
 
-	status, _, page = de.post(t, url.Values{"action": {"save"}, "lead": {"deal"}, "pipeline": {"default"},
-		"stage": {"appointmentscheduled"}, "name": {"x"}})
-	assert.Equal(t, http.StatusUnprocessableEntity, status)
-	assert.Contains(t, page, "HubSpot did not answer as expected")
-	assert.Nil(t, de.load(t).Deals)
+	de.saveRefused(t, "HubSpot did not answer as expected")
 }
 
 // TestDealsTabShowsAStageDeletedInHubSpot: a saved stage deleted in
