@@ -44,12 +44,24 @@ func (d *DealSettings) For(lead bool) bool {
 	return false
 }
 
+// DealKeyProperty is the unique-value deal property refhub creates in a
+// portal and upserts deals by (app/deals.KeyProperty).
+const DealKeyProperty = "refhub_referral_key"
+
+// DealSettingsError names what a refused ValidationError was about.
+const DealSettingsError = "deal settings"
+
 // dealOwned are the deal properties refhub sets itself.
 var dealOwned = map[string]string{
-	"dealname":  "the deal name comes from the name template",
-	"dealstage": "the stage is chosen above",
-	"pipeline":  "the pipeline is chosen above",
+	"dealname":      "the deal name comes from the name template",
+	"dealstage":     "the stage is chosen above",
+	"pipeline":      "the pipeline is chosen above",
+	DealKeyProperty: "refhub sets it to the referral's key, which keeps one deal per referral",
 }
+
+// DealOwned says why refhub sets a deal property itself ("" when the
+// settings may map it or give it a default).
+func DealOwned(property string) string { return dealOwned[property] }
 
 // placeholder is {field path} in a deal name template.
 var placeholder = regexp.MustCompile(`\{([^{}]*)\}`)
@@ -119,7 +131,7 @@ func (d DealSettings) Validate() error {
 		}
 	}
 	if len(probs) > 0 {
-		return &ValidationError{Problems: probs}
+		return &ValidationError{Problems: probs, Of: DealSettingsError}
 	}
 	return nil
 }

@@ -25,10 +25,20 @@ const MaxFromPath = 512
 
 var propertyName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,99}$`)
 
-// ValidationError lists what is wrong with a mapping, one sentence each.
-type ValidationError struct{ Problems []string }
+// ValidationError lists what is wrong with a mapping (or with what Of
+// names, e.g. "deal settings"), one sentence each.
+type ValidationError struct {
+	Problems []string
+	Of       string // what was refused; "" is a mapping
+}
 
-func (e *ValidationError) Error() string { return "invalid mapping: " + strings.Join(e.Problems, "; ") }
+func (e *ValidationError) Error() string {
+	of := e.Of
+	if of == "" {
+		of = "mapping"
+	}
+	return "invalid " + of + ": " + strings.Join(e.Problems, "; ")
+}
 
 // Validate checks a mapping before it is saved.
 func (m Mapping) Validate() error {

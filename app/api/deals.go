@@ -23,3 +23,12 @@ func (h *Handlers) DeleteDeals(c *gin.Context, src tenants.Source) error {
 	src, err := h.ws.Sources.SaveDeals(c.Request.Context(), src, nil)
 	return reply(c, http.StatusOK, h.ws.Sources.View(src), err)
 }
+
+// DealChoices lists what the source's deal settings can choose from in its
+// portal: open pipelines with their stages, writable deal properties, the
+// last signup's fields, and whether the portal must be reconnected first
+// (?refresh=1 asks HubSpot again rather than reuse the last minute's list).
+func (h *Handlers) DealChoices(c *gin.Context, src tenants.Source) error {
+	ch, err := h.ws.Sources.DealChoices(c.Request.Context(), src, c.Query("refresh") != "")
+	return reply(c, http.StatusOK, ch, err)
+}

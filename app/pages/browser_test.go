@@ -57,7 +57,7 @@ func TestBrowserSetUpTestBreakFixReplay(t *testing.T) {
 		{"map fields", s.mapFields}, {"create recommended properties", s.createRecommended},
 		{"test signup succeeds", s.testSignupSucceeds}, {"break the mapping", func() { failed = s.breakMapping() }},
 		{"fix and replay", func() { s.fixAndReplay(failed) }}, {"charts", s.charts}, {"route a campaign", s.routeCampaign},
-		{"leads", s.leads}, {"qualification", s.qualification}, {"API tokens", s.apiTokens}, {"members", s.members},
+		{"leads", s.leads}, {"qualification", s.qualification}, {"deals", s.deals}, {"API tokens", s.apiTokens}, {"members", s.members},
 		{"home", s.home}, {"forget a person", s.forget},
 	}
 	for _, step := range steps {
@@ -342,6 +342,50 @@ func (s *scenario) qualification() {
 	c.submit("save the deal rule", `#qualification-form button[type="submit"]`, s.flashHas("Qualification rule saved"))
 	assert.Contains(s.t, c.text("#current-rule"), "dealstage")
 	assert.Contains(s.t, c.text("#current-rule"), "closedwon")
+}
+
+// deals makes the source's leads deals too: the stage picker follows the
+// chosen pipeline, the name template's preview follows typing (rendered
+// by the server from the last signup), a field is mapped, and the
+// settings are saved.
+func (s *scenario) deals() {
+	c := s.c
+	s.env.Sim.AddPipeline(1001, hubspottest.Pipeline{ID: "partners", Label: "Partner deals", Stages: []hubspottest.PipelineStage{
+		{ID: "p-new", Label: "New referral"}, {ID: "p-qualified", Label: "Qualified referral"}}})
+	c.open(s.url("/app/sources/"+s.srcID), "nav.tabs")
+	c.submit("open the Deals tab", `nav.tabs a[href$="/deals"]`, `document.querySelector("#deals-form")`)
+	assert.Contains(s.t, c.text("#deals-status"), "contacts only")
+	c.do("leads become deals", chromedp.Click(chromedp.CSS("#lead-deal")))
+	c.choose("#deal-pipeline", "partners")
+	assert.Equal(s.t, "p-new", evalJS[string](c, "read the stage", `document.querySelector("#deal-stage").value`),
+		"the stage picker moves to the chosen pipeline's first stage")
+	assert.True(s.t, evalJS[bool](c, "look at the stages offered", `document.querySelector('#deal-stage optgroup[data-pipeline="default"]').disabled`),
+		"stages of other pipelines are not offered")
+	c.choose("#deal-stage", "p-qualified")
+	c.fill("#deal-name", "Referral: {first_name} {last_name} · {meta.Company}")
+	c.waitFor("the name preview", `document.querySelector("#deal-name-preview").innerText === "Referral: Ada Lovelace · Analytical Engines"`)
+	c.fill("#from-0", "campaign_name")
+	c.choose("#to-0", "description")
+	c.waitFor("the mapped field in the preview", `document.querySelector("#deal-preview").innerText.includes("Spring referral")`)
+	s.page("deals")
+	c.submit("save the deal settings", "#save-deals", s.flashHas("Deal settings saved"))
+	assert.Contains(s.t, c.text(".flash"), "every new lead also becomes a deal")
+	assert.Equal(s.t, "p-qualified", evalJS[string](c, "read the saved stage", `document.querySelector("#deal-stage").value`))
+
+	src, err := s.env.App.Store().Source(context.Background(), s.srcID)
+	require.NoError(s.t, err)
+	require.NotNil(s.t, src.Deals)
+	assert.Equal(s.t, []string{tenants.DealsForLeads}, src.Deals.CreateFor)
+	assert.Equal(s.t, "partners", src.Deals.Pipeline)
+	assert.Equal(s.t, "p-qualified", src.Deals.Stage)
+	assert.Equal(s.t, "Referral: {first_name} {last_name} · {meta.Company}", src.Deals.Name)
+	assert.Equal(s.t, []tenants.FieldMap{{From: "campaign_name", To: "description"}}, src.Deals.Fields)
+
+	c.fill("#from-1", "meta.Company")
+	c.choose("#to-1", "amount")
+	c.submit("check the mapping", "#preview-deal", `document.querySelector("#msg-field-1 .warning")`)
+	assert.Contains(s.t, c.text("#msg-field-1"), `"Analytical Engines" is not a number, and Amount (amount) holds numbers`)
+	s.c.shotOf("deals-warning", "#deals-form table[data-rows=fields]")
 }
 
 // forget deletes what the workspace keeps about Ada and sees the deletion

@@ -93,7 +93,7 @@ func (h *Pages) renderMapping(c *gin.Context, status int, src tenants.Source, hu
 		return err
 	}
 	d.fill(v, in)
-	attachProblems(v)
+	attachProblems(v.Problems, "field", v.Fields)
 	v.Ctx, v.Domain = sc, sc.Portal.Domain
 	if hub != sc.Portal.HubID {
 		v.Domain = strconv.FormatInt(hub, 10)
@@ -112,12 +112,14 @@ func (h *Pages) renderMapping(c *gin.Context, status int, src tenants.Source, hu
 	return nil
 }
 
-// attachProblems shows "field N: …" problems next to row N as well.
-func attachProblems(v *mappingView) {
-	for _, p := range v.Problems {
+// attachProblems shows "<row> N: …" problems (row "field", or "deal
+// field") next to row N of fields as well.
+func attachProblems(problems []string, row string, fields []fieldRow) {
+	for _, p := range problems {
+		rest, ok := strings.CutPrefix(p, row+" ")
 		var n int
-		if _, err := fmt.Sscanf(p, "field %d:", &n); err == nil && n >= 1 && n <= len(v.Fields) {
-			v.Fields[n-1].Problem = strings.TrimSpace(p[strings.Index(p, ":")+1:])
+		if _, err := fmt.Sscanf(rest, "%d:", &n); ok && err == nil && n >= 1 && n <= len(fields) {
+			fields[n-1].Problem = strings.TrimSpace(p[strings.Index(p, ":")+1:])
 		}
 	}
 }
@@ -145,6 +147,21 @@ func mappingForm(c *gin.Context) mappingInput {
 		in.Defaults = append(in.Defaults, [2]string{p, v})
 	}
 	return in
+}
+
+// editRows applies an editor's row button (add a field or a default-value
+// row; a removed row mappingForm left out already) and reports whether
+// the form asked for one rather than to save.
+func editRows(c *gin.Context, in *mappingInput) bool {
+	switch {
+	case c.PostForm("action") == "add-field":
+		in.Fields = append(in.Fields, tenants.FieldMap{})
+	case c.PostForm("action") == "add-default":
+		in.Defaults = append(in.Defaults, [2]string{})
+	default:
+		return c.PostForm("remove_field") != "" || c.PostForm("remove_default") != ""
+	}
+	return true
 }
 
 // buildMapping turns the editor's rows into a mapping, with what is wrong
@@ -200,13 +217,7 @@ func (h *Pages) SaveMapping(c *gin.Context, src tenants.Source) error {
 			return h.redirectError(c, back, err)
 		}
 		return h.redirectFlash(c, back, "Lead mapping removed: leads are delivered with the referrer mapping again, and still linked to their referrer.", false)
-	case c.PostForm("action") == "add-field":
-		in.Fields = append(in.Fields, tenants.FieldMap{})
-		return h.renderMapping(c, http.StatusOK, src, hub, in, v)
-	case c.PostForm("action") == "add-default":
-		in.Defaults = append(in.Defaults, [2]string{})
-		return h.renderMapping(c, http.StatusOK, src, hub, in, v)
-	case c.PostForm("remove_field") != "" || c.PostForm("remove_default") != "":
+	case editRows(c, &in):
 		return h.renderMapping(c, http.StatusOK, src, hub, in, v)
 	}
 	m, probs := buildMapping(in)

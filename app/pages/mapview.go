@@ -46,23 +46,16 @@ type policyChoice struct {
 // mappingView is the mapping editor of a source's default mapping or of
 // one campaign route's mapping.
 type mappingView struct {
-	Ctx         sourceCtx
-	Route       string // campaign id; empty for the default mapping
-	Domain      string
-	Fields      []fieldRow
-	Defaults    []defaultRow
-	Policy      tenants.Policy
-	Policies    []policyChoice
-	Properties  []properties.View // writable properties, for the selects
-	EnumOptions map[string][]hubspot.Option
-	PropsError  string
-	Keys        []string // field paths of the last signup, for the datalist
-	LastAt      time.Time
-	Typical     bool // no signup received yet: samples are a typical one
-	Problems    []string
-	Warnings    int
-	Unsaved     bool
-	Refreshed   bool
+	Ctx      sourceCtx
+	Route    string // campaign id; empty for the default mapping
+	Domain   string
+	Policy   tenants.Policy
+	Policies []policyChoice
+	rowsView
+	sampleInfo
+	Problems  []string
+	Unsaved   bool
+	Refreshed bool
 	// The Leads tab: the mapping of the source's leads (Leads), shown from
 	// the referrer mapping while none is saved (LeadsFallback), and the
 	// rule that tells leads from referrers.
@@ -114,6 +107,14 @@ type mappingData struct {
 	err      string
 }
 
+// sampleInfo is what a settings page says about the signup its samples and
+// previews come from.
+type sampleInfo struct {
+	Keys    []string // field paths of the sample, for the datalist
+	LastAt  time.Time
+	Typical bool // no signup received yet: samples are a typical one
+}
+
 // loadMappingData lists the portal's properties (cached unless refresh)
 // and the last signup, or a typical one when none arrived yet.
 func (h *Pages) loadMappingData(ctx context.Context, src tenants.Source, hub int64, refresh bool, v *mappingView) (mappingData, error) {
@@ -131,43 +132,64 @@ func (h *Pages) loadMappingData(ctx context.Context, src tenants.Source, hub int
 			d.writable = append(d.writable, p)
 		}
 	}
-	last, err := h.ws.Events.LastPayload(ctx, src)
+	return d, h.loadSample(ctx, src, &d, &v.sampleInfo)
+}
+
+// loadSample gives d the signup samples and warnings come from, and tells
+// the page which one it is.
+func (h *Pages) loadSample(ctx context.Context, src tenants.Source, d *mappingData, info *sampleInfo) error {
+	sample, err := h.ws.Events.Sample(ctx, src)
 	if err != nil {
-		return d, err
+		return err
 	}
-	if last != nil {
-		d.sample, v.LastAt = payload.New(last.Payload), last.ReceivedAt
-	} else {
-		d.sample, d.typical, v.Typical = payload.New(workspace.TypicalSignup(1)), true, true
-	}
+	d.sample, d.typical = sample.Payload, sample.Typical
+	info.LastAt, info.Typical = sample.At, sample.Typical
 	seen := map[string]bool{}
 	for _, f := range d.sample.Fields {
 		if !seen[strings.ToLower(f.Path)] {
 			seen[strings.ToLower(f.Path)] = true
-			v.Keys = append(v.Keys, f.Path)
+			info.Keys = append(info.Keys, f.Path)
 		}
 	}
-	return d, nil
+	return nil
 }
 
 // fill completes v from the admin's input: rows with samples and
 // warnings, one empty row of each kind to add to, and the property data.
 func (d mappingData) fill(v *mappingView, in mappingInput) {
-	v.Properties, v.PropsError, v.Policy, v.Policies = d.writable, d.err, in.Policy, policyChoices()
+	v.Policy, v.Policies = in.Policy, policyChoices()
 	if v.Policy == "" {
 		v.Policy = tenants.Update
 	}
-	v.EnumOptions = map[string][]hubspot.Option{}
+	v.rowsView = d.rows(in.Fields, in.Defaults)
+}
+
+// rowsView is the field and default-value rows of a mapping editor, with
+// the properties their selects offer.
+type rowsView struct {
+	Fields      []fieldRow
+	Defaults    []defaultRow
+	Properties  []properties.View // writable properties, for the selects
+	EnumOptions map[string][]hubspot.Option
+	PropsError  string
+	Warnings    int
+	Target      string // what the property column is headed; "" is "HubSpot property"
+}
+
+// rows are the editor's rows for fields and defaults, each with its sample
+// and warning, plus one empty row of each kind to add to.
+func (d mappingData) rows(fields []tenants.FieldMap, defaults [][2]string) rowsView {
+	v := rowsView{Properties: d.writable, PropsError: d.err, EnumOptions: map[string][]hubspot.Option{}}
 	for _, p := range d.writable {
 		if p.Type == "enumeration" && len(p.Options) > 0 {
 			v.EnumOptions[p.Name] = p.Options
 		}
 	}
-	for _, f := range in.Fields {
+	for _, f := range fields {
 		v.Fields = append(v.Fields, d.fieldRow(f))
 	}
 	v.Fields = append(v.Fields, fieldRow{})
-	for _, kv := range in.Defaults {
+	for _, kv := range defaults {
 		v.Defaults = append(v.Defaults, d.defaultRow(kv[0], kv[1]))
 	}
 	v.Defaults = append(v.Defaults, defaultRow{})
@@ -181,6 +203,7 @@ func (d mappingData) fill(v *mappingView, in mappingInput) {
 			v.Warnings++
 		}
 	}
+	return v
 }
 
 func (d mappingData) fieldRow(f tenants.FieldMap) fieldRow {

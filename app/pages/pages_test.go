@@ -109,6 +109,8 @@ func TestFormsRefuseMissingOrForgedCSRF(t *testing.T) {
 		s + "/backfill/token/delete":      nil,
 		s + "/qualification": {"rf_inbound_url": {"https://referral-factory.com/webhook/forged/qualify"},
 			"object": {"contact"}, "property": {"lifecyclestage"}, "value": {"customer"}},
+		s + "/deals":                              {"action": {"save"}, "lead": {"deal"}, "pipeline": {"default"}, "stage": {"appointmentscheduled"}, "name": {"Forged"}},
+		s + "/deals/delete":                       nil,
 		s + "/qualification/test":                 {"code": {"X"}},
 		s + "/qualification/delete":               nil,
 		"/app/privacy/forget":                     {"email": {"qa@example.com"}},

@@ -50,7 +50,25 @@ var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"human":   human,
 	"inc":     func(i int) int { return i + 1 },
 	"outcome": outcomeText,
+	"dict":    dict,
 }).ParseFS(templateFS, "templates/*.html"))
+
+// dict makes a map of key, value pairs, to pass several values to a
+// template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: %d arguments, not pairs", len(kv))
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
 
 func ago(t time.Time) string {
 	d := time.Since(t)

@@ -105,6 +105,8 @@ func TestDisconnectAndDelete(t *testing.T) {
 	c, _ := env.Sim.ContactByEmail(1001, "while-off0@example.com")
 	assert.Equal(t, "lead", c.Properties["lifecyclestage"], "signups kept while disconnected go out with the kept mapping")
 
+	b.JSON(http.MethodGet, "/api/v1/sources/"+src.ID+"/deals/choices", nil, http.StatusOK, nil) // the Deals tab's choices are kept a minute
+	require.NotZero(t, env.Redis.Exists(context.Background(), "{p:1001}:deals:choices").Val())
 	status, _ := b.Do(http.MethodDelete, "/api/v1/portals/1001", nil)
 	require.Equal(t, http.StatusNoContent, status)
 	status, _ = b.Do(http.MethodGet, "/api/v1/sources/"+src.ID, nil)

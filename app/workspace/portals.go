@@ -136,6 +136,9 @@ func (o *Portals) Delete(ctx context.Context, p tenants.Portal) error {
 	if err := o.d.Deals.Purge(ctx, p.HubID); err != nil {
 		return err
 	}
+	if err := o.d.Redis.Del(ctx, dealChoicesKey(p.HubID)).Err(); err != nil {
+		return err
+	}
 	return o.d.Store.DeletePortal(ctx, p)
 }
 

@@ -134,6 +134,56 @@
     if (btn) { e.preventDefault(); removeRow(btn); }
   });
 
+  // A stage picker (data-stages on its pipeline's select) offers only the
+  // stages of the chosen pipeline; without JavaScript it lists them all
+  // under their pipelines, and the server checks the pair.
+  function followPipeline(pipe) {
+    var stage = document.getElementById(pipe.getAttribute("data-stages"));
+    if (!stage || stage.tagName !== "SELECT") return;
+    var keep = false, first = null;
+    stage.querySelectorAll("optgroup").forEach(function (g) {
+      var on = g.getAttribute("data-pipeline") === pipe.value;
+      g.hidden = !on;
+      g.disabled = !on;
+      if (on) {
+        first = g.querySelector("option");
+        keep = keep || (stage.selectedIndex >= 0 && stage.options[stage.selectedIndex].parentNode === g);
+      }
+    });
+    if (!keep && first) first.selected = true;
+  }
+
+  document.addEventListener("change", function (e) {
+    var pipe = e.target.closest("select[data-stages]");
+    if (pipe) followPipeline(pipe);
+  });
+
+  // Live preview: a form with data-preview="id" is sent with
+  // action=preview as the admin types, and the server-rendered element id
+  // of the answer replaces the page's (nothing is saved).
+  var previewTimer = null;
+  function preview(form) {
+    var data = new URLSearchParams(new FormData(form));
+    data.set("action", "preview");
+    fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" }) // form.action may be a control named "action"
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        var id = form.getAttribute("data-preview");
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(id), cur = document.getElementById(id);
+        if (fresh && cur) cur.innerHTML = fresh.innerHTML;
+      })
+      .catch(function () {});
+  }
+  ["input", "change"].forEach(function (type) {
+    document.addEventListener(type, function (e) {
+      var form = e.target.closest && e.target.closest("form[data-preview]");
+      if (!form) return;
+      clearTimeout(previewTimer);
+      previewTimer = setTimeout(function () { preview(form); }, 250);
+    });
+  });
+
   // Result of a test signup: ask the API until the event is no longer
   // queued, then show the server-rendered outcome in the live region.
   function poll(region) {
@@ -165,6 +215,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-poll]").forEach(poll);
+    document.querySelectorAll("select[data-stages]").forEach(followPipeline);
   });
 
   // Backfill progress: polls the source's backfill while it runs and
