@@ -31,14 +31,15 @@ var keyPropertyDef = hubspot.Property{
 	Description: "Set by refhub: the Referral Factory referral this deal was made for (one deal per referral).",
 }
 
-// CallsPerBatch is how many HubSpot calls a batch's deals take at most:
-// creating the key property (first batch of a portal only), the batch
-// create of the new deals, and for the deals it refused (or remembered
-// ones) the pipelines (when not cached), the stage read, the upsert and
-// the associations — plus, should the key property have been deleted in
-// HubSpot, its recreation and the refused call once more. A new referral
-// takes only the create.
-const CallsPerBatch = 8
+// CallsPerBatch is how many HubSpot calls a delivery round reserves for
+// its deals: what a batch of new referrals takes, the batch create with
+// the associations inline. The calls a round makes only now and then —
+// the key property (a portal's first batch, or after an admin deleted
+// it), and the stage read, upsert and associations of repeats and of
+// creates HubSpot refused — wait for a free slot of the portal's window
+// like any call beyond a reservation, so no round sends one over the
+// limit, and the window's slots are not held back for them.
+const CallsPerBatch = 1
 
 // pipelinesTTL is how long a portal's pipelines are reused.
 const pipelinesTTL = time.Minute

@@ -345,3 +345,41 @@ func TestKeyPropertyDeletedEndToEnd(t *testing.T) {
 	assert.True(t, ok)
 	assert.Equal(t, 2, w.env.Calls("deals.properties.create"), "created, then created again")
 }
+
+// TestRepeatFloodStaysUnderTheLimit: a round reserves the one call a batch
+// of new referrals' deals takes; a repeat's deal takes a stage read, an
+// upsert and an association instead, two calls beyond the reservation
+// that wait for free slots of the portal's window. A flood of repeats
+// (3,000 referrers sent again with another first name: 120 calls where the
+// window allows 100) is written in full without one request over HubSpot's
+// limit.
+func TestRepeatFloodStaysUnderTheLimit(t *testing.T) {
+	w := newWorld(t)
+	forReferrers := settings("p-new")
+	forReferrers["create_for"] = []string{"referrer"}
+	w.putDeals(forReferrers, http.StatusOK)
+	const n = 3000
+	flood := func(first string) {
+		var bodies [][]byte
+		for i := range n {
+			bodies = append(bodies, []byte(strings.Replace(referrer(1000+i, "r"+strconv.Itoa(i)+"@example.com", "C"+strconv.Itoa(i)),
+				`"first_name":"Ref"`, `"first_name":"`+first+strconv.Itoa(i)+`"`, 1)))
+		}
+		apptest.PostMany(t, w.src.WebhookURL, bodies, 8)
+		w.drain()
+	}
+	flood("P")
+	require.Len(t, w.env.Sim.Deals(hub), n)
+	w.env.Sim.ResetLog()
+	flood("Q")
+	assert.Len(t, w.env.Sim.Deals(hub), n, "a repeat makes no second deal")
+	assert.Equal(t, n/100, w.env.Calls("deals.batch.read"), "the repeats are read")
+	assert.Equal(t, n/100, w.env.Calls("deals.batch.upsert"), "and written")
+	for _, id := range []int{1000, 1000 + n/2, 1000 + n - 1} {
+		d, ok := w.dealOf(id)
+		require.True(t, ok)
+		assert.Equal(t, "Q"+strconv.Itoa(id-1000), d.Properties["description"], "deal of referrer %d updated", id)
+	}
+	assert.Zero(t, w.env.RateLimited(), "no request over HubSpot's limit")
+	assert.Empty(t, w.b.DeadLetters(w.src.ID))
+}

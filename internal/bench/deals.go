@@ -40,7 +40,7 @@ func (e *env) deals(ctx context.Context, rep *Report) error {
 		Ratio: fmt.Sprintf("%.0f× fewer", single/rep.callsPerDeal),
 		Limit: "per batch of 100 leads: one contact upsert, one referrer link batch, one deal batch create with each deal's contact association inline; once per portal: the deal key property and the label pair"})
 	rep.add(e.steadyRow("Deals", "leads with deals/s, steady state after the first window", r, 3,
-		"the portal's rate limit: three calls per batch of 100 leads with deals; a round starts only when the window has room for its worst case (1 contact call, 2 for links and counts, 8 for deals should HubSpot refuse creates), so the window's last slots go unused"))
+		"the portal's rate limit: three calls per batch of 100 leads with deals; a round reserves 4 slots (1 contact call, 2 for links and counts, 1 deal create) and uses 3 while its counts wait for the end of the burst"))
 	return nil
 }
 
