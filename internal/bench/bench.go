@@ -78,7 +78,7 @@ func quickSizes() sizes {
 		// A 1-second window leaves the limiter less room for jitter
 		// between taking a slot and reaching HubSpot: more headroom.
 		window: time.Second, simLimit: 12, limit: 10, backlog: 2.5, singleN: 25,
-		leadN: 300, leadRefs: 20, leadSingleN: 3,
+		leadN: 1000, leadRefs: 20, leadSingleN: 3,
 		trickleN: 3, trickleEvery: 200 * time.Millisecond, portals: 20, perPortal: 5,
 		refreshHubs: 10, refreshConc: 10, fpPortals: 100, fpSignups: 200, fpLanes: 10, idleFor: 300 * time.Millisecond}
 }
