@@ -137,8 +137,8 @@ type batch struct {
 // current mapping (so a replay after a mapping fix uses the fix) and merges
 // events for the same email.
 func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*batch, error) {
-	defs := e.propertyDefs(ctx, hub)
-	b := &batch{defs: defs}
+	b := &batch{}
+	defsRead := false // read when a signup is to be sent: one sent nothing calls nothing
 	byEmail := map[string]*work{}
 	for _, it := range items {
 		src, err := e.sources.Source(ctx, it.Event.SourceID)
@@ -180,7 +180,10 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 			}
 			return nil, err
 		}
-		properties.CoerceAll(props, defs)
+		if !defsRead {
+			b.defs, defsRead = e.propertyDefs(ctx, hub), true
+		}
+		properties.CoerceAll(props, b.defs)
 		email := props["email"]
 		sub := leads.Describe(src, it.Event.Route, it.Event.Lead, m, pl, email)
 		if it.Event.Test {
