@@ -23,8 +23,8 @@ type dealForm struct {
 	Referrers, Leads bool // contact and deal (true) or contact only
 	// NoReferrers, NoLeads: nothing is sent to HubSpot for the kind.
 	NoReferrers, NoLeads bool
-	Pipeline, Stage  string
-	Name             string
+	Pipeline, Stage      string
+	Name                 string
 }
 
 // dealPreview is what a deal made from the sample signup would be.
