@@ -1,6 +1,7 @@
 package pages_test
 
 import (
+	"context"
 	"encoding/json"
 	"html"
 	"net/http"
@@ -92,8 +93,8 @@ func TestTestSignupOfAKindNotSent(t *testing.T) {
 	de := startDeals(t) // its last signup is a lead
 	de.b.JSON(http.MethodPatch, "/api/v1/sources/"+de.src.ID, map[string]any{"send": map[string]string{"leads": "nothing"}}, http.StatusOK, nil)
 	var ev struct {
-		Status, Note string
-		Lead         bool
+		Status, Note, Email string
+		Lead                bool
 	}
 	de.b.JSON(http.MethodPost, "/api/v1/sources/"+de.src.ID+"/test-signup", map[string]string{"email": "me@acme.test"}, http.StatusAccepted, &ev)
 	assert.True(t, ev.Lead)
@@ -104,6 +105,17 @@ func TestTestSignupOfAKindNotSent(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, status)
 	_, page := apptest.Get(t, de.b, de.env.URL(loc))
 	assert.Contains(t, html.UnescapeString(page), "This source sends no leads to HubSpot: the test signup is stored")
+	de.env.Drain(context.Background())
+	_, page = apptest.Get(t, de.b, de.env.URL(loc))
+	page = html.UnescapeString(page)
+	assert.Contains(t, page, `<span class="status status-not_sent">not sent</span>`)
+	assert.Contains(t, page, "Not sent: this source sends no leads to HubSpot. It is stored here only")
+	assert.NotContains(t, page, `id="retry"`, "nothing failed: nothing to retry")
+	_, page = apptest.Get(t, de.b, de.env.URL("/app/sources/"+de.src.ID+"/activity?status=not_sent"))
+	assert.Contains(t, html.UnescapeString(page), "Not sent: this source sends no leads to HubSpot.")
+	assert.Contains(t, page, `<option value="not_sent" selected>not sent</option>`)
+	_, ok := de.env.Sim.ContactByEmail(1001, ev.Email)
+	assert.False(t, ok)
 
 	de.b.JSON(http.MethodPatch, "/api/v1/sources/"+de.src.ID, map[string]any{"send": map[string]string{"leads": "contacts"}}, http.StatusOK, nil)
 	ev.Note = ""
