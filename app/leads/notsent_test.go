@@ -61,6 +61,7 @@ func TestReferrersNotSent(t *testing.T) {
 	var stats struct {
 		Days []struct {
 			Received, Delivered, Failed int64
+			NotSent                     int64 `json:"not_sent"`
 		} `json:"days"`
 		Queued int64 `json:"queued"`
 	}
@@ -69,6 +70,7 @@ func TestReferrersNotSent(t *testing.T) {
 	assert.Equal(t, int64(1), stats.Days[0].Received)
 	assert.Zero(t, stats.Days[0].Failed, "not sent is no failure")
 	assert.Zero(t, stats.Days[0].Delivered, "nor a delivery")
+	assert.Equal(t, int64(1), stats.Days[0].NotSent)
 	assert.Zero(t, stats.Queued, "nothing waits")
 	held, err := w.env.App.Queue().Backlog(w.ctx, []int64{hub}, w.src.ID)
 	require.NoError(t, err)
