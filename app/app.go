@@ -162,7 +162,7 @@ func (a *App) wire(hs *hubspot.Client, vault *oauth.Vault, rf *referralfactory.C
 	props := properties.New(a.rdb, hs, a.tokens, limiter, now)
 	wake := func() { a.engine.Wake() }
 	a.leads = leads.New(a.rdb, a.log, now, a.queue.Signal)
-	dealSvc := deals.New(a.rdb)
+	dealSvc := deals.New(a.rdb, oauth.DeriveKey([]byte(cfg.SessionSecret), "deal-keys"))
 	intake := ingest.NewIntake(a.queue, wake)
 	quota := ingest.NewQuota(a.queue, a.store, cfg.Limits.quotas(), now)
 

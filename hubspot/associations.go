@@ -83,14 +83,10 @@ func (p *Portal) CreateAssociations(ctx context.Context, fromType, toType string
 	if err := checkBatch(len(inputs)); err != nil {
 		return nil, err
 	}
-	type spec struct {
-		Category string `json:"associationCategory"`
-		TypeID   int    `json:"associationTypeId"`
-	}
 	type input struct {
 		From  objectIDJSON `json:"from"`
 		To    objectIDJSON `json:"to"`
-		Types []spec       `json:"types"`
+		Types []assocSpec  `json:"types"`
 	}
 	body := struct {
 		Inputs []input `json:"inputs"`
@@ -98,7 +94,7 @@ func (p *Portal) CreateAssociations(ctx context.Context, fromType, toType string
 	for i, in := range inputs {
 		body.Inputs[i] = input{From: objectIDJSON{flexID(in.FromID)}, To: objectIDJSON{flexID(in.ToID)}}
 		for _, t := range in.Types {
-			body.Inputs[i].Types = append(body.Inputs[i].Types, spec{t.Category, t.TypeID})
+			body.Inputs[i].Types = append(body.Inputs[i].Types, assocSpec{t.Category, t.TypeID})
 		}
 	}
 	var resp struct {
@@ -117,6 +113,12 @@ func (p *Portal) CreateAssociations(ctx context.Context, fromType, toType string
 		linked = append(linked, LinkedPair{FromID: string(r.FromObjectID), ToID: string(r.ToObjectID), Labels: r.Labels})
 	}
 	return settlePairs(pairsOf(inputs), linked, resp.Errors), nil
+}
+
+// assocSpec is HubSpot's AssociationSpec.
+type assocSpec struct {
+	Category string `json:"associationCategory"`
+	TypeID   int    `json:"associationTypeId"`
 }
 
 // ObjectPair names two records to associate with the default type.

@@ -1,6 +1,7 @@
 // Package hubspot is a thin client for the HubSpot endpoints refhub uses:
 // OAuth token, introspect and revoke; contact batch read, create, update and
-// upsert; deal batch upsert (by a unique-value property) and read; pipelines;
+// upsert; deal batch create (associations inline), upsert (by a
+// unique-value property) and read; pipelines;
 // association labels and batch associations; properties and property groups
 // of contacts and deals; and the v3 signature of HubSpot's webhooks.
 // HubSpot's error bodies become typed errors (see errors.go) so callers

@@ -137,3 +137,78 @@ func withProperty(props []string, name string) []string {
 	}
 	return append(append([]string{}, props...), name)
 }
+
+// DealCreateInput is one deal to create, with the contact (if any) to give
+// HubSpot's default deal→contact association in the same call. TraceID
+// must be unique in the batch: HubSpot then reports failures per input.
+type DealCreateInput struct {
+	TraceID    string
+	Properties map[string]string
+	ContactID  string
+}
+
+// DealCreateResult is the outcome of a deal batch create, keyed by
+// TraceID: the deals created (with their association) and the inputs
+// HubSpot refused, as typed errors (*ConflictError for a unique value
+// another deal holds, *ValidationError for an invalid value or an unknown
+// contact).
+type DealCreateResult struct {
+	Created map[string]Deal
+	Failed  map[string]error
+}
+
+// CreateDeals creates deals in one call (batch create, up to MaxBatch
+// inputs), each associated inline with its contact. Every input carries
+// its objectWriteTraceId, so one refused input (a deal whose unique value
+// exists already) does not fail the others; an input HubSpot neither
+// created nor named is reported failed, so nothing is taken for done.
+func (p *Portal) CreateDeals(ctx context.Context, inputs []DealCreateInput) (*DealCreateResult, error) {
+	if err := checkBatch(len(inputs)); err != nil {
+		return nil, err
+	}
+	type assoc struct {
+		To    objectIDJSON `json:"to"`
+		Types []assocSpec  `json:"types"`
+	}
+	type input struct {
+		Properties         map[string]string `json:"properties"`
+		Associations       []assoc           `json:"associations"`
+		ObjectWriteTraceID string            `json:"objectWriteTraceId"`
+	}
+	body := struct {
+		Inputs []input `json:"inputs"`
+	}{Inputs: make([]input, len(inputs))}
+	for i, in := range inputs {
+		as := []assoc{}
+		if in.ContactID != "" {
+			as = append(as, assoc{To: objectIDJSON{flexID(in.ContactID)},
+				Types: []assocSpec{{CategoryHubSpotDefined, TypeDealToContact}}})
+		}
+		body.Inputs[i] = input{Properties: orEmpty(in.Properties), Associations: as, ObjectWriteTraceID: in.TraceID}
+	}
+	var resp batchResponse
+	if _, err := p.call(ctx, http.MethodPost, p.c.objectPath(ObjectDeals, "/batch/create"), body, &resp); err != nil {
+		return nil, fmt.Errorf("portal %d: deal batch create: %w", p.hubID, err)
+	}
+	out := &DealCreateResult{Created: map[string]Deal{}, Failed: map[string]error{}}
+	for i, r := range resp.Results {
+		trace := r.ObjectWriteTraceID
+		if trace == "" && len(resp.Results) == len(inputs) && len(resp.Errors) == 0 {
+			trace = inputs[i].TraceID
+		}
+		out.Created[trace] = Deal(r.contact())
+	}
+	for _, e := range resp.Errors {
+		for _, trace := range e.Context["objectWriteTraceId"] {
+			out.Failed[trace] = itemError(e)
+		}
+	}
+	for _, in := range inputs {
+		_, made := out.Created[in.TraceID]
+		if _, bad := out.Failed[in.TraceID]; !made && !bad {
+			out.Failed[in.TraceID] = fmt.Errorf("hubspot: no result for the deal input %s", in.TraceID)
+		}
+	}
+	delete(out.Created, "")
+	return out, nil
+}

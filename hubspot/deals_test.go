@@ -149,3 +149,59 @@ func TestDealWritesNeedDealScopes(t *testing.T) {
 	_, err = e.portal.ReadDeals(context.Background(), "", []string{"1"}, nil)
 	assert.NoError(t, err, "reading needs only the read scope")
 }
+
+// TestCreateDealsWithInlineAssociation: CreateDeals sends one batch create
+// whose inputs carry their trace id and HubSpot's default deal→contact
+// association (HUBSPOT_DEFINED 3), and reports created deals and refused
+// inputs by trace id, typed.
+func TestCreateDealsWithInlineAssociation(t *testing.T) {
+	e := newEnv(t, withDealScopes)
+	ctx := context.Background()
+	e.withReferralCode(ctx)
+	c := e.sim.SeedContact(hubAcme, map[string]string{"email": "ann@example.com"})
+	res, err := e.portal.CreateDeals(ctx, []hubspot.DealCreateInput{
+		{TraceID: "a", ContactID: c.ID, Properties: map[string]string{"dealname": "Ann", "dealstage": "appointmentscheduled", "referral_code": "RF-1"}},
+		{TraceID: "b", Properties: map[string]string{"dealname": "Nobody's", "dealstage": "appointmentscheduled", "referral_code": "RF-2"}},
+	})
+	require.NoError(t, err)
+	require.Len(t, res.Created, 2)
+	assert.Empty(t, res.Failed)
+	var sent struct {
+		Inputs []struct {
+			Properties   map[string]string `json:"properties"`
+			Associations []struct {
+				To    map[string]string `json:"to"`
+				Types []map[string]any  `json:"types"`
+			} `json:"associations"`
+			Trace string `json:"objectWriteTraceId"`
+		} `json:"inputs"`
+	}
+	last := e.rec.Last(t)
+	assert.Equal(t, "/crm/objects/2026-03/deals/batch/create", last.Path)
+	require.NoError(t, json.Unmarshal(last.Body, &sent))
+	require.Len(t, sent.Inputs, 2)
+	assert.Equal(t, "a", sent.Inputs[0].Trace)
+	require.Len(t, sent.Inputs[0].Associations, 1)
+	assert.Equal(t, c.ID, sent.Inputs[0].Associations[0].To["id"])
+	assert.Equal(t, []map[string]any{{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": float64(3)}}, sent.Inputs[0].Associations[0].Types)
+	assert.NotNil(t, sent.Inputs[1].Associations, "an empty list, as the spec requires the field")
+	assert.Empty(t, sent.Inputs[1].Associations)
+	got, err := e.portal.ReadAssociations(ctx, hubspot.ObjectDeals, hubspot.ObjectContacts, []string{res.Created["a"].ID})
+	require.NoError(t, err)
+	require.Len(t, got[res.Created["a"].ID], 1)
+
+	again, err := e.portal.CreateDeals(ctx, []hubspot.DealCreateInput{
+		{TraceID: "x", ContactID: c.ID, Properties: map[string]string{"dealname": "Ann", "dealstage": "appointmentscheduled", "referral_code": "RF-1"}},
+		{TraceID: "y", ContactID: c.ID, Properties: map[string]string{"dealname": "Cy", "dealstage": "not_a_stage", "referral_code": "RF-3"}},
+		{TraceID: "z", ContactID: c.ID, Properties: map[string]string{"dealname": "Dee", "dealstage": "appointmentscheduled", "referral_code": "RF-4"}},
+	})
+	require.NoError(t, err)
+	assert.Len(t, again.Created, 1)
+	assert.Contains(t, again.Created, "z")
+	var conflict *hubspot.ConflictError
+	require.ErrorAs(t, again.Failed["x"], &conflict)
+	assert.Equal(t, res.Created["a"].ID, conflict.ExistingID, "the deal holding the key")
+	var invalid *hubspot.ValidationError
+	require.ErrorAs(t, again.Failed["y"], &invalid)
+	assert.Equal(t, "dealstage", invalid.Properties[0].Property)
+}

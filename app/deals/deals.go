@@ -32,9 +32,13 @@ var keyPropertyDef = hubspot.Property{
 }
 
 // CallsPerBatch is how many HubSpot calls a batch's deals take at most:
-// creating the key property (first batch of a portal only), the pipelines
-// (when not cached), the stage read, the upsert and the associations.
-const CallsPerBatch = 5
+// creating the key property (first batch of a portal only), the batch
+// create of the new deals, and for the deals it refused (or remembered
+// ones) the pipelines (when not cached), the stage read, the upsert and
+// the associations — plus, should the key property have been deleted in
+// HubSpot, its recreation and the refused call once more. A new referral
+// takes only the create.
+const CallsPerBatch = 8
 
 // pipelinesTTL is how long a portal's pipelines are reused.
 const pipelinesTTL = time.Minute
@@ -45,6 +49,7 @@ type API interface {
 	ListPipelines(ctx context.Context, objectType string) ([]hubspot.Pipeline, error)
 	ReadDeals(ctx context.Context, idProperty string, keys []string, properties []string) (map[string]hubspot.Deal, error)
 	UpsertDeals(ctx context.Context, idProperty string, inputs []hubspot.DealInput) (*hubspot.DealUpsertResult, error)
+	CreateDeals(ctx context.Context, inputs []hubspot.DealCreateInput) (*hubspot.DealCreateResult, error)
 	AssociateDefault(ctx context.Context, fromType, toType string, pairs []hubspot.ObjectPair) (*hubspot.AssociationResult, error)
 }
 
@@ -77,19 +82,30 @@ func (e *SettingsError) Error() string { return e.Text }
 
 // Service writes deals.
 type Service struct {
-	rdb redis.UniversalClient
+	rdb    redis.UniversalClient
+	memKey []byte // keys the hashes of the memory's fields
 }
 
-// New returns a Service keeping its per-portal state in rdb.
-func New(rdb redis.UniversalClient) *Service { return &Service{rdb: rdb} }
+// New returns a Service keeping its per-portal state in rdb. secret keys
+// the hashes it remembers deal keys by (see memory.go): every replica must
+// have the same; a change only costs refused creates until they are
+// remembered again.
+func New(rdb redis.UniversalClient, secret []byte) *Service {
+	return &Service{rdb: rdb, memKey: secret}
+}
 
 func keyPropertyKey(hub int64) string { return tenants.PortalKey(hub, "deals:keyprop") }
 func pipelinesKey(hub int64) string   { return tenants.PortalKey(hub, "deals:pipelines") }
 
-// Write upserts the deals of ins (at most hubspot.MaxBatch) and associates
-// each with its contact. failed holds, by index in ins, the inputs HubSpot
-// or the settings refused (*SettingsError, *hubspot.ValidationError, ...);
-// err concerns the whole batch (retry it).
+// Write writes the deals of ins (at most hubspot.MaxBatch), each
+// associated with its contact. Keys refhub has not written before are
+// created in one call with their association inline; the unique key
+// property makes that safe: a deal that exists after all (another replica
+// made it, or the memory was lost) is refused by HubSpot and goes, with
+// remembered keys, the way of a repeat (stage read, upsert by key,
+// association). failed holds, by index in ins, the inputs HubSpot or the
+// settings refused (*SettingsError, *hubspot.ValidationError, ...); err
+// concerns the whole batch (retry it).
 func (s *Service) Write(ctx context.Context, hub int64, api API, ins []Input) (done map[int]Result, failed map[int]error, err error) {
 	done, failed = map[int]Result{}, map[int]error{}
 	if len(ins) == 0 {
@@ -98,110 +114,56 @@ func (s *Service) Write(ctx context.Context, hub int64, api API, ins []Input) (d
 	if err := s.ensureKeyProperty(ctx, hub, api); err != nil {
 		return nil, nil, err
 	}
-	pipes, err := s.pipelines(ctx, hub, api, ins)
+	w := &writer{s: s, hub: hub, api: api, ins: ins, done: done, failed: failed}
+	known, err := s.remembered(ctx, hub, ins)
 	if err != nil {
 		return nil, nil, err
 	}
-	var keys []string
-	readProps := []string{"pipeline", "dealstage"}
-	for i, in := range ins {
-		if serr := checkSettings(pipes, in.Settings); serr != nil {
-			failed[i] = serr
-			continue
-		}
-		keys = append(keys, in.Key)
-		for k := range in.Props {
-			readProps = append(readProps, k)
+	var fresh, repeats []int
+	for i := range ins {
+		if known[i] {
+			repeats = append(repeats, i)
+		} else {
+			fresh = append(fresh, i)
 		}
 	}
-	if len(keys) == 0 {
-		return done, failed, nil
-	}
-	existing, err := api.ReadDeals(ctx, KeyProperty, dedupe(keys), dedupe(readProps))
+	refused, err := w.create(ctx, fresh)
 	if err != nil {
 		return nil, nil, err
 	}
-	// One upsert input per key: the last referral of a key in the batch wins.
-	byKey := map[string][]int{}
-	var order []string
-	for i, in := range ins {
-		if _, bad := failed[i]; bad {
-			continue
-		}
-		if _, seen := byKey[in.Key]; !seen {
-			order = append(order, in.Key)
-		}
-		byKey[in.Key] = append(byKey[in.Key], i)
+	if err := w.upsert(ctx, append(repeats, refused...)); err != nil {
+		return nil, nil, err
 	}
-	var upserts []hubspot.DealInput
-	for _, k := range order {
-		idx := byKey[k]
-		in := ins[idx[len(idx)-1]]
-		old, exists := existing[k]
-		props := propsToSend(in, old, exists, pipes)
-		if props == nil {
-			for _, i := range idx {
-				done[i] = Result{DealID: old.ID}
-			}
-			continue
-		}
-		upserts = append(upserts, hubspot.DealInput{Key: k, Properties: props})
-	}
-	if len(upserts) > 0 {
-		res, err := api.UpsertDeals(ctx, KeyProperty, upserts)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, u := range upserts {
-			_, existed := existing[u.Key]
-			for _, i := range byKey[u.Key] {
-				if ferr, ok := res.Failed[u.Key]; ok {
-					failed[i] = ferr
-				} else if d, ok := res.Deals[u.Key]; ok {
-					done[i] = Result{DealID: d.ID, Created: !existed}
-				} else {
-					failed[i] = fmt.Errorf("HubSpot's answer did not include the deal %s", u.Key)
-				}
-			}
-		}
-	}
-	return done, failed, associate(ctx, api, ins, done, failed)
+	// The memory only saves a refused create next time: a Redis error
+	// here loses nothing HubSpot holds, so the batch is not retried for it.
+	_ = s.remember(ctx, hub, ins, done)
+	return done, failed, nil
 }
 
-// associate gives every written deal HubSpot's default association with
-// its contact (one call: a batch has at most MaxBatch deals).
-func associate(ctx context.Context, api API, ins []Input, done map[int]Result, failed map[int]error) error {
-	var pairs []hubspot.ObjectPair
-	var owners [][]int
-	at := map[hubspot.ObjectPair]int{}
-	for i := range ins {
-		r, ok := done[i]
-		if !ok || r.DealID == "" || ins[i].ContactID == "" {
-			continue
+// writer is one Write: its inputs, what became of them, and whether the
+// key property was recreated (at most once).
+type writer struct {
+	s         *Service
+	hub       int64
+	api       API
+	ins       []Input
+	done      map[int]Result
+	failed    map[int]error
+	recreated bool
+}
+
+// byKey groups the indices idx by deal key, keys in first-seen order: one
+// HubSpot input per key, the last referral of a key in the batch winning.
+func (w *writer) byKey(idx []int) (order []string, groups map[string][]int) {
+	groups = map[string][]int{}
+	for _, i := range idx {
+		k := w.ins[i].Key
+		if _, seen := groups[k]; !seen {
+			order = append(order, k)
 		}
-		pr := hubspot.ObjectPair{FromID: r.DealID, ToID: ins[i].ContactID}
-		if j, ok := at[pr]; ok {
-			owners[j] = append(owners[j], i)
-			continue
-		}
-		at[pr] = len(pairs)
-		pairs = append(pairs, pr)
-		owners = append(owners, []int{i})
+		groups[k] = append(groups[k], i)
 	}
-	if len(pairs) == 0 {
-		return nil
-	}
-	res, err := api.AssociateDefault(ctx, hubspot.ObjectDeals, hubspot.ObjectContacts, pairs)
-	if err != nil {
-		return err
-	}
-	for j, ferr := range res.Failed {
-		for _, i := range owners[j] {
-			delete(done, i)
-			failed[i] = &AssociationError{Err: ferr}
-		}
-	}
-	return nil
+	return order, groups
 }
 
 // AssociationError is a deal written but not associated with its contact.
@@ -217,14 +179,10 @@ func (e *AssociationError) Unwrap() error { return e.Err }
 // only when that moves the deal forward in the same pipeline. nil: nothing
 // to write.
 func propsToSend(in Input, old hubspot.Deal, exists bool, pipes []hubspot.Pipeline) map[string]string {
-	out := map[string]string{}
 	if !exists {
-		for k, v := range in.Props {
-			out[k] = v
-		}
-		out["pipeline"], out["dealstage"], out[KeyProperty] = in.Settings.Pipeline, in.Settings.Stage, in.Key
-		return out
+		return newDealProps(in)
 	}
+	out := map[string]string{}
 	switch in.Policy {
 	case tenants.Skip:
 	case tenants.FillEmpty:
@@ -300,25 +258,10 @@ func checkSettings(pipes []hubspot.Pipeline, d *tenants.DealSettings) *SettingsE
 		Fix:  "Choose a pipeline and stage in the source's deal settings (PUT /api/v1/sources/{id}/deals). Then replay the dead letters."}
 }
 
-// ensureKeyProperty creates KeyProperty in the portal once.
-func (s *Service) ensureKeyProperty(ctx context.Context, hub int64, api API) error {
-	n, err := s.rdb.Exists(ctx, keyPropertyKey(hub)).Result()
-	if err != nil || n == 1 {
-		return err
-	}
-	if _, err := api.CreatePropertyOf(ctx, hubspot.ObjectDeals, keyPropertyDef); err != nil {
-		var ce *hubspot.ConflictError
-		if !errors.As(err, &ce) {
-			return fmt.Errorf("create the deal property %s: %w", KeyProperty, err)
-		}
-	}
-	return s.rdb.Set(ctx, keyPropertyKey(hub), "1", 0).Err()
-}
-
 // pipelines returns the portal's deal pipelines, cached for a minute; a
-// cached copy that lacks a pipeline or stage ins need is read again (an
-// admin may just have added it).
-func (s *Service) pipelines(ctx context.Context, hub int64, api API, ins []Input) ([]hubspot.Pipeline, error) {
+// cached copy that lacks a pipeline or stage the inputs idx need is read
+// again (an admin may just have added it).
+func (s *Service) pipelines(ctx context.Context, hub int64, api API, ins []Input, idx []int) ([]hubspot.Pipeline, error) {
 	raw, err := s.rdb.Get(ctx, pipelinesKey(hub)).Bytes()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, err
@@ -326,8 +269,8 @@ func (s *Service) pipelines(ctx context.Context, hub int64, api API, ins []Input
 	var pipes []hubspot.Pipeline
 	if err == nil && json.Unmarshal(raw, &pipes) == nil {
 		fresh := true
-		for _, in := range ins {
-			fresh = fresh && checkSettings(pipes, in.Settings) == nil
+		for _, i := range idx {
+			fresh = fresh && checkSettings(pipes, ins[i].Settings) == nil
 		}
 		if fresh {
 			return pipes, nil
@@ -343,9 +286,10 @@ func (s *Service) pipelines(ctx context.Context, hub int64, api API, ins []Input
 	return pipes, nil
 }
 
-// Purge drops a portal's deal state (the portal was deleted).
+// Purge drops a portal's deal state (the portal was deleted): the key
+// property flag, the pipelines and the memory of the deals written.
 func (s *Service) Purge(ctx context.Context, hub int64) error {
-	return s.rdb.Del(ctx, keyPropertyKey(hub), pipelinesKey(hub)).Err()
+	return s.rdb.Del(ctx, keyPropertyKey(hub), pipelinesKey(hub), memoryKey(hub)).Err()
 }
 
 func dedupe(xs []string) []string {

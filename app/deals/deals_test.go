@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refhub/refhub/app"
+	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
 	"github.com/refhub/refhub/tenants"
@@ -278,12 +279,16 @@ func TestDealsNeedReconnectDeadLetter(t *testing.T) {
 	assert.Contains(t, dead[0].Fix, "Reconnect the portal")
 }
 
-// TestCallsPerReferral: 300 leads (new referrals, so every deal is
-// created and associated) take a handful of HubSpot calls per 100: the
-// contacts, the stage read, the upsert and the associations, each batched.
+// TestCallsPerReferral: 300 leads (new referrals naming their referrer)
+// take three HubSpot calls per 100: the contacts' upsert, the referrer
+// links, and one deal batch create with each deal's contact association
+// inline — 0.03 per referral, beside the portal's one-time setup (the key
+// property and the referrer label pair, made by the first batch).
 func TestCallsPerReferral(t *testing.T) {
 	w := newWorld(t)
 	w.putDeals(settings("p-new"), http.StatusOK)
+	w.send(referrer(100, "ref@example.com", "REF1"))
+	w.drain()
 	const n = 300
 	var bodies [][]byte
 	for i := range n {
@@ -293,13 +298,50 @@ func TestCallsPerReferral(t *testing.T) {
 	w.env.Sim.ResetLog()
 	w.drain()
 	require.Len(t, w.env.Sim.Deals(hub), n)
+	setup := w.env.Calls("deals.properties.create") + w.env.Calls("associations.labels.list") + w.env.Calls("associations.labels.create")
 	calls := w.env.Sim.Count(func(r hubspottest.Request) bool { return !strings.HasPrefix(r.Endpoint, "oauth.") })
-	perReferral := float64(calls) / n
-	t.Logf("HubSpot calls: %d for %d referrals (%.3f per referral), deal calls: read %d, upsert %d, associate %d",
-		calls, n, perReferral, w.env.Calls("deals.batch.read"), w.env.Calls("deals.batch.upsert"), w.env.Calls("associations.batch.default"))
-	assert.Equal(t, n/100, w.env.Calls("deals.batch.upsert"), "one upsert per 100 deals")
-	assert.Equal(t, n/100, w.env.Calls("deals.batch.read"), "one stage read per 100 deals")
-	assert.Equal(t, n/100, w.env.Calls("associations.batch.default"), "one association call per 100 deals")
-	assert.Equal(t, 1, w.env.Calls("pipelines.list"), "the pipelines are cached")
-	assert.LessOrEqual(t, perReferral, 0.06)
+	perReferral := float64(calls-setup) / n
+	byEndpoint := map[string]int{}
+	for _, r := range w.env.Sim.Requests() {
+		byEndpoint[r.Endpoint]++
+	}
+	t.Logf("HubSpot calls: %d for %d referrals (%d one-time setup; %.3f per referral), by endpoint: %v",
+		calls, n, setup, perReferral, byEndpoint)
+	assert.Equal(t, n/100, w.env.Calls("contacts.batch.upsert"), "one contact upsert per 100")
+	assert.Equal(t, n/100, w.env.Calls("associations.batch.create"), "one referrer link call per 100")
+	assert.Equal(t, n/100, w.env.Calls("deals.batch.create"), "one deal create per 100, associations inline")
+	for _, ep := range []string{"deals.batch.read", "deals.batch.upsert", "associations.batch.default", "pipelines.list"} {
+		assert.Zero(t, w.env.Calls(ep), "new referrals take no %s", ep)
+	}
+	assert.Equal(t, 3, setup, "the key property and the label pair (listed, then created), once per portal")
+	assert.LessOrEqual(t, perReferral, 0.03)
+	for i := range n {
+		d, ok := w.dealOf(1000 + i)
+		require.True(t, ok)
+		assert.Equal(t, []string{w.contact("p" + strconv.Itoa(i) + "@example.com").ID}, w.contactsOf(d.ID)[d.ID])
+		if i == 2 {
+			break // the association is checked on a few; the count says the rest
+		}
+	}
+}
+
+// TestKeyPropertyDeletedEndToEnd: an admin deletes refhub's deal key
+// property in HubSpot; a new lead and a repeat still get their deals (the
+// property is created again), with no dead letter.
+func TestKeyPropertyDeletedEndToEnd(t *testing.T) {
+	w := newWorld(t)
+	w.putDeals(settings("p-new"), http.StatusOK)
+	w.send(lead(200, "Ann", "ann@example.com", "L0"))
+	w.drain()
+	w.env.Sim.DeleteDealProperty(hub, deals.KeyProperty)
+	w.send(lead(200, "Annie", "ann@example.com", "L0"))
+	w.send(lead(201, "Bob", "bob@example.com", "L1"))
+	w.drain()
+	assert.Empty(t, w.b.DeadLetters(w.src.ID))
+	require.Len(t, w.env.Sim.Deals(hub), 2)
+	ann, _ := w.dealOf(200)
+	assert.Equal(t, "Referral: Annie (Spring)", ann.Properties["dealname"])
+	_, ok := w.dealOf(201)
+	assert.True(t, ok)
+	assert.Equal(t, 2, w.env.Calls("deals.properties.create"), "created, then created again")
 }

@@ -43,7 +43,7 @@ func TestConcurrentWritersMakeOneDeal(t *testing.T) {
 	for i := range 2 {
 		rdb := redis.NewClient(redistest.Options(t))
 		rdb.FlushDB(context.Background())
-		s := deals.New(rdb)
+		s := deals.New(rdb, testSecret)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -62,12 +62,13 @@ func TestConcurrentWritersMakeOneDeal(t *testing.T) {
 	assert.Len(t, got[sim.Deals(hub)[0].ID], 1)
 }
 
-// TestRepeatCosts: an unchanged repeat reads the deal and writes nothing
-// but the (idempotent) association; the key property and the pipelines
-// are asked for once.
+// TestRepeatCosts: the first write creates the deal in one call (its
+// association inline); a repeat of a key refhub remembers reads the deal
+// and, unchanged, writes nothing but the (idempotent) association; the
+// key property and the pipelines are asked for once.
 func TestRepeatCosts(t *testing.T) {
 	sim, p, contact := servicePortal(t)
-	s := deals.New(redis.NewClient(redistest.Options(t)))
+	s := deals.New(redis.NewClient(redistest.Options(t)), testSecret)
 	for range 3 {
 		_, failed, err := s.Write(context.Background(), hub, p, []deals.Input{input(contact, "Ann")})
 		require.NoError(t, err)
@@ -75,9 +76,11 @@ func TestRepeatCosts(t *testing.T) {
 	}
 	count := func(ep string) int { return sim.Count(func(r hubspottest.Request) bool { return r.Endpoint == ep }) }
 	assert.Equal(t, 1, count("deals.properties.create"))
+	assert.Equal(t, 1, count("deals.batch.create"), "the first write creates")
 	assert.Equal(t, 1, count("pipelines.list"))
-	assert.Equal(t, 3, count("deals.batch.read"))
-	assert.Equal(t, 1, count("deals.batch.upsert"), "an unchanged repeat writes nothing")
+	assert.Equal(t, 2, count("deals.batch.read"), "the repeats read")
+	assert.Equal(t, 0, count("deals.batch.upsert"), "an unchanged repeat writes nothing")
+	assert.Equal(t, 2, count("associations.batch.default"))
 	d := sim.Deals(hub)
 	require.Len(t, d, 1)
 	assert.Equal(t, "src_1/id:200", d[0].Properties[deals.KeyProperty])

@@ -19,7 +19,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "refhub bench [-quick] [-only sections] [-out BENCHMARKS.md] [-cpuprofile FILE]\n\n"+
 			"Measures refhub beside its baselines on this machine (needs redis-server on PATH):\n"+
-			"ingest, delivery, portals, refresh, footprint. The full run takes a few minutes.\n\n")
+			"ingest, delivery, leads, deals, portals, refresh, footprint. The full run takes a few minutes.\n\n")
 		fs.PrintDefaults()
 	}
 	quick := fs.Bool("quick", false, "a smoke run with tiny numbers (seconds; the figures mean nothing)")

@@ -191,3 +191,36 @@ func (s *Server) MoveDealStage(hubID int64, dealID, stageID string) error {
 	s.queuePropertyChange(pt, dealsKind, d.id, "dealstage", stageID, uiChange(pt), now)
 	return nil
 }
+
+// DeleteDealProperty deletes a deal property definition the way an admin
+// does in HubSpot's settings: writes and reads naming it are refused until
+// it is created again. The deals keep their values (HubSpot keeps an
+// archived property's values). It panics on an unknown portal.
+func (s *Server) DeleteDealProperty(hubID int64, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pt := s.mustPortal("DeleteDealProperty", hubID)
+	delete(pt.dealSchema.props, name)
+	pt.dealSchema.propOrder = slices.DeleteFunc(pt.dealSchema.propOrder, func(n string) bool { return n == name })
+}
+
+// DeleteDeal deletes a deal the way a salesperson does in HubSpot: it is
+// gone from reads and associations, and its unique values are free again.
+// It panics on an unknown portal.
+func (s *Server) DeleteDeal(hubID int64, dealID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pt := s.mustPortal("DeleteDeal", hubID)
+	d, ok := pt.findDeal(dealID)
+	if !ok {
+		return fmt.Errorf("hubspottest: DeleteDeal: portal %d has no deal %s", hubID, dealID)
+	}
+	for name, idx := range pt.deals.unique {
+		if idx[d.props[name]] == d.id {
+			delete(idx, d.props[name])
+		}
+	}
+	pt.assoc.forget(objRef{kind: dealsKind.typeID, id: d.id})
+	delete(pt.deals.records, d.id)
+	return nil
+}

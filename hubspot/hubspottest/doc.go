@@ -1,8 +1,9 @@
 // Package hubspottest is a strict, in-process simulator of the HubSpot
 // endpoints refhub uses: OAuth (authorize consent page, token, introspect,
 // revoke), contact batch upsert/read/create/update and GDPR deletion,
-// contact and deal properties and property groups, deal batch upsert (by a
-// unique-value property) and read, deal pipelines, association labels and
+// contact and deal properties and property groups, deal batch create (with
+// associations inline), upsert (by a unique-value property) and read, deal
+// pipelines, association labels and
 // association batches (create, default, read). It also plays HubSpot's side
 // of app webhooks: events raised by a simulated HubSpot user
 // (SetContactProperty, MoveDealStage, GDPRDeleteContact) are delivered,

@@ -15,7 +15,7 @@ type Request struct {
 	// "properties.create", "groups.list", "groups.create",
 	// "deals.batch.upsert", "deals.batch.read", "deals.properties.list",
 	// "deals.properties.create", "deals.groups.list", "deals.groups.create",
-	// "pipelines.list", "associations.labels.list",
+	// "deals.batch.create", "pipelines.list", "associations.labels.list",
 	// "associations.labels.create", "associations.batch.create",
 	// "associations.batch.default", "associations.batch.read" or "unknown".
 	Endpoint string

@@ -89,6 +89,9 @@ func (s *Server) dealRoutes(add adder) {
 	add("/crm/objects/{v}/deals/batch/upsert", map[string]endpoint{
 		http.MethodPost: crmEndpoint("deals.batch.upsert", dealsKind.writeScope, true, s.handleDealUpsert),
 	})
+	add("/crm/objects/{v}/deals/batch/create", map[string]endpoint{
+		http.MethodPost: crmEndpoint("deals.batch.create", dealsKind.writeScope, true, s.handleDealCreate),
+	})
 	add("/crm/objects/{v}/deals/batch/read", map[string]endpoint{
 		http.MethodPost: crmEndpoint("deals.batch.read", dealsKind.readScope, true, s.handleDealRead),
 	})

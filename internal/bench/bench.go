@@ -23,7 +23,7 @@ import (
 )
 
 // Sections, in the order they run.
-var Sections = []string{"ingest", "delivery", "leads", "portals", "refresh", "footprint"}
+var Sections = []string{"ingest", "delivery", "leads", "deals", "portals", "refresh", "footprint"}
 
 // Config says what to run and where the results go.
 type Config struct {
@@ -113,7 +113,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	defer e.close()
 	rep.Machine = describeMachine(ctx)
 	runs := map[string]func(context.Context, *Report) error{
-		"ingest": e.ingest, "delivery": e.delivery, "leads": e.leads, "portals": e.manyPortals,
+		"ingest": e.ingest, "delivery": e.delivery, "leads": e.leads, "deals": e.deals, "portals": e.manyPortals,
 		"refresh": e.refresh, "footprint": e.footprint,
 	}
 	for _, name := range Sections {

@@ -66,7 +66,7 @@ func TestQuickBench(t *testing.T) {
 	var text bytes.Buffer
 	rep.WriteText(&text)
 	t.Log("\n" + text.String())
-	want := map[string]int{"Ingest": 6, "Delivery": 7, "Leads": 2, "Many portals": 2, "Token refresh": 1, "Footprint": 4}
+	want := map[string]int{"Ingest": 6, "Delivery": 7, "Leads": 2, "Deals": 2, "Many portals": 2, "Token refresh": 1, "Footprint": 4}
 	got := map[string]int{}
 	for _, row := range rep.Rows {
 		got[row.Section]++

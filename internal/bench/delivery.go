@@ -228,7 +228,8 @@ func (e *env) hubCalls(hub int64, t0 time.Time) (calls map[string]int, total, li
 
 func isCRM(endpoint string) bool {
 	return strings.HasPrefix(endpoint, "contacts.") || strings.HasPrefix(endpoint, "properties.") ||
-		strings.HasPrefix(endpoint, "groups.") || strings.HasPrefix(endpoint, "associations.")
+		strings.HasPrefix(endpoint, "groups.") || strings.HasPrefix(endpoint, "associations.") ||
+		strings.HasPrefix(endpoint, "deals.") || strings.HasPrefix(endpoint, "pipelines.")
 }
 
 // waitUntil polls cond every 20 ms until it holds or timeout passes.

@@ -45,7 +45,7 @@ type Report struct {
 	Delivered              int     // signups delivered over every run
 
 	ingestRatio, ingestRate, updateShare float64
-	callsPerLead                         float64
+	callsPerLead, callsPerDeal           float64
 }
 
 func (r *Report) add(row Row) { r.Rows = append(r.Rows, row) }
@@ -66,12 +66,16 @@ func (r *Report) check() {
 		r.Targets = append(r.Targets, Target{"HubSpot calls per lead under load (contacts + associations + counts)", "≤ 0.03",
 			fmt.Sprintf("%.4f", r.callsPerLead), r.callsPerLead <= 0.03})
 	}
+	if r.has("Deals") {
+		r.Targets = append(r.Targets, Target{"HubSpot calls per lead with its deal under load (contacts + referrer links + deals, in the steady state)", "≤ 0.03",
+			fmt.Sprintf("%.4f", r.callsPerDeal), r.callsPerDeal <= 0.03})
+	}
 	if r.has("Token refresh") {
 		r.Targets = append(r.Targets, Target{"refresh calls per portal expiry", "exactly 1.0",
 			fmt.Sprintf("%.2f (min %d, max %d per portal)", r.RefreshPerExpiry, r.RefreshMin, r.RefreshMax),
 			r.RefreshMin == 1 && r.RefreshMax == 1})
 	}
-	if r.has("Delivery") || r.has("Leads") || r.has("Many portals") {
+	if r.has("Delivery") || r.has("Leads") || r.has("Deals") || r.has("Many portals") {
 		r.Targets = append(r.Targets,
 			Target{"HubSpot 429 answers", "0", fmt.Sprint(r.RateLimited), r.RateLimited == 0},
 			Target{"accepted signups not delivered", "0", fmt.Sprint(r.Undelivered), r.Undelivered == 0})
