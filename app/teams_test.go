@@ -155,6 +155,8 @@ func TestOwnerGrantsAndRemoves(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status, "a viewer reads")
 	status, body := client.Do(http.MethodPatch, "/api/v1/sources/"+te.init.ID, map[string]any{"name": "x"})
 	assert.Equal(t, http.StatusForbidden, status, "a viewer changes nothing: %s", body)
+	status, body = client.Do(http.MethodPatch, "/api/v1/sources/"+te.init.ID, map[string]any{"send": map[string]string{"referrers": "nothing"}})
+	assert.Equal(t, http.StatusForbidden, status, "a viewer cannot stop a source sending: %s", body)
 	status, _ = client.Do(http.MethodPost, "/api/v1/portals/1001/disconnect", nil)
 	assert.Equal(t, http.StatusForbidden, status)
 	status, _ = client.Do(http.MethodGet, "/api/v1/tokens", nil)

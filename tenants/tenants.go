@@ -141,10 +141,13 @@ type Source struct {
 	// built-in rule (app/leads).
 	LeadRule *LeadRule `json:"lead_rule,omitempty"`
 	// Deals says which signups also become deals, and how; nil: none do.
-	Deals      *DealSettings `json:"deals,omitempty"`
-	PastHubIDs []int64       `json:"past_hub_ids,omitempty"` // portals it sent to before a route change
-	CreatedAt  time.Time     `json:"created_at"`
-	UpdatedAt  time.Time     `json:"updated_at"`
+	Deals *DealSettings `json:"deals,omitempty"`
+	// Send says whether referrers and leads are sent to HubSpot at all;
+	// the zero value sends both.
+	Send       Send      `json:"send,omitzero"`
+	PastHubIDs []int64   `json:"past_hub_ids,omitempty"` // portals it sent to before a route change
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 
 	// Token is the unguessable part of the webhook URL and Secret the
 	// expected value of the SecretName header. Both are stored encrypted and

@@ -82,5 +82,12 @@ func (h *Handlers) TestSignup(c *gin.Context, src tenants.Source) error {
 		in.Email = auth.PrincipalOf(c).Email
 	}
 	ev, err := h.ws.Sources.TestSignup(c.Request.Context(), src, in.Email)
-	return reply(c, http.StatusAccepted, h.ws.Events.View(ev), err)
+	return reply(c, http.StatusAccepted, testSignupView{EventView: h.ws.Events.View(ev), Note: workspace.NotSentNote(src, ev)}, err)
+}
+
+// testSignupView is a test signup just queued, with a note when its
+// source sends nothing to HubSpot for its kind.
+type testSignupView struct {
+	workspace.EventView
+	Note string `json:"note,omitempty"`
 }

@@ -42,16 +42,14 @@ func (h *Handlers) Source(c *gin.Context, src tenants.Source) error {
 	return reply(c, http.StatusOK, h.ws.Sources.View(src), nil)
 }
 
-// PatchSource renames the source or moves its default portal.
+// PatchSource renames the source, moves its default portal, or changes
+// which kinds of signup it sends to HubSpot.
 func (h *Handlers) PatchSource(c *gin.Context, src tenants.Source) error {
-	var in struct {
-		Name  *string `json:"name"`
-		HubID *int64  `json:"hub_id"`
-	}
+	var in workspace.SourcePatch
 	if err := decodeJSON(c, &in); err != nil {
 		return err
 	}
-	src, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, in.Name, in.HubID)
+	src, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, in)
 	return reply(c, http.StatusOK, h.ws.Sources.View(src), err)
 }
 

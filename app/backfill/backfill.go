@@ -114,14 +114,17 @@ func New(cfg Config, d Deps) *Service {
 // total, the campaign's users found and queued, what it waits on, why it
 // failed.
 type Status struct {
-	Status     string     `json:"status"` // running, done, failed; "" when none ever ran
-	Mode       string     `json:"mode,omitempty"`
-	CampaignID int64      `json:"campaign_id,omitempty"`
-	Done       int        `json:"done"`  // users read
-	Total      int        `json:"total"` // users in the account (every campaign: the API ignores the filter)
-	Matched    int        `json:"matched"`
-	Queued     int        `json:"queued"`
-	Refused    int        `json:"refused"`    // users of the campaign the mapping gives no email
+	Status     string `json:"status"` // running, done, failed; "" when none ever ran
+	Mode       string `json:"mode,omitempty"`
+	CampaignID int64  `json:"campaign_id,omitempty"`
+	Done       int    `json:"done"`  // users read
+	Total      int    `json:"total"` // users in the account (every campaign: the API ignores the filter)
+	Matched    int    `json:"matched"`
+	Queued     int    `json:"queued"`
+	Refused    int    `json:"refused"` // users of the campaign the mapping gives no email
+	// NotSent are users of the campaign of a kind (referrers or leads) the
+	// source sends nothing to HubSpot for: neither queued nor stored.
+	NotSent    int        `json:"not_sent"`
 	Page       int        `json:"page"`       // the last page finished
 	WaitingOn  string     `json:"waiting_on"` // "" when it waits on nothing
 	WaitUntil  *time.Time `json:"wait_until,omitempty"`

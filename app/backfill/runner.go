@@ -232,6 +232,12 @@ func (s *Service) queueUsers(ctx context.Context, j job, src *tenants.Source, us
 			r.refused++
 			continue
 		}
+		if !src.Sends(ev.Lead) {
+			// Referral Factory keeps them; queued here they would only be
+			// stored as not sent, again at every reconcile.
+			r.notSent++
+			continue
+		}
 		evs = append(evs, ev)
 	}
 	if j.Mode == Reconcile {

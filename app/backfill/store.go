@@ -37,6 +37,7 @@ type job struct {
 	Matched    int
 	Queued     int
 	Refused    int
+	NotSent    int
 	Errors     int // consecutive failed calls
 	WaitingOn  string
 	WaitUntil  time.Time
@@ -68,7 +69,8 @@ func parseJob(src string, h map[string]string) job {
 	c, _ := strconv.ParseInt(h["campaign"], 10, 64)
 	return job{Source: src, ID: h["id"], Mode: h["mode"], Status: h["status"], CampaignID: c, Page: n("page"),
 		Done: n("done"), Total: n("total"), Matched: n("matched"), Queued: n("queued"), Refused: n("refused"),
-		Errors: n("errors"), WaitingOn: h["waiting_on"], WaitUntil: fromMS(h["wait_until"]), Error: h["error"],
+		NotSent: n("not_sent"),
+		Errors:  n("errors"), WaitingOn: h["waiting_on"], WaitUntil: fromMS(h["wait_until"]), Error: h["error"],
 		StartedAt: fromMS(h["started_at"]), UpdatedAt: fromMS(h["updated_at"]), FinishedAt: fromMS(h["finished_at"]),
 		Owner: h["owner"], Lease: fromMS(h["lease"])}
 }
@@ -81,7 +83,7 @@ func (j job) view() Status {
 		return &t
 	}
 	st := Status{Status: j.Status, Mode: j.Mode, CampaignID: j.CampaignID, Done: j.Done, Total: j.Total,
-		Matched: j.Matched, Queued: j.Queued, Refused: j.Refused, Page: j.Page, Error: j.Error,
+		Matched: j.Matched, Queued: j.Queued, Refused: j.Refused, NotSent: j.NotSent, Page: j.Page, Error: j.Error,
 		StartedAt: opt(j.StartedAt), FinishedAt: opt(j.FinishedAt)}
 	if j.Status == Running {
 		st.WaitingOn, st.WaitUntil = j.WaitingOn, opt(j.WaitUntil)
@@ -117,7 +119,7 @@ func (s *Service) create(ctx context.Context, src string, req Request, total int
 		return job{}, err
 	}
 	ok, err := createScript.Run(ctx, s.d.Redis, []string{jobKey(src)}, "id", j.ID, "mode", j.Mode, "status", Running,
-		"campaign", j.CampaignID, "page", 0, "done", 0, "total", total, "matched", 0, "queued", 0, "refused", 0,
+		"campaign", j.CampaignID, "page", 0, "done", 0, "total", total, "matched", 0, "queued", 0, "refused", 0, "not_sent", 0,
 		"errors", 0, "started_at", ms(now), "updated_at", ms(now)).Int()
 	if err != nil {
 		return job{}, err
@@ -189,7 +191,7 @@ func (s *Service) heartbeat(ctx context.Context, src, owner string) error {
 // commitScript records a finished page: only the next page after the last
 // finished, only by the job's owner, so a page is counted once.
 // KEYS: job. ARGV: owner, page, read, matched, queued, refused, total, last
-// (1/0), now ms, lease ms.
+// (1/0), now ms, lease ms, not sent.
 var commitScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
 if tonumber(redis.call('HGET', KEYS[1], 'page') or '0') ~= tonumber(ARGV[2]) - 1 then return 0 end
@@ -200,6 +202,7 @@ redis.call('HINCRBY', KEYS[1], 'done', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'matched', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'queued', ARGV[5])
 redis.call('HINCRBY', KEYS[1], 'refused', ARGV[6])
+redis.call('HINCRBY', KEYS[1], 'not_sent', ARGV[11])
 if ARGV[8] == '1' then
   redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', now, 'owner', '')
 end
@@ -209,6 +212,7 @@ return 1
 // pageResult is what one page brought.
 type pageResult struct {
 	page, read, matched, queued, refused, total int
+	notSent                                     int // users of a kind the source sends nothing for
 	last                                        bool
 }
 
@@ -218,7 +222,7 @@ func (s *Service) commit(ctx context.Context, j job, owner string, r pageResult)
 		last = 1
 	}
 	ok, err := commitScript.Run(ctx, s.d.Redis, []string{jobKey(j.Source)}, owner, r.page, r.read, r.matched, r.queued,
-		r.refused, r.total, last, s.d.Clock.Now().UnixMilli(), s.cfg.Lease.Milliseconds()).Int()
+		r.refused, r.total, last, s.d.Clock.Now().UnixMilli(), s.cfg.Lease.Milliseconds(), r.notSent).Int()
 	if err != nil {
 		return err
 	}

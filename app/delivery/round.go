@@ -287,6 +287,10 @@ func (e *Engine) record(ctx context.Context, hub int64, ws []*work, laneErr erro
 		for _, it := range w.items {
 			ev := it.Event
 			switch {
+			case w.notSent != "":
+				ev.Status, ev.Outcome, ev.ContactID, ev.DeliveredAt = queue.NotSent, "", "", nil
+				ev.Reason, ev.Fix, ev.Code, ev.Property = w.notSent, "", "", ""
+				e.metrics.outcome(string(queue.NotSent), 1)
 			case w.done:
 				ev.Status, ev.Outcome, ev.ContactID = queue.Delivered, w.outcome, w.contactID
 				ev.DeliveredAt, ev.Reason, ev.Fix, ev.Code, ev.Property = &now, "", "", "", ""

@@ -31,6 +31,7 @@ type work struct {
 	outcome   queue.Outcome
 	contactID string
 	dealID    string
+	notSent   string // why the signup is settled without a HubSpot call
 	bad       *Reason
 	retryErr  error
 }
@@ -67,6 +68,9 @@ func (w *work) deliver(o queue.Outcome, contactID string) {
 	w.done, w.outcome, w.contactID = true, o, contactID
 }
 func (w *work) fail(r Reason) { w.bad = &r }
+
+// skip settles a signup of a kind its source sends nothing to HubSpot for.
+func (w *work) skip(why string) { w.done, w.notSent = true, why }
 
 // undo takes back a written contact's delivery: a step after it (its
 // referrer link, its deal) was refused, and the event is dead-lettered with r.
@@ -106,8 +110,15 @@ func settled(ws []*work) []*work {
 	return out
 }
 
+// NotSentText says why a signup of a kind its source sends nothing for was
+// not sent.
+func NotSentText(lead bool) string {
+	return "Not sent: this source sends no " + tenants.KindName(lead) + " to HubSpot."
+}
+
 // batch is what one lane round sends: works of one duplicate policy, plus
-// events settled without a HubSpot call (no email, source gone, superseded).
+// events settled without a HubSpot call (no email, source gone, superseded,
+// a kind the source sends nothing for).
 type batch struct {
 	policy  tenants.Policy
 	works   []*work
@@ -126,8 +137,8 @@ type batch struct {
 // current mapping (so a replay after a mapping fix uses the fix) and merges
 // events for the same email.
 func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*batch, error) {
-	defs := e.propertyDefs(ctx, hub)
-	b := &batch{defs: defs}
+	b := &batch{}
+	defsRead := false // read when a signup is to be sent: one sent nothing calls nothing
 	byEmail := map[string]*work{}
 	for _, it := range items {
 		src, err := e.sources.Source(ctx, it.Event.SourceID)
@@ -143,6 +154,14 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 		}
 		pl := payload.New(it.Event.Payload)
 		it.Event.Lead = leads.IsLead(src.LeadRule, pl)
+		if !src.Sends(it.Event.Lead) {
+			// Decided here, from the source as it is now: a change of the
+			// setting applies to what is queued.
+			w := &work{items: []queue.Item{it}, email: it.Event.Email}
+			w.skip(NotSentText(it.Event.Lead))
+			b.settled = append(b.settled, w)
+			continue
+		}
 		m := src.MappingOf(it.Event.Route, it.Event.Lead)
 		if b.policy == "" {
 			b.policy = m.OnExisting
@@ -161,7 +180,10 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 			}
 			return nil, err
 		}
-		properties.CoerceAll(props, defs)
+		if !defsRead {
+			b.defs, defsRead = e.propertyDefs(ctx, hub), true
+		}
+		properties.CoerceAll(props, b.defs)
 		email := props["email"]
 		sub := leads.Describe(src, it.Event.Route, it.Event.Lead, m, pl, email)
 		if it.Event.Test {

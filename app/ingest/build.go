@@ -19,7 +19,8 @@ import (
 // Build routes a signup of src by its campaign, tells a lead from a
 // referrer (app/leads), applies the mapping of its kind
 // and returns the event to queue, received at now. When the mapping cannot
-// make a contact of it the error is a *tenants.NoEmailError, and the event
+// make a contact of it (of a kind the source sends to HubSpot) the error is
+// a *tenants.NoEmailError, and the event
 // is returned too (routed, without an email) for the refusal to be
 // recorded where it would have gone.
 func Build(src *tenants.Source, pl *payload.Payload, now time.Time) (*queue.Event, error) {
@@ -32,6 +33,11 @@ func Build(src *tenants.Source, pl *payload.Payload, now time.Time) (*queue.Even
 	ev := &queue.Event{ID: queue.NewEventID(now), SourceID: src.ID, HubID: hub, Route: route, Lead: lead,
 		Status: queue.Queued, ReceivedAt: now, UpdatedAt: now, Payload: pl.Fields}
 	props, err := src.MappingOf(route, lead).Apply(pl)
+	if err != nil && !src.Sends(lead) {
+		// Not sent to HubSpot: no contact to build, nothing to refuse;
+		// the signup is stored and shown as not sent.
+		return ev, nil
+	}
 	if err != nil {
 		return ev, err
 	}

@@ -187,6 +187,10 @@ type Subject struct {
 	Self      []string // identity keys of the person
 	Referrer  []string // identity keys naming the referrer (leads only)
 	Qualified bool     // Referral Factory reports the lead qualified (qualified_at set)
+	// NoWait: the lead's source sends no referrers to HubSpot, so the lead
+	// does not wait for its referrer's contact (it is linked to one already
+	// there, e.g. from another source).
+	NoWait bool
 	// CountProps are the contact properties of the person's mapping fed by
 	// Referral Factory's referral counts ("" when not mapped).
 	CountProps Counts
@@ -213,6 +217,7 @@ func Describe(src *tenants.Source, route string, lead bool, m tenants.Mapping, p
 	if lead {
 		s.Referrer = referrerKeys(p)
 		s.Qualified = value(p, "qualified_at") != ""
+		s.NoWait = !src.Sends(false)
 	}
 	return s
 }

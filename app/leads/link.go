@@ -94,8 +94,8 @@ func (s *Service) Link(ctx context.Context, hub int64, api API, ds []Delivered, 
 const MaxDeferredCounts = 5 * hubspot.MaxBatch
 
 // plan decides the links a batch makes: each lead to its referrer if the
-// index knows it (waits otherwise), and each lead waiting for one of the
-// people just delivered.
+// index knows it (waits otherwise, unless its source sends no referrers),
+// and each lead waiting for one of the people just delivered.
 func (s *Service) plan(ctx context.Context, hub int64, ds []Delivered) ([]*link, map[string][]string, error) {
 	var refLists [][]string
 	var leadIdx []int
@@ -117,7 +117,7 @@ func (s *Service) plan(ctx context.Context, hub int64, ds []Delivered) ([]*link,
 		switch ref := refs[n]; {
 		case ref != "" && ref != d.ContactID:
 			links = append(links, &link{lead: d.ContactID, ref: ref, keys: d.Referrer, idx: i, rec: rec})
-		case len(d.Referrer) > 0 && ref == "":
+		case len(d.Referrer) > 0 && ref == "" && !d.NoWait:
 			waits[d.ContactID] = d.Referrer
 			links = append(links, &link{lead: d.ContactID, idx: i, rec: rec}) // stored, unlinked
 		default:

@@ -47,7 +47,7 @@ func (h *Pages) Activity(c *gin.Context, src tenants.Source) error {
 		return err
 	}
 	v := activityView{Ctx: sc, Events: evs, Status: string(f.Status), Email: f.Email,
-		Statuses: []queue.Status{queue.Queued, queue.Delivered, queue.Failed, queue.Rejected}, Paged: !f.Before.IsZero()}
+		Statuses: []queue.Status{queue.Queued, queue.Delivered, queue.NotSent, queue.Failed, queue.Rejected}, Paged: !f.Before.IsZero()}
 	if len(evs) == f.Limit {
 		q := url.Values{"before": {evs[len(evs)-1].ReceivedAt.UTC().Format(time.RFC3339Nano)}}
 		if f.Status != "" {

@@ -347,7 +347,7 @@ func (s *scenario) qualification() {
 // deals makes the source's leads deals too: the stage picker follows the
 // chosen pipeline, the name template's preview follows typing (rendered
 // by the server from the last signup), a field is mapped, and the
-// settings are saved.
+// settings are saved; then its referrers are set to be sent nothing.
 func (s *scenario) deals() {
 	c := s.c
 	s.env.Sim.AddPipeline(1001, hubspottest.Pipeline{ID: "partners", Label: "Partner deals", Stages: []hubspottest.PipelineStage{
@@ -380,6 +380,14 @@ func (s *scenario) deals() {
 	assert.Equal(s.t, "p-qualified", src.Deals.Stage)
 	assert.Equal(s.t, "Referral: {first_name} {last_name} · {meta.Company}", src.Deals.Name)
 	assert.Equal(s.t, []tenants.FieldMap{{From: "campaign_name", To: "description"}}, src.Deals.Fields)
+
+	c.do("referrers are not sent", chromedp.Click(chromedp.CSS("#referrer-nothing")))
+	c.submit("save: referrers not sent", "#save-deals", s.flashHas("referrers are not sent to HubSpot"))
+	assert.Contains(s.t, c.text("#not-sent-kinds"), "Referrers: not sent to HubSpot.")
+	assert.True(s.t, evalJS[bool](c, "read the referrers' choice", `document.querySelector("#referrer-nothing").checked`))
+	src, err = s.env.App.Store().Source(context.Background(), s.srcID)
+	require.NoError(s.t, err)
+	assert.False(s.t, src.Sends(false))
 
 	c.fill("#from-1", "meta.Company")
 	c.choose("#to-1", "amount")

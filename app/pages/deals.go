@@ -21,8 +21,10 @@ import (
 // dealForm is the Deals tab's settings as the form shows them.
 type dealForm struct {
 	Referrers, Leads bool // contact and deal (true) or contact only
-	Pipeline, Stage  string
-	Name             string
+	// NoReferrers, NoLeads: nothing is sent to HubSpot for the kind.
+	NoReferrers, NoLeads bool
+	Pipeline, Stage      string
+	Name                 string
 }
 
 // dealPreview is what a deal made from the sample signup would be.
@@ -67,12 +69,13 @@ const defaultDealName = "Referral: {first_name} {last_name} ({campaign_name})"
 
 // Deals is a source's Deals tab.
 func (h *Pages) Deals(c *gin.Context, src tenants.Source) error {
-	form := dealForm{Leads: true, Name: defaultDealName}
+	form := dealForm{Leads: src.Sends(true), Name: defaultDealName}
 	in := mappingInput{}
 	if d := src.Deals; d != nil {
 		form = dealForm{Referrers: d.For(false), Leads: d.For(true), Pipeline: d.Pipeline, Stage: d.Stage, Name: d.Name}
 		in = inputOf(tenants.Mapping{Fields: d.Fields, Defaults: d.Defaults})
 	}
+	form.NoReferrers, form.NoLeads = !src.Sends(false), !src.Sends(true)
 	return h.renderDeals(c, http.StatusOK, src, form, in, &dealsView{Refreshed: c.Query("refresh") != ""})
 }
 
@@ -162,6 +165,7 @@ func (d mappingData) previewDeal(s tenants.DealSettings) dealPreview {
 // dealsForm reads the Deals tab's form.
 func dealsForm(c *gin.Context) (dealForm, mappingInput) {
 	f := dealForm{Referrers: c.PostForm("referrer") == "deal", Leads: c.PostForm("lead") == "deal",
+		NoReferrers: c.PostForm("referrer") == "nothing", NoLeads: c.PostForm("lead") == "nothing",
 		Pipeline: strings.TrimSpace(c.PostForm("pipeline")), Stage: strings.TrimSpace(c.PostForm("stage")),
 		Name: strings.TrimSpace(c.PostForm("name"))}
 	return f, mappingForm(c)
@@ -182,6 +186,18 @@ func dealSettings(f dealForm, in mappingInput) (tenants.DealSettings, []string) 
 	return d, probs
 }
 
+// send is what the form sends to HubSpot per kind.
+func (f dealForm) send() tenants.Send {
+	s := tenants.Send{Referrers: tenants.SendContacts, Leads: tenants.SendContacts}
+	if f.NoReferrers {
+		s.Referrers = tenants.SendNothing
+	}
+	if f.NoLeads {
+		s.Leads = tenants.SendNothing
+	}
+	return s
+}
+
 // SaveDeals saves the Deals tab, or adds, removes or previews a row of it
 // (the tab works without JavaScript).
 func (h *Pages) SaveDeals(c *gin.Context, src tenants.Source) error {
@@ -192,7 +208,7 @@ func (h *Pages) SaveDeals(c *gin.Context, src tenants.Source) error {
 	}
 	d, probs := dealSettings(form, in)
 	if len(probs) == 0 {
-		_, err := h.ws.Sources.SaveDeals(c.Request.Context(), src, &d)
+		_, err := h.ws.Sources.SaveDealsAndSend(c.Request.Context(), src, form.send(), &d)
 		var ve *tenants.ValidationError
 		switch e := apperr.As(err); {
 		case err == nil:
@@ -208,12 +224,24 @@ func (h *Pages) SaveDeals(c *gin.Context, src tenants.Source) error {
 		v.Problems = probs
 		return h.renderDeals(c, http.StatusUnprocessableEntity, src, form, in, v)
 	}
-	return h.redirectFlash(c, dealsURL(src.ID), dealsSavedMessage(d), false)
+	return h.redirectFlash(c, dealsURL(src.ID), dealsSavedMessage(d, form.send()), false)
 }
 
 // dealsSavedMessage says what saved deal settings do from now on.
-func dealsSavedMessage(d tenants.DealSettings) string {
+func dealsSavedMessage(d tenants.DealSettings, s tenants.Send) string {
 	switch {
+	case s.Nothing():
+		return "Deal settings saved: this source now sends nothing to HubSpot. Its signups are still received and shown in the activity as not sent."
+	case s.Referrers == tenants.SendNothing:
+		if d.For(true) {
+			return "Deal settings saved: every new lead becomes a contact and a deal; referrers are not sent to HubSpot."
+		}
+		return "Deal settings saved: every new lead becomes a contact only; referrers are not sent to HubSpot."
+	case s.Leads == tenants.SendNothing:
+		if d.For(false) {
+			return "Deal settings saved: every new referrer becomes a contact and a deal; leads are not sent to HubSpot."
+		}
+		return "Deal settings saved: every new referrer becomes a contact only; leads are not sent to HubSpot."
 	case d.For(true) && d.For(false):
 		return "Deal settings saved: every new referrer and lead also becomes a deal."
 	case d.For(true):
@@ -229,5 +257,9 @@ func (h *Pages) DeleteDeals(c *gin.Context, src tenants.Source) error {
 	if _, err := h.ws.Sources.SaveDeals(c.Request.Context(), src, nil); err != nil {
 		return h.redirectError(c, dealsURL(src.ID), err)
 	}
-	return h.redirectFlash(c, dealsURL(src.ID), fmt.Sprintf("Deal settings removed: %s's referrers and leads become contacts only; deals already made stay in HubSpot.", src.Name), false)
+	become := "referrers and leads become contacts only"
+	if !src.Sends(false) || !src.Sends(true) {
+		become = "signups of the kind it sends become contacts only, the other kind stays not sent"
+	}
+	return h.redirectFlash(c, dealsURL(src.ID), fmt.Sprintf("Deal settings removed: %s's %s; deals already made stay in HubSpot.", src.Name, become), false)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/refhub/refhub/app/apperr"
 	"github.com/refhub/refhub/app/auth"
+	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/tenants"
 )
 
@@ -125,7 +126,7 @@ func (h *Pages) DefaultPortal(c *gin.Context, src tenants.Source) error {
 	if err != nil {
 		return h.redirectFlash(c, sourceURL(src.ID, "routes"), "Choose the default portal.", true)
 	}
-	if _, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, nil, &hub); err != nil {
+	if _, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, workspace.SourcePatch{HubID: &hub}); err != nil {
 		return h.redirectError(c, sourceURL(src.ID, "routes"), err)
 	}
 	return h.redirectFlash(c, sourceURL(src.ID, "routes"), "Default portal saved: signups of campaigns without a route now go there.", false)

@@ -133,7 +133,7 @@ func (h *Pages) showAgain(c *gin.Context, src tenants.Source, err error, v sourc
 // RenameSource renames the source.
 func (h *Pages) RenameSource(c *gin.Context, src tenants.Source) error {
 	name := c.PostForm("name")
-	if _, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, &name, nil); err != nil {
+	if _, err := h.ws.Sources.Patch(c.Request.Context(), auth.PrincipalOf(c).Member, src, workspace.SourcePatch{Name: &name}); err != nil {
 		return h.showAgain(c, src, err, sourcePageView{TestEmail: auth.PrincipalOf(c).Email},
 			func(v *sourcePageView, m string) { v.RenameError = m })
 	}
@@ -190,6 +190,9 @@ func (h *Pages) TestSignup(c *gin.Context, src tenants.Source) error {
 		return h.showAgain(c, src, err, sourcePageView{TestEmail: email},
 			func(v *sourcePageView, m string) { v.TestError = m })
 	}
-	return h.redirectFlash(c, sourceURL(src.ID, "events/"+ev.ID), "Test signup sent as "+ev.Email+
-		". This page shows what HubSpot made of it.", false)
+	msg := "Test signup sent as " + ev.Email + ". This page shows what HubSpot made of it."
+	if note := workspace.NotSentNote(src, ev); note != "" {
+		msg = "Test signup sent as " + ev.Email + ". " + note
+	}
+	return h.redirectFlash(c, sourceURL(src.ID, "events/"+ev.ID), msg, false)
 }

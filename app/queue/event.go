@@ -26,6 +26,9 @@ const (
 	Delivered Status = "delivered" // in HubSpot (created, updated, or left alone by policy)
 	Failed    Status = "failed"    // dead-lettered: needs a fix, then a replay
 	Rejected  Status = "rejected"  // not accepted at the webhook (4xx); never queued
+	// NotSent is a signup of a kind its source sends nothing to HubSpot for
+	// (tenants.Send): stored and shown, settled without a HubSpot call.
+	NotSent Status = "not_sent"
 )
 
 // Kind is what an activity record is about.

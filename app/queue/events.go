@@ -91,7 +91,7 @@ while i <= #ARGV do
     redis.call('XDEL', KEYS[1], sid)
     redis.call('HINCRBY', KEYS[3], status, 1)
     redis.call('HINCRBY', KEYS[3], src .. ':' .. status, 1)
-    if status == 'delivered' then add(KEYS[5], src, -1, -tonumber(ARGV[i+8])) end
+    if status == 'delivered' or status == 'not_sent' then add(KEYS[5], src, -1, -tonumber(ARGV[i+8])) end
   end
   if dk > 0 then
     redis.call('ZADD', KEYS[dk], 'NX', ARGV[i+9], id)
@@ -106,7 +106,7 @@ return 1
 `)
 
 // Finish records the outcome of events taken from a portal's lane in one
-// atomic step: a delivered or failed event leaves the lane, a failed one is
+// atomic step: a delivered, not sent or failed event leaves the lane, a failed one is
 // indexed as a dead letter of its source, a queued one stays (retrying).
 func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 	if len(updates) == 0 {

@@ -164,6 +164,7 @@ func (q *Queue) Lag(ctx context.Context, hub int64) (time.Duration, error) {
 // DayStats are a portal's counters for one UTC day.
 type DayStats struct {
 	Received, Delivered, Failed, Rejected int64
+	NotSent                               int64 // of a kind the source sends nothing to HubSpot for
 	Calls, RateLimited                    int64 // HubSpot calls and 429 answers (portal totals)
 }
 
@@ -180,7 +181,7 @@ func (q *Queue) Stats(ctx context.Context, hub int64, src string, t time.Time) (
 	}
 	n := func(k string) int64 { v, _ := strconv.ParseInt(m[prefix+k], 10, 64); return v }
 	return DayStats{Received: n("received"), Delivered: n("delivered"), Failed: n("failed"), Rejected: n("rejected"),
-		Calls: atoi(m["calls"]), RateLimited: atoi(m["rate_limited"])}, nil
+		NotSent: n(string(NotSent)), Calls: atoi(m["calls"]), RateLimited: atoi(m["rate_limited"])}, nil
 }
 
 // PurgePortal removes a portal's lane, events, activity, dead letters and

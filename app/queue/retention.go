@@ -88,7 +88,7 @@ func (q *Queue) trimStep(ctx context.Context, hub int64, src string, cutoff time
 		var ev struct {
 			Status Status `json:"status"`
 		}
-		if json.Unmarshal([]byte(s), &ev) == nil && (ev.Status == Delivered || ev.Status == Rejected) {
+		if json.Unmarshal([]byte(s), &ev) == nil && (ev.Status == Delivered || ev.Status == NotSent || ev.Status == Rejected) {
 			drop = append(drop, ids[i])
 		}
 	}

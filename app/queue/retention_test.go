@@ -13,8 +13,8 @@ import (
 	"github.com/refhub/refhub/tenants"
 )
 
-// TestTrimKeepsWhatIsNotFinished: old delivered and refused events leave the
-// activity after the retention period; queued events and dead letters stay
+// TestTrimKeepsWhatIsNotFinished: old delivered, not sent and refused events
+// leave the activity after the retention period; queued events and dead letters stay
 // however old they are, and newer events stay.
 func TestTrimKeepsWhatIsNotFinished(t *testing.T) {
 	e := newEnv(t)
@@ -27,7 +27,7 @@ func TestTrimKeepsWhatIsNotFinished(t *testing.T) {
 		require.NoError(t, err)
 		return it
 	}
-	for i, want := range []queue.Status{queue.Delivered, queue.Failed, queue.Queued, queue.Delivered} {
+	for i, want := range []queue.Status{queue.Delivered, queue.Failed, queue.Queued, queue.Delivered, queue.NotSent} {
 		ev := e.enqueue(t, 7, "src1", "old"+string(rune('a'+i))+"@example.com")
 		old[ev.ID] = want
 	}
@@ -47,7 +47,7 @@ func TestTrimKeepsWhatIsNotFinished(t *testing.T) {
 
 	n, err := e.q.Trim(ctx, e.clock.Now().Add(-30*24*time.Hour))
 	require.NoError(t, err)
-	assert.Equal(t, 3, n, "two delivered and one refused event were old enough")
+	assert.Equal(t, 4, n, "two delivered, one not sent and one refused event were old enough")
 	evs, err := e.q.Activity(ctx, []int64{7}, "src1", queue.Filter{Limit: 100})
 	require.NoError(t, err)
 	left := map[string]bool{}

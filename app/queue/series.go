@@ -30,7 +30,7 @@ func (q *Queue) Series(ctx context.Context, hub int64, src string, days int) ([]
 	if src != "" {
 		prefix = src + ":"
 	}
-	fields := []string{prefix + "received", prefix + "delivered", prefix + "failed", prefix + "rejected", "calls", "rate_limited"}
+	fields := []string{prefix + "received", prefix + "delivered", prefix + "failed", prefix + "rejected", "calls", "rate_limited", prefix + string(NotSent)}
 	out := make([]Day, days)
 	cmds := make([]*redis.SliceCmd, days)
 	pipe := q.rdb.Pipeline()
@@ -48,7 +48,7 @@ func (q *Queue) Series(ctx context.Context, hub int64, src string, days int) ([]
 				n[j] = atoi(s)
 			}
 		}
-		out[i].DayStats = DayStats{Received: n[0], Delivered: n[1], Failed: n[2], Rejected: n[3], Calls: n[4], RateLimited: n[5]}
+		out[i].DayStats = DayStats{Received: n[0], Delivered: n[1], Failed: n[2], Rejected: n[3], Calls: n[4], RateLimited: n[5], NotSent: n[6]}
 	}
 	return out, nil
 }

@@ -44,9 +44,9 @@ func IntParam(c *gin.Context, name string, def, lo, hi int) (int, error) {
 func ActivityFilter(c *gin.Context) (queue.Filter, error) {
 	f := queue.Filter{Status: queue.Status(c.Query("status")), Email: c.Query("email")}
 	switch f.Status {
-	case "", queue.Queued, queue.Delivered, queue.Failed, queue.Rejected:
+	case "", queue.Queued, queue.Delivered, queue.NotSent, queue.Failed, queue.Rejected:
 	default:
-		return f, apperr.New(apperr.Invalid, "status must be queued, delivered, failed or rejected")
+		return f, apperr.New(apperr.Invalid, "status must be queued, delivered, not_sent, failed or rejected")
 	}
 	var err error
 	if f.Limit, err = IntParam(c, "limit", 0, 1, 500); err != nil {

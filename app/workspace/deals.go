@@ -23,6 +23,11 @@ func (o *Sources) SaveDeals(ctx context.Context, src tenants.Source, d *tenants.
 		if err := nd.Validate(); err != nil {
 			return src, err
 		}
+		withDeals := src
+		withDeals.Deals = &nd
+		if err := withDeals.CheckDeals(); err != nil {
+			return src, err
+		}
 		miss, err := o.missingDealScopes(ctx, src)
 		if err != nil {
 			return src, err
@@ -43,6 +48,16 @@ func (o *Sources) SaveDeals(ctx context.Context, src tenants.Source, d *tenants.
 	}
 	src.Deals = d
 	return o.d.Sources.Save(ctx, src)
+}
+
+// SaveDealsAndSend saves the Deals tab: which kinds of signup are sent to
+// HubSpot at all (send) and the deal settings, in one save.
+func (o *Sources) SaveDealsAndSend(ctx context.Context, src tenants.Source, send tenants.Send, d *tenants.DealSettings) (tenants.Source, error) {
+	if err := send.Validate(); err != nil {
+		return src, err
+	}
+	src.Send = send.Normalized()
+	return o.SaveDeals(ctx, src, d)
 }
 
 // CheckStage says what is wrong with a pipeline and stage in a portal whose

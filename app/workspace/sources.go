@@ -59,27 +59,69 @@ func (o *Sources) Create(ctx context.Context, p tenants.Portal, name string) (te
 	return src, o.d.Queue.Register(ctx, p.HubID)
 }
 
-// Patch renames a source (name) or moves its default route to another
-// portal of the workspace that member who may change (hub); nil leaves
-// either as it is.
-func (o *Sources) Patch(ctx context.Context, who tenants.Member, src tenants.Source, name *string, hub *int64) (tenants.Source, error) {
-	if name != nil {
-		n, err := checkName(*name)
+// SourcePatch is what PATCH changes of a source; nil (or "" in Send)
+// leaves a setting as it is.
+type SourcePatch struct {
+	Name  *string       `json:"name"`
+	HubID *int64        `json:"hub_id"`
+	Send  *tenants.Send `json:"send"`
+}
+
+// Patch renames a source (name), moves its default route to another
+// portal of the workspace that member who may change (hub), or changes
+// which kinds of signup it sends to HubSpot (send).
+func (o *Sources) Patch(ctx context.Context, who tenants.Member, src tenants.Source, p SourcePatch) (tenants.Source, error) {
+	if p.Name != nil {
+		n, err := checkName(*p.Name)
 		if err != nil {
 			return src, err
 		}
 		src.Name = n
 	}
-	if hub != nil {
-		if _, err := o.d.Store.WorkspacePortal(ctx, src.WorkspaceID, *hub); err != nil || !who.Writes(*hub) {
+	if p.Send != nil {
+		send, err := patchSend(src, *p.Send)
+		if err != nil {
+			return src, err
+		}
+		src.Send = send
+	}
+	if p.HubID != nil {
+		if _, err := o.d.Store.WorkspacePortal(ctx, src.WorkspaceID, *p.HubID); err != nil || !who.Writes(*p.HubID) {
 			return src, apperr.New(apperr.Unprocessable, "that portal is not connected to this workspace")
 		}
-		src.HubID = *hub
-		if err := o.d.Queue.Register(ctx, *hub); err != nil {
+		src.HubID = *p.HubID
+		if err := o.d.Queue.Register(ctx, *p.HubID); err != nil {
 			return src, err
 		}
 	}
 	return o.d.Sources.Save(ctx, src)
+}
+
+// patchSend is src's send settings changed by p (a choice p leaves empty
+// stays as it is). A kind the deal settings make deals for cannot send
+// nothing: the admin changes both on the Deals tab, or the deals first.
+func patchSend(src tenants.Source, p tenants.Send) (tenants.Send, error) {
+	if err := p.Validate(); err != nil {
+		return src.Send, err
+	}
+	send := src.Send.Normalized()
+	if p.Referrers != "" {
+		send.Referrers = p.Referrers
+	}
+	if p.Leads != "" {
+		send.Leads = p.Leads
+	}
+	var probs []string
+	for _, lead := range []bool{false, true} {
+		if send.Of(lead) == tenants.SendNothing && src.Deals.For(lead) {
+			probs = append(probs, fmt.Sprintf("send.%s: this source makes a deal for each of its %s; take %q out of the deal settings' create_for first (or choose Nothing on the Deals tab)",
+				tenants.KindName(lead), tenants.KindName(lead), tenants.DealKind(lead)))
+		}
+	}
+	if len(probs) > 0 {
+		return src.Send, &tenants.ValidationError{Problems: probs, Of: tenants.SendSettingsError}
+	}
+	return send, nil
 }
 
 // Delete removes a source and its webhook URL; its activity and dead

@@ -88,3 +88,12 @@ func setEmail(fields []payload.Field, path, email string) []payload.Field {
 	}
 	return append(fields, payload.Field{Path: path, Value: email})
 }
+
+// NotSentNote says what becomes of a test signup of a kind src sends
+// nothing to HubSpot for ("" for a kind it sends).
+func NotSentNote(src tenants.Source, ev queue.Event) string {
+	if src.Sends(ev.Lead) {
+		return ""
+	}
+	return "This source sends no " + tenants.KindName(ev.Lead) + " to HubSpot: the test signup is stored and shows in the activity as not sent, and nothing is written in HubSpot."
+}

@@ -19,6 +19,9 @@ type TrendDay struct {
 	Delivered int64     `json:"delivered"`
 	Failed    int64     `json:"failed"`
 	Rejected  int64     `json:"rejected"`
+	// NotSent are signups of a kind the source sends nothing to HubSpot
+	// for: neither delivered nor failed.
+	NotSent int64 `json:"not_sent"`
 }
 
 // Trend is a portal's or a source's signups per UTC day, oldest first and
@@ -96,6 +99,7 @@ func addDays(ctx context.Context, q *queue.Queue, t *Trend, hub int64, src strin
 		t.Days[i].Delivered += d.Delivered
 		t.Days[i].Failed += d.Failed
 		t.Days[i].Rejected += d.Rejected
+		t.Days[i].NotSent += d.NotSent
 	}
 	return nil
 }
@@ -108,7 +112,7 @@ func daysOf(ctx context.Context, q *queue.Queue, hub int64, src string, days int
 	out := make([]TrendDay, len(series))
 	for i, d := range series {
 		out[i] = TrendDay{Date: d.Date, Day: d.Date.Format(time.DateOnly), Received: d.Received,
-			Delivered: d.Delivered, Failed: d.Failed, Rejected: d.Rejected}
+			Delivered: d.Delivered, Failed: d.Failed, Rejected: d.Rejected, NotSent: d.NotSent}
 	}
 	return out, nil
 }

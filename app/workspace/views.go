@@ -54,15 +54,18 @@ type SourceView struct {
 	// LeadRule is null for the built-in rule (README.md, "Leads").
 	LeadRule *tenants.LeadRule `json:"lead_rule"`
 	// Deals is null while the source creates no deals (README.md, "Deals").
-	Deals     *tenants.DealSettings `json:"deals"`
-	CreatedAt time.Time             `json:"created_at"`
-	UpdatedAt time.Time             `json:"updated_at"`
+	Deals *tenants.DealSettings `json:"deals"`
+	// Send says whether referrers and leads are sent to HubSpot at all
+	// ("contacts") or only stored and shown ("nothing").
+	Send      tenants.Send `json:"send"`
+	CreatedAt time.Time    `json:"created_at"`
+	UpdatedAt time.Time    `json:"updated_at"`
 }
 
 // View returns the view of src.
 func (o *Sources) View(src tenants.Source) SourceView {
 	v := SourceView{ID: src.ID, Name: src.Name, HubID: src.HubID, WebhookURL: o.WebhookURL(src),
-		HasSecret: src.Secret != "", Mapping: src.Mapping, Routes: src.Routes, LeadMapping: src.LeadMapping, LeadRule: src.LeadRule, Deals: src.Deals, CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
+		HasSecret: src.Secret != "", Mapping: src.Mapping, Routes: src.Routes, LeadMapping: src.LeadMapping, LeadRule: src.LeadRule, Deals: src.Deals, Send: src.Send.Normalized(), CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt}
 	if v.HasSecret {
 		v.SecretHeader = src.SecretHeader()
 	}

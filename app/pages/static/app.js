@@ -231,7 +231,8 @@
       var pct = s.status === "done" ? 100 : (s.total > 0 ? Math.min(100, Math.floor(s.done * 100 / s.total)) : 0);
       bfPart("progress").value = pct;
       bfPart("progress").textContent = pct + "%";
-      bfPart("counts").textContent = s.done + " of " + s.total + " users read · " + s.matched + " in the campaign · " + s.queued + " queued";
+      bfPart("counts").textContent = s.done + " of " + s.total + " users read · " + s.matched + " in the campaign · " + s.queued + " queued" +
+        (s.not_sent ? " · " + s.not_sent + " not sent (a kind this source sends nothing for)" : "");
       var w = bfPart("waiting");
       w.hidden = !s.waiting_on;
       w.textContent = s.waiting_on ? "Waiting on: " + s.waiting_on : "";
