@@ -6,6 +6,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"path"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -111,6 +112,12 @@ func TestTestSignupOfAKindNotSent(t *testing.T) {
 	assert.Contains(t, page, `<span class="status status-not_sent">not sent</span>`)
 	assert.Contains(t, page, "Not sent: this source sends no leads to HubSpot. It is stored here only")
 	assert.NotContains(t, page, `id="retry"`, "nothing failed: nothing to retry")
+	assert.Contains(t, page, `id="choose-send"`, "the page leads to the setting")
+	assert.NotContains(t, page, `id="send-now"`, "it cannot be sent while leads are not")
+	retryAPI := "/api/v1/sources/" + de.src.ID + "/events/" + path.Base(loc) + "/retry"
+	status, body := de.b.Do(http.MethodPost, retryAPI, nil)
+	assert.Equal(t, http.StatusConflict, status)
+	assert.Contains(t, message(t, body), "this source still sends no leads to HubSpot")
 	_, page = apptest.Get(t, de.b, de.env.URL("/app/sources/"+de.src.ID+"/activity?status=not_sent"))
 	assert.Contains(t, html.UnescapeString(page), "Not sent: this source sends no leads to HubSpot.")
 	assert.Contains(t, page, `<option value="not_sent" selected>not sent</option>`)
@@ -118,6 +125,20 @@ func TestTestSignupOfAKindNotSent(t *testing.T) {
 	assert.False(t, ok)
 
 	de.b.JSON(http.MethodPatch, "/api/v1/sources/"+de.src.ID, map[string]any{"send": map[string]string{"leads": "contacts"}}, http.StatusOK, nil)
+	// Leads sent again, the signup stored meanwhile can be sent from its page.
+	_, page = apptest.Get(t, de.b, de.env.URL(loc))
+	require.Contains(t, page, `id="send-now"`)
+	status, sent, _ := apptest.PostForm(t, de.b, de.env.URL(loc+"/retry"), apptest.WithCSRF(de.b.CSRF(), url.Values{}))
+	require.Equal(t, http.StatusSeeOther, status)
+	de.env.Drain(context.Background())
+	_, page = apptest.Get(t, de.b, de.env.URL(sent))
+	assert.Contains(t, html.UnescapeString(page), `<span class="status status-delivered">delivered</span>`)
+	var stored struct{ Email string }
+	de.b.JSON(http.MethodGet, "/api/v1/sources/"+de.src.ID+"/events/"+path.Base(loc), nil, http.StatusOK, &stored)
+	require.NotEmpty(t, stored.Email)
+	_, ok = de.env.Sim.ContactByEmail(1001, stored.Email)
+	assert.True(t, ok, "the signup not sent before is in HubSpot now")
+
 	ev.Note = ""
 	de.b.JSON(http.MethodPost, "/api/v1/sources/"+de.src.ID+"/test-signup", map[string]string{"email": "me@acme.test"}, http.StatusAccepted, &ev)
 	assert.Empty(t, ev.Note, "a kind sent has no note")

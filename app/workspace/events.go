@@ -73,9 +73,10 @@ func (o *Events) LastPayload(ctx context.Context, src tenants.Source) (*queue.Ev
 }
 
 // Retry sends one event again: a dead letter is queued again; a signup
-// refused at the webhook (for example for want of an email) is built again
-// (ingest.Build) with the source's current mapping and queued if it now
-// passes.
+// refused at the webhook (for example for want of an email), or stored
+// without being sent while the source sent nothing of its kind, is built
+// again (ingest.Build) with the source's current settings and queued if it
+// now passes.
 func (o *Events) Retry(ctx context.Context, src tenants.Source, id string) (queue.Event, error) {
 	ev, err := o.Find(ctx, src, id)
 	if err != nil {
@@ -93,7 +94,10 @@ func (o *Events) Retry(ctx context.Context, src tenants.Source, id string) (queu
 		}
 		o.d.Wake()
 		return o.d.Queue.Event(ctx, ev.HubID, ev.ID)
-	case ev.Status == queue.Rejected:
+	case ev.Status == queue.NotSent && !src.Sends(ev.Lead):
+		return ev, apperr.New(apperr.Conflict, "this source still sends no "+tenants.KindName(ev.Lead)+
+			" to HubSpot: choose \"Contact only\" or \"Contact and deal\" for them on the source's Deals tab (or PATCH send), then send this signup")
+	case ev.Status == queue.Rejected || ev.Status == queue.NotSent:
 		if len(ev.Payload) == 0 {
 			return ev, apperr.New(apperr.Unprocessable, "this request had no readable signup data to send again")
 		}
@@ -111,7 +115,7 @@ func (o *Events) Retry(ctx context.Context, src tenants.Source, id string) (queu
 		}
 		return *fresh, nil
 	}
-	return ev, apperr.New(apperr.Conflict, "only failed or refused signups can be retried; this one is "+string(ev.Status))
+	return ev, apperr.New(apperr.Conflict, "only failed, refused or not sent signups can be retried; this one is "+string(ev.Status))
 }
 
 // DeadLetterPage is one page of a source's dead letters.
