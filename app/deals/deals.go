@@ -21,8 +21,9 @@ import (
 
 // KeyProperty is the unique-value deal property refhub creates in every
 // portal that gets deals: the referral's key (source and Referral Factory
-// identity), which the deal upsert goes by.
-const KeyProperty = "refhub_referral_key"
+// identity), which the deal upsert goes by. Deal settings cannot map a
+// field to it (tenants refuses them).
+const KeyProperty = tenants.DealKeyProperty
 
 // keyPropertyDef is KeyProperty as created.
 var keyPropertyDef = hubspot.Property{

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/refhub/refhub/app/deals"
 	"github.com/refhub/refhub/app/workspace"
 	"github.com/refhub/refhub/hubspot/hubspottest"
 	"github.com/refhub/refhub/internal/apptest"
@@ -113,7 +112,6 @@ func TestDealsTabOffersThePortalsPipelinesAndWritableProperties(t *testing.T) {
 		"dealname", "dealstage", "pipeline", tenants.DealKeyProperty} {
 		assert.NotContains(t, offered, p, "read-only, calculated or set by refhub")
 	}
-	assert.Equal(t, deals.KeyProperty, tenants.DealKeyProperty, "deal settings protect the property deals are upserted by")
 
 	hubspotCalls := func() int {
 		return de.env.Sim.Count(func(r hubspottest.Request) bool {
