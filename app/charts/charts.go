@@ -22,6 +22,7 @@ type Day struct {
 	Date      time.Time // midnight UTC
 	Delivered int64
 	Failed    int64
+	NotSent   int64 // stored, of a kind the source sends nothing to HubSpot for
 }
 
 //go:embed templates/*.svg.html

@@ -63,6 +63,31 @@ func TestDaily(t *testing.T) {
 	assert.Contains(t, string(html), "UTC days")
 }
 
+// TestDailyNotSent: signups not sent to HubSpot (a kind the source sends
+// nothing for) draw no bars but are counted in the description, the
+// caption and a column of the table, which is there only when there are
+// some.
+func TestDailyNotSent(t *testing.T) {
+	days := month(map[int][2]int64{10: {4, 1}, 29: {2, 0}})
+	days[10].NotSent, days[29].NotSent = 3, 5
+	html, err := charts.Daily("source-chart", days)
+	require.NoError(t, err)
+	c, err := chartstest.ParseDaily(string(html), "source-chart")
+	require.NoError(t, err)
+	assert.Contains(t, c.Desc, "6 signups delivered and 1 signup failed")
+	assert.Contains(t, c.Desc, "8 signups not sent to HubSpot")
+	assert.Equal(t, []string{"Delivered (6)", "Failed (1)"}, c.Legend, "no series of bars for them")
+	require.Len(t, c.Rows, 30)
+	assert.Equal(t, []string{"Thu 12 Nov", "4", "1", "3"}, c.Rows[10])
+	assert.Equal(t, []string{"Today, Tue 1 Dec", "2", "0", "5"}, c.Rows[29])
+	assert.Contains(t, string(html), `<th scope="col" class="num">Not sent</th>`)
+	assert.Contains(t, string(html), "Signups not sent to HubSpot (8) have no bars")
+
+	html, err = charts.Daily("source-chart", month(map[int][2]int64{10: {4, 1}}))
+	require.NoError(t, err)
+	assert.NotContains(t, string(html), "Not sent", "no column while every signup is sent")
+}
+
 // TestDailyScale: the scale's top is the smallest of 2, 4, 6, 8, 10 × a
 // power of ten at or above the largest count, so its middle line is a
 // whole number too; a month without activity still draws a 0–2 scale.

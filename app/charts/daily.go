@@ -25,6 +25,7 @@ type dailyView struct {
 	Ticks               []tick
 	Days                []dayBars
 	Delivered, Failed   int64
+	NotSent             int64  // no bars: the table and the description say it
 	Hatch               string // the id of the failed bars' pattern
 }
 
@@ -38,6 +39,7 @@ type tick struct {
 type dayBars struct {
 	Date, Label       string
 	Delivered, Failed int64
+	NotSent           int64
 	D, F              *bar   // nil when the count is zero
 	X                 string // centre of the day, for its label
 	XLabel            string // the date shown under the axis, on some days
@@ -51,7 +53,9 @@ type bar struct{ X, Y, W, H string }
 // delivered bar solid, the failed one hatched and outlined, a legend with
 // each series' total, a count axis, dates under every seventh day counted
 // back from today, a <title> and <desc> for screen readers, and a table of
-// every day's numbers in a <details> below. id must be unique in the page
+// every day's numbers in a <details> below. Signups not sent (of a kind
+// the source sends nothing for) have no bars: the description and the
+// table count them, when there are any. id must be unique in the page
 // (it prefixes the ids the SVG uses). days are oldest first, the last one
 // today.
 func Daily(id string, days []Day) (template.HTML, error) {
@@ -77,7 +81,8 @@ func Daily(id string, days []Day) (template.HTML, error) {
 	for i, d := range days {
 		x := plotLeft + float64(i)*slot + 2
 		db := dayBars{Date: d.Date.UTC().Format(time.DateOnly), Label: dayLabel(d.Date), Delivered: d.Delivered,
-			Failed: d.Failed, X: num(x + barW), Today: i == len(days)-1}
+			Failed: d.Failed, NotSent: d.NotSent, X: num(x + barW), Today: i == len(days)-1}
+		v.NotSent += d.NotSent
 		db.D = barOf(d.Delivered, x, barW, y)
 		db.F = barOf(d.Failed, x+barW, barW, y)
 		if back := len(days) - 1 - i; back%labelEvery == 0 {
@@ -91,6 +96,9 @@ func Daily(id string, days []Day) (template.HTML, error) {
 	last := days[len(days)-1]
 	v.Desc = fmt.Sprintf("Over the last %d days (UTC), %s delivered and %s failed. Today so far: %d delivered, %d failed.",
 		len(days), plural(delivered, "signup"), plural(failed, "signup"), last.Delivered, last.Failed)
+	if v.NotSent > 0 {
+		v.Desc += fmt.Sprintf(" %s not sent to HubSpot (of a kind the source sends nothing for).", plural(v.NotSent, "signup"))
+	}
 	return render("daily", v)
 }
 

@@ -113,6 +113,8 @@ func TestTestSignupOfAKindNotSent(t *testing.T) {
 	assert.Contains(t, page, "Not sent: this source sends no leads to HubSpot. It is stored here only")
 	assert.NotContains(t, page, `id="retry"`, "nothing failed: nothing to retry")
 	assert.Contains(t, page, `id="choose-send"`, "the page leads to the setting")
+	_, overview := apptest.Get(t, de.b, de.env.URL("/app/sources/"+de.src.ID))
+	assert.Contains(t, overview, "signups not sent to HubSpot (of a kind the source sends nothing for)", "the source's chart counts them")
 	assert.NotContains(t, page, `id="send-now"`, "it cannot be sent while leads are not")
 	retryAPI := "/api/v1/sources/" + de.src.ID + "/events/" + path.Base(loc) + "/retry"
 	status, body := de.b.Do(http.MethodPost, retryAPI, nil)

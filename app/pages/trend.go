@@ -80,7 +80,7 @@ func (h *Pages) homeRows(ctx context.Context, sums []workspace.PortalSummary) ([
 func chartDays(days []workspace.TrendDay) []charts.Day {
 	out := make([]charts.Day, len(days))
 	for i, d := range days {
-		out[i] = charts.Day{Date: d.Date, Delivered: d.Delivered, Failed: d.Failed}
+		out[i] = charts.Day{Date: d.Date, Delivered: d.Delivered, Failed: d.Failed, NotSent: d.NotSent}
 	}
 	return out
 }
