@@ -162,7 +162,11 @@ type DealCreateResult struct {
 // its objectWriteTraceId, so one refused input (a deal whose unique value
 // exists already) does not fail the others; an input HubSpot neither
 // created nor named is reported failed, so nothing is taken for done.
-func (p *Portal) CreateDeals(ctx context.Context, inputs []DealCreateInput) (*DealCreateResult, error) {
+// HubSpot does not promise results in input order: a result without its
+// trace id is matched by idProperty, the unique-value property every
+// input sets (its value is in the created deal's properties), and by
+// position only when idProperty is "" or the result lacks it.
+func (p *Portal) CreateDeals(ctx context.Context, idProperty string, inputs []DealCreateInput) (*DealCreateResult, error) {
 	if err := checkBatch(len(inputs)); err != nil {
 		return nil, err
 	}
@@ -192,11 +196,19 @@ func (p *Portal) CreateDeals(ctx context.Context, inputs []DealCreateInput) (*De
 	}
 	out := &DealCreateResult{Created: map[string]Deal{}, Failed: map[string]error{}}
 	for i, r := range resp.Results {
+		d := Deal(r.contact())
 		trace := r.ObjectWriteTraceID
+		if v := d.Properties[idProperty]; trace == "" && idProperty != "" && v != "" {
+			for _, in := range inputs {
+				if in.Properties[idProperty] == v {
+					trace = in.TraceID
+				}
+			}
+		}
 		if trace == "" && len(resp.Results) == len(inputs) && len(resp.Errors) == 0 {
 			trace = inputs[i].TraceID
 		}
-		out.Created[trace] = Deal(r.contact())
+		out.Created[trace] = d
 	}
 	for _, e := range resp.Errors {
 		for _, trace := range e.Context["objectWriteTraceId"] {

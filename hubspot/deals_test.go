@@ -159,7 +159,7 @@ func TestCreateDealsWithInlineAssociation(t *testing.T) {
 	ctx := context.Background()
 	e.withReferralCode(ctx)
 	c := e.sim.SeedContact(hubAcme, map[string]string{"email": "ann@example.com"})
-	res, err := e.portal.CreateDeals(ctx, []hubspot.DealCreateInput{
+	res, err := e.portal.CreateDeals(ctx, "referral_code", []hubspot.DealCreateInput{
 		{TraceID: "a", ContactID: c.ID, Properties: map[string]string{"dealname": "Ann", "dealstage": "appointmentscheduled", "referral_code": "RF-1"}},
 		{TraceID: "b", Properties: map[string]string{"dealname": "Nobody's", "dealstage": "appointmentscheduled", "referral_code": "RF-2"}},
 	})
@@ -190,7 +190,7 @@ func TestCreateDealsWithInlineAssociation(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got[res.Created["a"].ID], 1)
 
-	again, err := e.portal.CreateDeals(ctx, []hubspot.DealCreateInput{
+	again, err := e.portal.CreateDeals(ctx, "referral_code", []hubspot.DealCreateInput{
 		{TraceID: "x", ContactID: c.ID, Properties: map[string]string{"dealname": "Ann", "dealstage": "appointmentscheduled", "referral_code": "RF-1"}},
 		{TraceID: "y", ContactID: c.ID, Properties: map[string]string{"dealname": "Cy", "dealstage": "not_a_stage", "referral_code": "RF-3"}},
 		{TraceID: "z", ContactID: c.ID, Properties: map[string]string{"dealname": "Dee", "dealstage": "appointmentscheduled", "referral_code": "RF-4"}},

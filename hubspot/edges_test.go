@@ -49,6 +49,24 @@ func TestResultsMatchedByPosition(t *testing.T) {
 	})
 }
 
+// TestDealResultsMatchedByTheirKey: HubSpot does not promise batch results
+// in input order; a server that echoes no trace ids and answers in another
+// order has each created deal matched to its input by the unique property
+// the inputs set, not by position.
+func TestDealResultsMatchedByTheirKey(t *testing.T) {
+	const results = `{"status":"COMPLETE","results":[` +
+		`{"id":"20","properties":{"dealname":"B","refhub_referral_key":"src/b"}},` +
+		`{"id":"10","properties":{"dealname":"A","refhub_referral_key":"src/a"}}]}`
+	c, _ := fakeHubSpot(t, respond(201, results))
+	res, err := c.Portal(1, staticToken("t"), nil).CreateDeals(context.Background(), "refhub_referral_key", []hubspot.DealCreateInput{
+		{TraceID: "ta", Properties: map[string]string{"dealname": "A", "refhub_referral_key": "src/a"}},
+		{TraceID: "tb", Properties: map[string]string{"dealname": "B", "refhub_referral_key": "src/b"}}})
+	require.NoError(t, err)
+	assert.Equal(t, "10", res.Created["ta"].ID)
+	assert.Equal(t, "20", res.Created["tb"].ID)
+	assert.Empty(t, res.Failed)
+}
+
 // TestEmptySuccessBody: a 2xx answer without a body is not a decoding
 // failure: it holds no results, and an introspection without a body
 // reports no active token.

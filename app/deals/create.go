@@ -26,7 +26,7 @@ func (w *writer) create(ctx context.Context, idx []int) (refused []int, err erro
 	}
 	var res *hubspot.DealCreateResult
 	err = w.retryOnce(ctx, func() (err error) {
-		res, err = w.api.CreateDeals(ctx, inputs)
+		res, err = w.api.CreateDeals(ctx, KeyProperty, inputs)
 		return err
 	})
 	if refusedWhole(err) {

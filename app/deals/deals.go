@@ -51,7 +51,7 @@ type API interface {
 	ListPipelines(ctx context.Context, objectType string) ([]hubspot.Pipeline, error)
 	ReadDeals(ctx context.Context, idProperty string, keys []string, properties []string) (map[string]hubspot.Deal, error)
 	UpsertDeals(ctx context.Context, idProperty string, inputs []hubspot.DealInput) (*hubspot.DealUpsertResult, error)
-	CreateDeals(ctx context.Context, inputs []hubspot.DealCreateInput) (*hubspot.DealCreateResult, error)
+	CreateDeals(ctx context.Context, idProperty string, inputs []hubspot.DealCreateInput) (*hubspot.DealCreateResult, error)
 	AssociateDefault(ctx context.Context, fromType, toType string, pairs []hubspot.ObjectPair) (*hubspot.AssociationResult, error)
 }
 

@@ -236,7 +236,7 @@ func TestWholeBatchRefusedFallsBack(t *testing.T) {
 // traced.
 type wholeRefusal struct{ *hubspot.Portal }
 
-func (wholeRefusal) CreateDeals(context.Context, []hubspot.DealCreateInput) (*hubspot.DealCreateResult, error) {
+func (wholeRefusal) CreateDeals(context.Context, string, []hubspot.DealCreateInput) (*hubspot.DealCreateResult, error) {
 	return nil, &hubspot.ConflictError{APIError: &hubspot.APIError{StatusCode: 409, Category: "CONFLICT",
 		Message: `A deal with refhub_referral_key "src_1/id:200" already exists. Existing ID: 20000000001`}, ExistingID: "20000000001"}
 }

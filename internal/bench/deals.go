@@ -141,7 +141,7 @@ func (e *env) checkDeal(ctx context.Context, a *benchApp, hub int64, srcID, pref
 // and shared limiter. It returns the calls per lead.
 func (e *env) singleDeals(ctx context.Context, a *benchApp) (float64, error) {
 	return e.oneLeadAtATime(ctx, a, "per-lead-deal-baseline", func(int64) {}, func(api *hubspot.Portal, _ int, email, contactID, _ string) error {
-		made, err := api.CreateDeals(ctx, []hubspot.DealCreateInput{{TraceID: "d", ContactID: contactID,
+		made, err := api.CreateDeals(ctx, "", []hubspot.DealCreateInput{{TraceID: "d", ContactID: contactID,
 			Properties: map[string]string{"dealname": "Referral: " + email, "pipeline": "default", "dealstage": "appointmentscheduled"}}})
 		if err == nil && len(made.Failed) > 0 {
 			err = fmt.Errorf("deal of %s refused: %v", email, made.Failed["d"])
