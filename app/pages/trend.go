@@ -58,21 +58,26 @@ type homeRow struct {
 // homeRows adds each portal's sparkline of the last days.
 func (h *Pages) homeRows(ctx context.Context, sums []workspace.PortalSummary) ([]homeRow, error) {
 	out := make([]homeRow, len(sums))
-	for i, s := range sums {
+	err := workspace.EachPortal(ctx, len(sums), func(ctx context.Context, i int) error {
+		s := sums[i]
 		days, err := h.ws.Portals.Days(ctx, s.HubID, workspace.TrendDays)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		cd := chartDays(days)
 		spark, err := charts.Spark(fmt.Sprintf("spark-%d", s.HubID), s.Domain, cd)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out[i] = homeRow{PortalSummary: s, Spark: spark}
 		for _, d := range cd {
 			out[i].Delivered += d.Delivered
 			out[i].Failed += d.Failed
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"slices"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/refhub/refhub/app/ingest"
 	"github.com/refhub/refhub/oauth"
 	"github.com/refhub/refhub/tenants"
@@ -55,19 +57,36 @@ func (s PortalSummary) InUse() oauth.GrantView {
 	return oauth.GrantView{}
 }
 
+// PortalReads is how many portals' reads a page runs at once (the home
+// page shows up to 25 portals, each taking a few Redis round trips); 1
+// reads them one after another.
+var PortalReads = 8
+
+// EachPortal runs read(i) for i in [0, n), PortalReads at a time, and
+// returns the first error.
+func EachPortal(ctx context.Context, n int, read func(ctx context.Context, i int) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(PortalReads, 1))
+	for i := range n {
+		g.Go(func() error { return read(gctx, i) })
+	}
+	return g.Wait()
+}
+
 // Summarize adds today's counts, queue depth and how many of srcs send to
 // it to each portal of ps.
 func (o *Portals) Summarize(ctx context.Context, ps []tenants.Portal, srcs []tenants.Source) ([]PortalSummary, error) {
 	out := make([]PortalSummary, len(ps))
 	today := o.d.Now()
-	for i, p := range ps {
+	err := EachPortal(ctx, len(ps), func(ctx context.Context, i int) error {
+		p := ps[i]
 		st, err := o.d.Queue.Stats(ctx, p.HubID, "", today)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		depth, err := o.d.Queue.Depth(ctx, p.HubID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		n := 0
 		for _, s := range srcs {
@@ -77,7 +96,7 @@ func (o *Portals) Summarize(ctx context.Context, ps []tenants.Portal, srcs []ten
 		}
 		grants, err := o.d.Tokens.Grants(ctx, p.HubID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		working := 0
 		for _, g := range grants {
@@ -87,6 +106,10 @@ func (o *Portals) Summarize(ctx context.Context, ps []tenants.Portal, srcs []ten
 		}
 		out[i] = PortalSummary{PortalView: ViewPortal(p), Sources: n, Delivered: st.Delivered, Failed: st.Failed,
 			Rejected: st.Rejected, Queued: depth, Grants: grants, WorkingGrants: working}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
