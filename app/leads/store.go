@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -171,6 +173,123 @@ func (s *Service) Purge(ctx context.Context, hub int64) error {
 		keys = keys[n:]
 	}
 	return nil
+}
+
+// PurgeSource removes what the lead index keeps of a deleted source at each
+// of hubs: its leads' records (which hold their emails), their codes and
+// qualification marks, the links they still wait for, and the identity
+// keys (email, code, Referral Factory id) that find the contacts the
+// source delivered. A lead of another source naming one of its referrers
+// then waits for that referrer like one never delivered. The tallies and
+// the counts written stay: the contacts stay in HubSpot (deleting a
+// source does not touch them), and a referrer's count never goes back.
+func (s *Service) PurgeSource(ctx context.Context, hubs []int64, src string) error {
+	for _, hub := range hubs {
+		if err := s.purgeSource(ctx, hub, src); err != nil {
+			return fmt.Errorf("lead index of portal %d: %w", hub, err)
+		}
+	}
+	return nil
+}
+
+func (s *Service) purgeSource(ctx context.Context, hub int64, src string) error {
+	prefix := src + sep
+	// The contacts the source delivered: those it is recorded under, and
+	// its leads.
+	mine := map[string]bool{}
+	it := s.rdb.HScan(ctx, refSrcKey(hub), 0, "", 1000).Iterator()
+	for it.Next(ctx) {
+		c := it.Val()
+		if !it.Next(ctx) {
+			break
+		}
+		if strings.HasPrefix(it.Val(), prefix) {
+			mine[c] = true
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	var leads []string
+	it = s.rdb.HScan(ctx, leadKey(hub), 0, "", 1000).Iterator()
+	for it.Next(ctx) {
+		c := it.Val()
+		if !it.Next(ctx) {
+			break
+		}
+		var l Lead
+		if json.Unmarshal([]byte(it.Val()), &l) == nil && l.Source == src {
+			leads = append(leads, c)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	if err := s.dropPending(ctx, hub, leads); err != nil {
+		return err
+	}
+	var refs []string
+	it = s.rdb.HScan(ctx, refsKey(hub), 0, "", 1000).Iterator()
+	for it.Next(ctx) {
+		k := it.Val()
+		if !it.Next(ctx) {
+			break
+		}
+		if mine[it.Val()] {
+			refs = append(refs, k)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	var codes, quals []string
+	match := globEscape(prefix) + "*"
+	it = s.rdb.HScan(ctx, codeIdxKey(hub), 0, match, 1000).Iterator()
+	for i := 0; it.Next(ctx); i++ {
+		if i%2 == 0 {
+			codes = append(codes, it.Val())
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	it = s.rdb.SScan(ctx, qualKey(hub), 0, match, 1000).Iterator()
+	for it.Next(ctx) {
+		quals = append(quals, it.Val())
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	pipe := s.rdb.Pipeline()
+	for part := range slices.Chunk(leads, 500) {
+		pipe.HDel(ctx, leadKey(hub), part...)
+	}
+	for part := range slices.Chunk(refs, 500) {
+		pipe.HDel(ctx, refsKey(hub), part...)
+	}
+	for part := range slices.Chunk(codes, 500) {
+		pipe.HDel(ctx, codeIdxKey(hub), part...)
+	}
+	for part := range slices.Chunk(quals, 500) {
+		pipe.SRem(ctx, qualKey(hub), toAny(part)...)
+	}
+	for part := range slices.Chunk(slices.Collect(maps.Keys(mine)), 500) {
+		pipe.HDel(ctx, refSrcKey(hub), part...)
+	}
+	_, err := pipe.Exec(ctx)
+	return err
+}
+
+// globEscape quotes the characters Redis's MATCH patterns give a meaning.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // register indexes the delivered people by their identity keys, stores

@@ -3,7 +3,6 @@ package privacy_test
 import (
 	"context"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -147,38 +146,7 @@ func TestForgottenReferrerAndLeadLeaveNothing(t *testing.T) {
 // scanFor returns every key whose name or value holds s (case-insensitive).
 func scanFor(t *testing.T, rdb redis.UniversalClient, s string) []string {
 	t.Helper()
-	ctx := context.Background()
-	var hits []string
-	err := redisscan.Each(ctx, rdb, "*", func(key string) error {
-		vals := []string{key}
-		switch rdb.Type(ctx, key).Val() {
-		case "string":
-			vals = append(vals, rdb.Get(ctx, key).Val())
-		case "hash":
-			for k, v := range rdb.HGetAll(ctx, key).Val() {
-				vals = append(vals, k, v)
-			}
-		case "list":
-			vals = append(vals, rdb.LRange(ctx, key, 0, -1).Val()...)
-		case "set":
-			vals = append(vals, rdb.SMembers(ctx, key).Val()...)
-		case "zset":
-			vals = append(vals, rdb.ZRange(ctx, key, 0, -1).Val()...)
-		case "stream":
-			for _, m := range rdb.XRange(ctx, key, "-", "+").Val() {
-				for k, v := range m.Values {
-					vals = append(vals, k, v.(string))
-				}
-			}
-		}
-		for _, v := range vals {
-			if strings.Contains(strings.ToLower(v), s) {
-				hits = append(hits, key)
-				break
-			}
-		}
-		return nil
-	})
+	hits, err := redisscan.Holding(context.Background(), rdb, s)
 	require.NoError(t, err)
 	return hits
 }

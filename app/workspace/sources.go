@@ -124,8 +124,8 @@ func patchSend(src tenants.Source, p tenants.Send) (tenants.Send, error) {
 	return send, nil
 }
 
-// Delete removes a source and its webhook URL; its activity and dead
-// letters go with it.
+// Delete removes a source and its webhook URL; its activity, dead letters
+// and its people in the lead index go with it.
 func (o *Sources) Delete(ctx context.Context, src tenants.Source) error {
 	if err := o.d.Sources.Delete(ctx, src); err != nil {
 		return err
@@ -138,6 +138,11 @@ func (o *Sources) Delete(ctx context.Context, src tenants.Source) error {
 	}
 	if o.d.Backfill != nil {
 		if err := o.d.Backfill.PurgeSource(ctx, src.ID); err != nil {
+			return err
+		}
+	}
+	if o.d.Leads != nil {
+		if err := o.d.Leads.PurgeSource(ctx, src.AllPortals(), src.ID); err != nil {
 			return err
 		}
 	}

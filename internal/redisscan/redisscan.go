@@ -5,6 +5,8 @@ package redisscan
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -40,4 +42,45 @@ func Keys(ctx context.Context, rdb redis.UniversalClient, pattern string) ([]str
 		return nil
 	})
 	return keys, err
+}
+
+// Holding returns every key whose name, or any member, field or value,
+// holds s (case-insensitive): what tests of deletions look for.
+func Holding(ctx context.Context, rdb redis.UniversalClient, s string) ([]string, error) {
+	s = strings.ToLower(s)
+	var mu sync.Mutex
+	var hits []string
+	err := Each(ctx, rdb, "*", func(key string) error {
+		vals := []string{key}
+		switch rdb.Type(ctx, key).Val() {
+		case "string":
+			vals = append(vals, rdb.Get(ctx, key).Val())
+		case "hash":
+			for k, v := range rdb.HGetAll(ctx, key).Val() {
+				vals = append(vals, k, v)
+			}
+		case "list":
+			vals = append(vals, rdb.LRange(ctx, key, 0, -1).Val()...)
+		case "set":
+			vals = append(vals, rdb.SMembers(ctx, key).Val()...)
+		case "zset":
+			vals = append(vals, rdb.ZRange(ctx, key, 0, -1).Val()...)
+		case "stream":
+			for _, m := range rdb.XRange(ctx, key, "-", "+").Val() {
+				for k, v := range m.Values {
+					vals = append(vals, k, fmt.Sprint(v))
+				}
+			}
+		}
+		for _, v := range vals {
+			if strings.Contains(strings.ToLower(v), s) {
+				mu.Lock()
+				hits = append(hits, key)
+				mu.Unlock()
+				break
+			}
+		}
+		return nil
+	})
+	return hits, err
 }
