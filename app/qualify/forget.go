@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/refhub/refhub/app/hshooks"
 	"github.com/refhub/refhub/internal/redisscan"
 	"github.com/refhub/refhub/tenants"
 )
@@ -36,9 +37,13 @@ func (s *Sender) Forget(ctx context.Context, hub int64, emails, contactIDs []str
 }
 
 // PurgePortal removes a deleted portal's referral claims, their queued
-// qualifications and the deal stages watched there.
+// qualifications, the deal stages watched there and the markers of the
+// HubSpot events handled for it.
 func (s *Sender) PurgePortal(ctx context.Context, hub int64) error {
-	return s.purge(ctx, hub, "")
+	if err := s.purge(ctx, hub, ""); err != nil {
+		return err
+	}
+	return hshooks.PurgePortal(ctx, s.Redis, hub)
 }
 
 // PurgeSource removes a deleted source's rule, and its referral claims and
