@@ -197,63 +197,41 @@ func (s *Service) purgeSource(ctx context.Context, hub int64, src string) error 
 	// The contacts the source delivered: those it is recorded under, and
 	// its leads.
 	mine := map[string]bool{}
-	it := s.rdb.HScan(ctx, refSrcKey(hub), 0, "", 1000).Iterator()
-	for it.Next(ctx) {
-		c := it.Val()
-		if !it.Next(ctx) {
-			break
+	err := s.scanHash(ctx, refSrcKey(hub), "", func(contact, loc string) {
+		if strings.HasPrefix(loc, prefix) {
+			mine[contact] = true
 		}
-		if strings.HasPrefix(it.Val(), prefix) {
-			mine[c] = true
-		}
-	}
-	if err := it.Err(); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	var leads []string
-	it = s.rdb.HScan(ctx, leadKey(hub), 0, "", 1000).Iterator()
-	for it.Next(ctx) {
-		c := it.Val()
-		if !it.Next(ctx) {
-			break
-		}
+	err = s.scanHash(ctx, leadKey(hub), "", func(contact, raw string) {
 		var l Lead
-		if json.Unmarshal([]byte(it.Val()), &l) == nil && l.Source == src {
-			leads = append(leads, c)
+		if json.Unmarshal([]byte(raw), &l) == nil && l.Source == src {
+			leads = append(leads, contact)
 		}
-	}
-	if err := it.Err(); err != nil {
+	})
+	if err != nil {
 		return err
 	}
 	if err := s.dropPending(ctx, hub, leads); err != nil {
 		return err
 	}
-	var refs []string
-	it = s.rdb.HScan(ctx, refsKey(hub), 0, "", 1000).Iterator()
-	for it.Next(ctx) {
-		k := it.Val()
-		if !it.Next(ctx) {
-			break
-		}
-		if mine[it.Val()] {
+	var refs, codes, quals []string
+	err = s.scanHash(ctx, refsKey(hub), "", func(k, contact string) {
+		if mine[contact] {
 			refs = append(refs, k)
 		}
-	}
-	if err := it.Err(); err != nil {
+	})
+	if err != nil {
 		return err
 	}
-	var codes, quals []string
 	match := globEscape(prefix) + "*"
-	it = s.rdb.HScan(ctx, codeIdxKey(hub), 0, match, 1000).Iterator()
-	for i := 0; it.Next(ctx); i++ {
-		if i%2 == 0 {
-			codes = append(codes, it.Val())
-		}
-	}
-	if err := it.Err(); err != nil {
+	if err := s.scanHash(ctx, codeIdxKey(hub), match, func(k, _ string) { codes = append(codes, k) }); err != nil {
 		return err
 	}
-	it = s.rdb.SScan(ctx, qualKey(hub), 0, match, 1000).Iterator()
+	it := s.rdb.SScan(ctx, qualKey(hub), 0, match, 1000).Iterator()
 	for it.Next(ctx) {
 		quals = append(quals, it.Val())
 	}
@@ -276,8 +254,22 @@ func (s *Service) purgeSource(ctx context.Context, hub int64, src string) error 
 	for part := range slices.Chunk(slices.Collect(maps.Keys(mine)), 500) {
 		pipe.HDel(ctx, refSrcKey(hub), part...)
 	}
-	_, err := pipe.Exec(ctx)
+	_, err = pipe.Exec(ctx)
 	return err
+}
+
+// scanHash calls fn with each field and value of the hash key whose field
+// matches match ("" for all), a page at a time.
+func (s *Service) scanHash(ctx context.Context, key, match string, fn func(field, value string)) error {
+	it := s.rdb.HScan(ctx, key, 0, match, 1000).Iterator()
+	for it.Next(ctx) {
+		field := it.Val()
+		if !it.Next(ctx) {
+			break
+		}
+		fn(field, it.Val())
+	}
+	return it.Err()
 }
 
 // globEscape quotes the characters Redis's MATCH patterns give a meaning.
