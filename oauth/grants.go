@@ -200,6 +200,7 @@ func (t *Tokens) Fail(ctx context.Context, hubID int64, access, reason string) (
 	for _, g := range grants {
 		if g.UserID == s.user {
 			f.Failed = Grantor{UserID: g.UserID, Email: grantName(g)}
+			break
 		}
 	}
 	if err := t.failGrant(ctx, hubID, s.user, reason); err != nil {
