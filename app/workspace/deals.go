@@ -138,18 +138,8 @@ type DealChoices struct {
 	all             []properties.View
 }
 
-// Property finds one of the portal's deal properties, offered or not
-// (read-only and calculated ones are not offered).
-func (c DealChoices) Property(name string) (properties.View, bool) {
-	for _, p := range c.all {
-		if p.Name == name {
-			return p, true
-		}
-	}
-	return properties.View{}, false
-}
-
-// All are every deal property of the portal, as Property finds them.
+// All are every deal property of the portal, offered or not (read-only
+// and calculated ones are not offered).
 func (c DealChoices) All() []properties.View { return c.all }
 
 // DealChoices loads what the source's deal settings can choose from; the
