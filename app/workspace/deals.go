@@ -146,17 +146,24 @@ func (c DealChoices) All() []properties.View { return c.all }
 // portal's pipelines and deal properties are reused for a minute unless
 // refresh (the Deals tab's preview asks as the admin types).
 func (o *Sources) DealChoices(ctx context.Context, src tenants.Source, refresh bool) (DealChoices, error) {
-	c := DealChoices{Pipelines: []hubspot.Pipeline{}, Properties: []properties.View{}, MissingScopes: []string{}, FieldsFrom: "last_signup"}
 	sample, err := o.events.Sample(ctx, src)
 	if err != nil {
-		return c, err
+		return DealChoices{Pipelines: []hubspot.Pipeline{}, Properties: []properties.View{}, MissingScopes: []string{}, FieldsFrom: "last_signup"}, err
 	}
+	c, err := o.DealOptions(ctx, src, refresh)
 	c.Fields = RedactFields(sample.Payload.Fields)
 	if sample.Typical {
 		c.FieldsFrom = "typical_signup"
 	} else {
 		c.ReceivedAt = &sample.At
 	}
+	return c, err
+}
+
+// DealOptions is DealChoices without the signup's fields, for a caller
+// that reads the sample signup itself (the Deals tab).
+func (o *Sources) DealOptions(ctx context.Context, src tenants.Source, refresh bool) (DealChoices, error) {
+	c := DealChoices{Pipelines: []hubspot.Pipeline{}, Properties: []properties.View{}, MissingScopes: []string{}, FieldsFrom: "last_signup"}
 	miss, err := o.missingDealScopes(ctx, src)
 	if err != nil || len(miss) > 0 {
 		c.ReconnectNeeded, c.MissingScopes = len(miss) > 0, append(c.MissingScopes, miss...)
