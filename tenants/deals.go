@@ -3,6 +3,7 @@ package tenants
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -144,9 +145,7 @@ func (d DealSettings) DealName(p Lookup) string {
 		v, _ := p.Get(strings.TrimSpace(m[1 : len(m)-1]))
 		return strings.TrimSpace(v)
 	})
-	name = strings.Join(strings.Fields(name), " ")
-	name = strings.ReplaceAll(name, "()", "")
-	return strings.TrimSpace(strings.Join(strings.Fields(name), " "))
+	return strings.Join(strings.Fields(strings.ReplaceAll(name, "()", "")), " ")
 }
 
 // DealProperties are the deal's properties from a payload: defaults, then
@@ -174,11 +173,7 @@ var DealScopes = []string{"crm.objects.deals.read", "crm.objects.deals.write", "
 func (p Portal) MissingDealScopes() []string {
 	var out []string
 	for _, want := range DealScopes {
-		found := false
-		for _, s := range p.Scopes {
-			found = found || s == want
-		}
-		if !found {
+		if !slices.Contains(p.Scopes, want) {
 			out = append(out, want)
 		}
 	}

@@ -88,7 +88,7 @@ func (h *Pages) renderDeals(c *gin.Context, status int, src tenants.Source, form
 		return err
 	}
 	v.Ctx, v.Form, v.HasDeal = sc, form, src.Deals != nil
-	if v.Choices, err = h.ws.Sources.DealChoices(ctx, src, v.Refreshed); err != nil {
+	if v.Choices, err = h.ws.Sources.DealOptions(ctx, src, v.Refreshed); err != nil {
 		e := apperr.As(err)
 		if e.Code == apperr.Internal {
 			return err

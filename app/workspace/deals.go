@@ -138,35 +138,32 @@ type DealChoices struct {
 	all             []properties.View
 }
 
-// Property finds one of the portal's deal properties, offered or not
-// (read-only and calculated ones are not offered).
-func (c DealChoices) Property(name string) (properties.View, bool) {
-	for _, p := range c.all {
-		if p.Name == name {
-			return p, true
-		}
-	}
-	return properties.View{}, false
-}
-
-// All are every deal property of the portal, as Property finds them.
+// All are every deal property of the portal, offered or not (read-only
+// and calculated ones are not offered).
 func (c DealChoices) All() []properties.View { return c.all }
 
 // DealChoices loads what the source's deal settings can choose from; the
 // portal's pipelines and deal properties are reused for a minute unless
 // refresh (the Deals tab's preview asks as the admin types).
 func (o *Sources) DealChoices(ctx context.Context, src tenants.Source, refresh bool) (DealChoices, error) {
-	c := DealChoices{Pipelines: []hubspot.Pipeline{}, Properties: []properties.View{}, MissingScopes: []string{}, FieldsFrom: "last_signup"}
 	sample, err := o.events.Sample(ctx, src)
 	if err != nil {
-		return c, err
+		return DealChoices{Pipelines: []hubspot.Pipeline{}, Properties: []properties.View{}, MissingScopes: []string{}, FieldsFrom: "last_signup"}, err
 	}
+	c, err := o.DealOptions(ctx, src, refresh)
 	c.Fields = RedactFields(sample.Payload.Fields)
 	if sample.Typical {
 		c.FieldsFrom = "typical_signup"
 	} else {
 		c.ReceivedAt = &sample.At
 	}
+	return c, err
+}
+
+// DealOptions is DealChoices without the signup's fields, for a caller
+// that reads the sample signup itself (the Deals tab).
+func (o *Sources) DealOptions(ctx context.Context, src tenants.Source, refresh bool) (DealChoices, error) {
+	c := DealChoices{Pipelines: []hubspot.Pipeline{}, Properties: []properties.View{}, MissingScopes: []string{}, FieldsFrom: "last_signup"}
 	miss, err := o.missingDealScopes(ctx, src)
 	if err != nil || len(miss) > 0 {
 		c.ReconnectNeeded, c.MissingScopes = len(miss) > 0, append(c.MissingScopes, miss...)
