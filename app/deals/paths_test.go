@@ -302,3 +302,19 @@ func TestOutageFailsTheBatch(t *testing.T) {
 	assert.True(t, done[0].Created)
 	assert.Equal(t, []string{s.contact}, s.associated(t, done[0].DealID))
 }
+
+// TestRedisDownFailsTheBatch: with Redis unreachable, Write reports an
+// error for the whole batch (delivery retries it), fails no input and
+// sends nothing to HubSpot.
+func TestRedisDownFailsTheBatch(t *testing.T) {
+	s := newService(t)
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { _ = down.Close() })
+	s.sim.ResetLog()
+	done, failed, err := deals.New(down, testSecret).Write(context.Background(), hub, s.p, []deals.Input{input(s.contact, "Ann")})
+	require.Error(t, err)
+	assert.Empty(t, done)
+	assert.Empty(t, failed)
+	assert.Zero(t, s.sim.Count(func(hubspottest.Request) bool { return true }), "no HubSpot call")
+	assert.Empty(t, s.sim.Deals(hub))
+}
