@@ -43,9 +43,22 @@ func (s *Service) Forget(ctx context.Context, hub int64, emails, contactIDs []st
 			contacts[c] = true
 		}
 	}
+	// The identity keys that find each contact, read once for all of them.
+	byContact := map[string][]string{}
+	if len(contacts) > 0 {
+		refs, err := s.rdb.HGetAll(ctx, refsKey(hub)).Result()
+		if err != nil {
+			return 0, err
+		}
+		for k, c := range refs {
+			if contacts[c] {
+				byContact[c] = append(byContact[c], k)
+			}
+		}
+	}
 	n := 0
 	for c := range contacts {
-		m, err := s.forgetContact(ctx, hub, c, all[c])
+		m, err := s.forgetContact(ctx, hub, c, all[c], byContact[c])
 		if err != nil {
 			return n, err
 		}
@@ -56,23 +69,16 @@ func (s *Service) Forget(ctx context.Context, hub int64, emails, contactIDs []st
 }
 
 // forgetContact deletes one contact's records; raw is its lead record, if
-// it is a lead.
-func (s *Service) forgetContact(ctx context.Context, hub int64, c, raw string) (int, error) {
-	n := 0
+// it is a lead, and refs the identity keys that find it.
+func (s *Service) forgetContact(ctx context.Context, hub int64, c, raw string, refs []string) (int, error) {
 	if err := s.dropPending(ctx, hub, []string{c}); err != nil {
-		return n, err
-	}
-	refs, err := s.rdb.HGetAll(ctx, refsKey(hub)).Result()
-	if err != nil {
-		return n, err
+		return 0, err
 	}
 	pipe := s.rdb.Pipeline()
-	for k, v := range refs {
-		if v == c {
-			pipe.HDel(ctx, refsKey(hub), k)
-			n++
-		}
+	if len(refs) > 0 {
+		pipe.HDel(ctx, refsKey(hub), refs...)
 	}
+	n := len(refs)
 	if raw != "" {
 		var l Lead
 		if json.Unmarshal([]byte(raw), &l) == nil {
@@ -91,7 +97,7 @@ func (s *Service) forgetContact(ctx context.Context, hub int64, c, raw string) (
 	pipe.HDel(ctx, maxKey(hub), maxField(c, "n"), maxField(c, "q"))
 	pipe.HDel(ctx, refSrcKey(hub), c)
 	pipe.SRem(ctx, dirtyKey(hub), c)
-	_, err = pipe.Exec(ctx)
+	_, err := pipe.Exec(ctx)
 	return n, err
 }
 
