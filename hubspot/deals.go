@@ -202,6 +202,7 @@ func (p *Portal) CreateDeals(ctx context.Context, idProperty string, inputs []De
 			for _, in := range inputs {
 				if in.Properties[idProperty] == v {
 					trace = in.TraceID
+					break
 				}
 			}
 		}

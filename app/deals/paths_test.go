@@ -272,3 +272,49 @@ func TestMemoryHoldsNoAddress(t *testing.T) {
 	require.NoError(t, s.Purge(context.Background(), hub))
 	assert.Zero(t, s.rdb.Exists(context.Background(), tenants.PortalKey(hub, "deals:written")).Val(), "purged with the portal")
 }
+
+// TestOutageFailsTheBatch: when HubSpot is down, Write reports an error for
+// the whole batch (delivery retries it) and fails no input, so nothing is
+// dead-lettered for an outage; nothing is remembered as written. Once
+// HubSpot is back the same referral makes one deal, with its contact.
+func TestOutageFailsTheBatch(t *testing.T) {
+	s := newService(t)
+	s.write(t, s.p, input(s.contact, "Warm-up")) // the key property exists
+	require.NoError(t, s.sim.DeleteDeal(hub, s.sim.Deals(hub)[0].ID))
+	require.NoError(t, s.rdb.Del(context.Background(), tenants.PortalKey(hub, "deals:written")).Err())
+
+	s.sim.SetFaults(hubspottest.Faults{ErrorRate: 1, Statuses: []int{503}})
+	in := input(s.contact, "Ann")
+	in.Key = "src_1/id:400"
+	done, failed, err := s.Write(context.Background(), hub, s.p, []deals.Input{in})
+	var se *hubspot.ServerError
+	require.ErrorAs(t, err, &se, "the batch is retried, not dead-lettered")
+	assert.Empty(t, done)
+	assert.Empty(t, failed)
+	n, err := s.rdb.HLen(context.Background(), tenants.PortalKey(hub, "deals:written")).Result()
+	require.NoError(t, err)
+	assert.Zero(t, n, "nothing remembered as written")
+
+	s.sim.SetFaults(hubspottest.Faults{})
+	done, failed = s.write(t, s.p, in)
+	require.Empty(t, failed)
+	require.Len(t, s.sim.Deals(hub), 1)
+	assert.True(t, done[0].Created)
+	assert.Equal(t, []string{s.contact}, s.associated(t, done[0].DealID))
+}
+
+// TestRedisDownFailsTheBatch: with Redis unreachable, Write reports an
+// error for the whole batch (delivery retries it), fails no input and
+// sends nothing to HubSpot.
+func TestRedisDownFailsTheBatch(t *testing.T) {
+	s := newService(t)
+	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { _ = down.Close() })
+	s.sim.ResetLog()
+	done, failed, err := deals.New(down, testSecret).Write(context.Background(), hub, s.p, []deals.Input{input(s.contact, "Ann")})
+	require.Error(t, err)
+	assert.Empty(t, done)
+	assert.Empty(t, failed)
+	assert.Zero(t, s.sim.Count(func(hubspottest.Request) bool { return true }), "no HubSpot call")
+	assert.Empty(t, s.sim.Deals(hub))
+}

@@ -93,15 +93,13 @@ func explainDeal(err error, props map[string]string) Reason {
 			Fix:  "Replay this dead letter: the association is made again (the contact may have been deleted or merged meanwhile)."}
 	}
 	r := explain(err, props)
+	r.Text = lead + r.Text
 	var ve *hubspot.ValidationError
 	if errors.As(err, &ve) {
-		r.Text = lead + r.Text
 		r.Fix = "This is one of the source's deal fields or default values (its deal settings): " + r.Fix
 		if r.Code == "" || r.Code == "VALIDATION_ERROR" {
 			r.Code = "DEAL_REJECTED"
 		}
-		return r
 	}
-	r.Text = lead + r.Text
 	return r
 }

@@ -39,18 +39,19 @@ type work struct {
 // merge adds an event for the same email. The newer copy's values win (by
 // Event.Time): a copy read from Referral Factory's API during a backfill
 // carries the person's sign-up time, so it only fills in what a webhook
-// received since left empty.
-func (w *work) merge(it queue.Item, props map[string]string) {
+// received since left empty. It reports whether the copy is the newest.
+func (w *work) merge(it queue.Item, props map[string]string) (newer bool) {
 	w.items = append(w.items, it)
-	older := it.Event.Time().Before(w.newest)
+	newer = !it.Event.Time().Before(w.newest)
 	for k, v := range props {
-		if _, set := w.props[k]; !set || !older {
+		if _, set := w.props[k]; !set || newer {
 			w.props[k] = v
 		}
 	}
-	if !older {
+	if newer {
 		w.newest = it.Event.Time()
 	}
+	return newer
 }
 
 // newestEvent is the merged event whose data is the newest.
@@ -199,8 +200,7 @@ func (e *Engine) prepare(ctx context.Context, hub int64, items []queue.Item) (*b
 		deal := dealFor(src, it.Event.Lead, identity, m.OnExisting, pl)
 		b.dealish = b.dealish || deal != nil
 		if w, ok := byEmail[email]; ok {
-			newer := !it.Event.Time().Before(w.newest)
-			w.merge(it, props)
+			newer := w.merge(it, props)
 			w.subjects = append(w.subjects, sub)
 			if deal != nil && (newer || w.deal == nil) {
 				w.deal = deal
