@@ -202,12 +202,6 @@ func (q *Queue) Known(ctx context.Context, hub int64, src string, hashes []strin
 	return out, nil
 }
 
-// ForgetDelivered removes what source src's record of delivered people
-// holds at portal hub, so a reconcile sends everyone again.
-func (q *Queue) ForgetDelivered(ctx context.Context, hub int64, src string) error {
-	return q.rdb.Del(ctx, sentKey(hub, src)).Err()
-}
-
 // RetryState is a lane's run of consecutive failed attempts.
 type RetryState struct {
 	Attempts     int       `json:"attempts"`
