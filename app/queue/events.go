@@ -115,6 +115,13 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 	now := q.now()
 	keys := []string{laneKey(hub), eventsKey(hub), statsKey(hub, now), hwmKey(hub), backlogKey(hub)}
 	keyIdx := map[string]int{}
+	index := func(k string) int { // a key's position in KEYS, added once
+		if keyIdx[k] == 0 {
+			keys = append(keys, k)
+			keyIdx[k] = len(keys)
+		}
+		return keyIdx[k]
+	}
 	args := []any{now.UnixMilli(), statsTTL.Milliseconds()}
 	for _, u := range updates {
 		ev := u.Event
@@ -122,13 +129,6 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 		raw, err := ev.encode()
 		if err != nil {
 			return err
-		}
-		index := func(k string) int {
-			if keyIdx[k] == 0 {
-				keys = append(keys, k)
-				keyIdx[k] = len(keys)
-			}
-			return keyIdx[k]
 		}
 		dk, sk := 0, 0
 		if ev.Status == Failed {
