@@ -33,13 +33,8 @@ func (s *Service) SetDaily(ctx context.Context, src tenants.Source, on bool, cam
 		if _, err := pipe.Exec(ctx); err != nil {
 			return Status{}, err
 		}
-	} else {
-		pipe := s.d.Redis.TxPipeline()
-		pipe.Del(ctx, dailyKey(src.ID))
-		pipe.SRem(ctx, dailySet, src.ID)
-		if _, err := pipe.Exec(ctx); err != nil {
-			return Status{}, err
-		}
+	} else if err := s.purgeDaily(ctx, src.ID); err != nil {
+		return Status{}, err
 	}
 	return s.Status(ctx, src)
 }

@@ -183,20 +183,17 @@ func (s *Service) page(ctx context.Context, j job, src *tenants.Source, owner st
 }
 
 // callFailed decides what a failed API call means for the job.
-func (s *Service) callFailed(ctx context.Context, j job, owner string, w interface {
-	Pause(context.Context, time.Duration) error
-}, err error) (time.Duration, error) {
+func (s *Service) callFailed(ctx context.Context, j job, owner string, w *ratelimit.Window, err error) (time.Duration, error) {
+	s.pauseFor(ctx, w, err) // a 429 or a block pauses every replica
 	var rl *referralfactory.RateLimitError
 	var bl *referralfactory.BlockedError
 	var auth *referralfactory.AuthError
 	switch {
 	case errors.As(err, &rl):
 		d := rl.Delay()
-		_ = w.Pause(ctx, d)
 		return d, s.wait(ctx, j, owner, "Referral Factory asked to wait (429 Too Many Requests)", d, false)
 	case errors.As(err, &bl):
 		d := bl.Delay()
-		_ = w.Pause(ctx, d)
 		return d, s.wait(ctx, j, owner, "Referral Factory blocked this server's IP address for abusing its API limit", d, false)
 	case errors.As(err, &auth):
 		return -1, s.fail(ctx, j, owner, fmt.Sprintf("Referral Factory refused the API token (%d %s). Generating a new token in Referral Factory stops the old one working: start again with the current token.",

@@ -115,6 +115,13 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 	now := q.now()
 	keys := []string{laneKey(hub), eventsKey(hub), statsKey(hub, now), hwmKey(hub), backlogKey(hub)}
 	keyIdx := map[string]int{}
+	index := func(k string) int { // a key's position in KEYS, added once
+		if keyIdx[k] == 0 {
+			keys = append(keys, k)
+			keyIdx[k] = len(keys)
+		}
+		return keyIdx[k]
+	}
 	args := []any{now.UnixMilli(), statsTTL.Milliseconds()}
 	for _, u := range updates {
 		ev := u.Event
@@ -122,13 +129,6 @@ func (q *Queue) Finish(ctx context.Context, hub int64, updates []Update) error {
 		raw, err := ev.encode()
 		if err != nil {
 			return err
-		}
-		index := func(k string) int {
-			if keyIdx[k] == 0 {
-				keys = append(keys, k)
-				keyIdx[k] = len(keys)
-			}
-			return keyIdx[k]
 		}
 		dk, sk := 0, 0
 		if ev.Status == Failed {
@@ -200,12 +200,6 @@ func (q *Queue) Known(ctx context.Context, hub int64, src string, hashes []strin
 		out[i] = v != nil
 	}
 	return out, nil
-}
-
-// ForgetDelivered removes what source src's record of delivered people
-// holds at portal hub, so a reconcile sends everyone again.
-func (q *Queue) ForgetDelivered(ctx context.Context, hub int64, src string) error {
-	return q.rdb.Del(ctx, sentKey(hub, src)).Err()
 }
 
 // RetryState is a lane's run of consecutive failed attempts.
