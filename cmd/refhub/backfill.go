@@ -108,6 +108,9 @@ func follow(ctx context.Context, bf *backfill.Service, src tenants.Source, stdou
 			if st.Refused > 0 {
 				fmt.Fprintf(stdout, ", %d without an email (see the source's activity)", st.Refused)
 			}
+			if st.NotSent > 0 {
+				fmt.Fprintf(stdout, ", %d not sent (of a kind the source sends nothing to HubSpot for)", st.NotSent)
+			}
 			fmt.Fprintln(stdout, ".")
 			return nil
 		case backfill.Failed:

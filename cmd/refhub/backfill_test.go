@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,6 +73,13 @@ func TestBackfillCommand(t *testing.T) {
 	for _, ct := range e.Sim.Contacts(1001) {
 		assert.False(t, strings.Contains(ct.Properties["email"], "-"+itoa(other.ID)+"-"), "a user of the other campaign")
 	}
+
+	// A source that sends no referrers: the summary counts them as not sent.
+	b.JSON(http.MethodPatch, "/api/v1/sources/"+src.ID, map[string]any{"send": map[string]string{"referrers": "nothing"}}, http.StatusOK, nil)
+	out.Reset()
+	code = run(ctx, []string{"backfill", "--source", src.ID, "--campaign", itoa(other.ID)}, &out, &errOut)
+	require.Equal(t, 0, code, "stderr: %s", errOut.String())
+	assert.Contains(t, out.String(), "backfill done: 510 users read, 10 of the campaign, 9 queued for delivery, 1 not sent (of a kind the source sends nothing to HubSpot for).")
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
